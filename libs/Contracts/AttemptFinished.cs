@@ -1,0 +1,21 @@
+using MassTransit;
+
+namespace ReBench.Contracts;
+
+/// <summary>
+/// Integration event: an attempt reached a terminal state. Published from the orchestrator's committed event
+/// log; EventId is the stored event's id, so consumers deduplicate on it (delivery is at least once).
+/// </summary>
+[MessageUrn("rebench.orchestrator.attempt-finished")]
+public sealed record AttemptFinished(
+    Guid EventId,
+    Guid AttemptId,
+    Guid CampaignId,
+    string TaskId,
+    string Variant,
+    string Agent,
+    string Status,
+    double RawScore,
+    double NormalizedScore,
+    bool FinalScoreValid,
+    DateTimeOffset FinishedAt);
