@@ -1,1 +1,3 @@
-Console.WriteLine("rebench");
+using ReBench.Cli;
+
+return await CliApp.Build().Parse(args).InvokeAsync();

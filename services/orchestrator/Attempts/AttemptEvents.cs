@@ -1,0 +1,49 @@
+namespace ReBench.Orchestrator.Attempts;
+
+// Stored event types. Marten keys each on its snake_case class name (e.g. action_completed): these names are
+// schema. Never rename one without a MapEventType alias; add fields instead of changing their meaning.
+// Scores are nullable doubles: null stands for NaN, which JSON cannot carry.
+
+public sealed record AttemptScheduled(
+    Guid AttemptId, Guid CampaignId, string TaskId, string Variant, string Agent,
+    Dictionary<string, string> AgentSettings, int Index, TimeSpan TimeBudget, string Actor, DateTimeOffset At);
+
+public sealed record AttemptStarted(
+    Guid AttemptId, string EnvironmentId, string SandboxDriver, string Node,
+    string TaskVersion, string BundleDigest, string ScorerDigest,
+    double StartScore, double ReferenceScore, string Aggregation, bool ScoreVisible,
+    DateTimeOffset Deadline, string PlatformVersion, string Actor, DateTimeOffset At);
+
+public sealed record AgentLaunched(Guid AttemptId, string Agent, DateTimeOffset At);
+
+public sealed record ActionRequested(
+    Guid AttemptId, string StepId, string Kind, string? Command, string? Path,
+    string? ContentSha256, long ContentSize, string? ContentPreview, int TimeoutSeconds, string Actor, DateTimeOffset At);
+
+public sealed record ActionCompleted(
+    Guid AttemptId, string StepId, int ExitCode, string Stdout, string Stderr, bool TimedOut,
+    long OutputElidedBytes, long DurationMs, string? Error, DateTimeOffset At);
+
+public sealed record ScoreRequested(Guid AttemptId, string StepId, string Reason, string Actor, DateTimeOffset At);
+
+public sealed record IntermediateScoreRecorded(
+    Guid AttemptId, string StepId, bool Valid, double? RawScore, double? NormalizedScore,
+    string MessageJson, string DetailsJson, string? InvalidReason, bool ScoreVisible, long ElapsedMs, DateTimeOffset At);
+
+public sealed record ModelCallCompleted(
+    Guid AttemptId, string StepId, string Provider, string Model, long InputTokens, long OutputTokens,
+    long ReasoningTokens, long CachedTokens, double CostUsd, long LatencyMs, string RequestJson, string ResponseJson,
+    DateTimeOffset At);
+
+public sealed record SubmissionReceived(Guid AttemptId, string StepId, string Submission, string Actor, DateTimeOffset At);
+
+public sealed record BudgetExhausted(Guid AttemptId, DateTimeOffset Deadline, DateTimeOffset At);
+
+public sealed record FinalScoreRecorded(
+    Guid AttemptId, bool Valid, double? RawScore, double NormalizedScore, string Aggregation, int ValidScoreCount, DateTimeOffset At);
+
+public sealed record AttemptCompleted(Guid AttemptId, string Reason, DateTimeOffset At);
+
+public sealed record AttemptFailed(Guid AttemptId, string Reason, DateTimeOffset At);
+
+public sealed record AttemptCancelled(Guid AttemptId, string Reason, string Actor, DateTimeOffset At);

@@ -1,0 +1,21 @@
+using MassTransit;
+using ReBench.Contracts;
+using ReBench.Orchestrator.Storage;
+
+namespace ReBench.Orchestrator.Campaigns;
+
+/// <summary>
+/// Records each attempt's end on its campaign's stream and completes the campaign after the last one. Idempotent
+/// by the source event id, because the bus delivers at least once.
+/// </summary>
+public sealed class AttemptFinishedConsumer(CampaignStore campaigns, TimeProvider time) : IConsumer<AttemptFinished>
+{
+    public Task Consume(ConsumeContext<AttemptFinished> context)
+    {
+        var m = context.Message;
+        double? normalized = double.IsFinite(m.NormalizedScore) ? m.NormalizedScore : null;
+        return campaigns.AppendAsync(m.CampaignId,
+            s => CampaignLogic.RecordAttemptFinished(s, m.AttemptId, m.EventId, m.Status, normalized, time.GetUtcNow()),
+            context.CancellationToken);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using ReBench.Agents.V1;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Orchestrator.Campaigns;
+
+/// <summary>
+/// Validates a campaign against the task catalog and the agents service, then records the campaign and one
+/// scheduled attempt per (task, agent, k) in a single transaction.
+/// </summary>
+public sealed class CampaignCreation(
+    CampaignStore campaigns,
+    Scoring.V1.Scoring.ScoringClient scoring,
+    Agents.V1.Agents.AgentsClient agents,
+    TimeProvider time)
+{
+    public const int MaxAttemptsPerPair = 100;
+    public static readonly TimeSpan MaxBudget = TimeSpan.FromDays(7);
+
+    public async Task<Guid> CreateAsync(CreateCampaignRequest request, string actor, CancellationToken ct)
+    {
+        if (request.Tasks.Count == 0) throw Guard.Invalid("tasks: at least one task is required");
+        if (request.Agents.Count == 0) throw Guard.Invalid("agents: at least one agent is required");
+        if (request.AttemptsPerPair < 1) throw Guard.Invalid($"attempts_per_pair (k) must be at least 1, got {request.AttemptsPerPair}");
+        if (request.AttemptsPerPair > MaxAttemptsPerPair) throw Guard.Invalid($"attempts_per_pair (k) must be at most {MaxAttemptsPerPair}, got {request.AttemptsPerPair}");
+        if (request.TimeBudget is null) throw Guard.Invalid("time_budget is required");
+        var budget = request.TimeBudget.ToTimeSpan();
+        if (budget <= TimeSpan.Zero) throw Guard.Invalid($"time_budget must be positive, got {budget}");
+        if (budget > MaxBudget) throw Guard.Invalid($"time_budget must be at most {MaxBudget.TotalDays} days, got {budget}");
+
+        var campaignId = string.IsNullOrWhiteSpace(request.RequestId) ? Guid.NewGuid() : IdFromRequest(request.RequestId);
+        if (!string.IsNullOrWhiteSpace(request.RequestId) && await campaigns.TryLoadAsync(campaignId, ct) is not null) return campaignId;
+
+        var tasks = new List<CampaignTask>();
+        foreach (var t in request.Tasks) tasks.Add(await ResolveTaskAsync(t, ct));
+        var agentsList = await ResolveAgentsAsync(request.Agents, ct);
+
+        var now = time.GetUtcNow();
+        var scheduled = new List<AttemptScheduled>();
+        foreach (var task in tasks)
+        foreach (var agent in agentsList)
+        for (var i = 0; i < request.AttemptsPerPair; i++)
+        {
+            scheduled.Add(new AttemptScheduled(Guid.NewGuid(), campaignId, task.TaskId, task.Variant, agent.Name,
+                agent.Settings, i, budget, actor, now));
+        }
+        var name = string.IsNullOrWhiteSpace(request.Name) ? $"campaign {now:yyyy-MM-dd HH:mm:ss}" : request.Name;
+        var created = new CampaignCreated(campaignId, name, tasks, agentsList, request.AttemptsPerPair, budget,
+            scheduled.Select(a => a.AttemptId).ToList(), NullIfEmpty(request.RequestId), actor, now);
+        await campaigns.CreateAsync(created, scheduled, ct);
+        return campaignId;
+    }
+
+    private async Task<CampaignTask> ResolveTaskAsync(TaskRef t, CancellationToken ct)
+    {
+        Guard.Required(t.TaskId, "tasks[].task_id");
+        var task = await scoring.GetTaskAsync(new GetTaskRequest { TaskId = t.TaskId, Variant = t.Variant }, cancellationToken: ct);
+        return new CampaignTask(task.TaskId, task.Variant);
+    }
+
+    private async Task<List<CampaignAgent>> ResolveAgentsAsync(IEnumerable<AgentSpec> specs, CancellationToken ct)
+    {
+        var known = (await agents.ListAgentsAsync(new ListAgentsRequest(), cancellationToken: ct)).Agents.ToDictionary(a => a.Name);
+        var result = new List<CampaignAgent>();
+        foreach (var spec in specs)
+        {
+            Guard.Required(spec.Name, "agents[].name");
+            if (!known.TryGetValue(spec.Name, out var info))
+                throw Guard.NotFound($"unknown agent '{spec.Name}'; known agents: {string.Join(", ", known.Keys.Order())}");
+            var missing = info.RequiredSettings.Where(s => !spec.Settings.ContainsKey(s)).ToList();
+            if (missing.Count > 0)
+                throw Guard.Invalid($"agent '{spec.Name}' needs setting(s): {string.Join(", ", missing)}");
+            result.Add(new CampaignAgent(spec.Name, new Dictionary<string, string>(spec.Settings)));
+        }
+        return result;
+    }
+
+    /// <summary>A retried CreateCampaign with the same request id lands on the same campaign stream.</summary>
+    private static Guid IdFromRequest(string requestId) =>
+        new(SHA256.HashData(Encoding.UTF8.GetBytes("rebench-campaign:" + requestId)).AsSpan(0, 16));
+
+    private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}

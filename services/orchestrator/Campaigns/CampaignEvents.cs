@@ -1,0 +1,17 @@
+namespace ReBench.Orchestrator.Campaigns;
+
+// Stored event types of the campaign stream (schema: see the note in AttemptEvents.cs).
+
+public sealed record CampaignTask(string TaskId, string Variant);
+
+public sealed record CampaignAgent(string Name, Dictionary<string, string> Settings);
+
+public sealed record CampaignCreated(
+    Guid CampaignId, string Name, List<CampaignTask> Tasks, List<CampaignAgent> Agents, int AttemptsPerPair,
+    TimeSpan TimeBudget, List<Guid> AttemptIds, string? RequestId, string Actor, DateTimeOffset At);
+
+/// <summary>Recorded when the bus delivers an attempt's end; SourceEventId makes a redelivery a no-op.</summary>
+public sealed record CampaignAttemptFinished(
+    Guid CampaignId, Guid AttemptId, Guid SourceEventId, string Status, double? NormalizedScore, DateTimeOffset At);
+
+public sealed record CampaignCompleted(Guid CampaignId, int Attempts, DateTimeOffset At);

@@ -1,0 +1,103 @@
+using Grpc.Core;
+using Marten;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.Supervision;
+using ReBench.Orchestrator.V1;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Orchestrator.Grpc;
+
+/// <summary>gRPC adapter of the public orchestrator API.</summary>
+public sealed class OrchestratorGrpc(
+    CampaignCreation creation,
+    CampaignStore campaigns,
+    AttemptEventReader events,
+    AttemptLifecycle lifecycle,
+    IDocumentStore store) : V1.Orchestrator.OrchestratorBase
+{
+    private const int DefaultPageSize = 500;
+
+    public override async Task<Campaign> CreateCampaign(CreateCampaignRequest request, ServerCallContext context)
+    {
+        var id = await creation.CreateAsync(request, Caller(context), context.CancellationToken);
+        return await LoadCampaignAsync(id, context.CancellationToken);
+    }
+
+    public override Task<Campaign> GetCampaign(GetCampaignRequest request, ServerCallContext context) =>
+        LoadCampaignAsync(Guard.Id(request.CampaignId, "campaign_id"), context.CancellationToken);
+
+    public override async Task<ListCampaignsResponse> ListCampaigns(ListCampaignsRequest request, ServerCallContext context)
+    {
+        var size = PageSize(request.PageSize);
+        await using var session = store.QuerySession();
+        var views = await session.Query<CampaignView>().OrderByDescending(c => c.CreatedAt).Take(size).ToListAsync(context.CancellationToken);
+        var response = new ListCampaignsResponse();
+        foreach (var v in views) response.Campaigns.Add(await LoadCampaignAsync(v.Id, context.CancellationToken));
+        return response;
+    }
+
+    public override async Task<Attempt> GetAttempt(GetAttemptRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        await using var session = store.QuerySession();
+        var view = await session.LoadAsync<AttemptView>(id, context.CancellationToken) ?? throw Guard.NotFound($"attempt {id} does not exist");
+        return view.ToProto();
+    }
+
+    public override async Task<ListAttemptsResponse> ListAttempts(ListAttemptsRequest request, ServerCallContext context)
+    {
+        await using var session = store.QuerySession();
+        IQueryable<AttemptView> q = session.Query<AttemptView>();
+        if (!string.IsNullOrEmpty(request.CampaignId))
+        {
+            var campaignId = Guard.Id(request.CampaignId, "campaign_id");
+            q = q.Where(a => a.CampaignId == campaignId);
+        }
+        if (!string.IsNullOrEmpty(request.TaskId)) q = q.Where(a => a.TaskId == request.TaskId);
+        if (!string.IsNullOrEmpty(request.Agent)) q = q.Where(a => a.Agent == request.Agent);
+        if (request.Status != AttemptStatus.Unspecified)
+        {
+            if (!Enum.IsDefined(request.Status)) throw Guard.Invalid($"status {(int)request.Status} is not a known attempt status");
+            var phases = Mapping.ToPhases(request.Status);
+            q = q.Where(a => phases.Contains(a.Phase));
+        }
+        var views = await q.OrderBy(a => a.ScheduledAt).ThenBy(a => a.TaskId).ThenBy(a => a.Agent).ThenBy(a => a.Index)
+            .Take(PageSize(request.PageSize)).ToListAsync(context.CancellationToken);
+        var response = new ListAttemptsResponse();
+        response.Attempts.AddRange(views.Select(v => v.ToProto()));
+        return response;
+    }
+
+    public override Task WatchAttempt(WatchAttemptRequest request, IServerStreamWriter<AttemptEvent> responseStream, ServerCallContext context) =>
+        events.StreamAsync(Guard.Id(request.AttemptId, "attempt_id"), FromVersion(request.FromVersion), follow: true, responseStream, context.CancellationToken);
+
+    public override Task ReadAttemptEvents(ReadAttemptEventsRequest request, IServerStreamWriter<AttemptEvent> responseStream, ServerCallContext context) =>
+        events.StreamAsync(Guard.Id(request.AttemptId, "attempt_id"), FromVersion(request.FromVersion), follow: false, responseStream, context.CancellationToken);
+
+    public override async Task<Attempt> CancelAttempt(CancelAttemptRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        await lifecycle.CancelAsync(id, request.Reason, Caller(context), context.CancellationToken);
+        return await GetAttempt(new GetAttemptRequest { AttemptId = id.ToString() }, context);
+    }
+
+    private async Task<Campaign> LoadCampaignAsync(Guid id, CancellationToken ct)
+    {
+        var state = await campaigns.TryLoadAsync(id, ct) ?? throw Guard.NotFound($"campaign {id} does not exist");
+        await using var session = store.QuerySession();
+        var attempts = await session.Query<AttemptView>().Where(a => a.CampaignId == id).ToListAsync(ct);
+        return state.ToProto(attempts);
+    }
+
+    private static long FromVersion(long v) =>
+        v < 0 ? throw Guard.Invalid($"from_version must not be negative, got {v}") : Math.Max(1, v);
+
+    private static int PageSize(int requested) =>
+        requested < 0 ? throw Guard.Invalid($"page_size must not be negative, got {requested}")
+        : requested == 0 ? DefaultPageSize : Math.Min(requested, 5000);
+
+    /// <summary>Who asked: the gateway forwards the authenticated principal in x-rebench-principal.</summary>
+    private static string Caller(ServerCallContext context) =>
+        context.RequestHeaders.GetValue("x-rebench-principal") is { Length: > 0 } p ? p : "api";
+}

@@ -1,0 +1,99 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using MassTransit;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Grpc;
+using ReBench.Orchestrator.Publishing;
+using ReBench.Orchestrator.Session;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.Supervision;
+
+namespace ReBench.Orchestrator;
+
+public static class OrchestratorSetup
+{
+    public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var services = builder.Services;
+        services.AddGrpc(o => o.Interceptors.Add<DomainRejectionInterceptor>());
+
+        var connectionString = config.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
+        var schema = config["Orchestrator:Schema"] ?? "orchestrator";
+        services.AddMarten(o =>
+            {
+                o.Connection(connectionString);
+                o.DatabaseSchemaName = schema;
+                o.Events.DatabaseSchemaName = schema;
+                o.Events.StreamIdentity = StreamIdentity.AsGuid;
+                o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                o.Events.AddEventTypes(EventTypes.All);
+                o.Schema.For<AttemptView>().Index(a => a.CampaignId).Index(a => a.Phase);
+                o.Schema.For<CampaignView>();
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            // Solo: one orchestrator per database; the shimmed DistributedLock cannot take HotCold's leader lock.
+            .AddAsyncDaemon(DaemonMode.Solo)
+            .AddSubscriptionWithServices<IntegrationEventForwarder>(ServiceLifetime.Singleton);
+
+        services.AddMassTransit(x =>
+        {
+            x.AddConsumer<AttemptFinishedConsumer>();
+            if (config["RabbitMq:Host"] is { Length: > 0 } host)
+            {
+                x.UsingRabbitMq((ctx, cfg) =>
+                {
+                    cfg.Host(host, config.GetValue<ushort>("RabbitMq:Port", 5672), config["RabbitMq:VirtualHost"] ?? "/", h =>
+                    {
+                        h.Username(config["RabbitMq:Username"] ?? "guest");
+                        h.Password(config["RabbitMq:Password"] ?? "guest");
+                    });
+                    cfg.ConfigureEndpoints(ctx, new KebabCaseEndpointNameFormatter(config["RabbitMq:QueuePrefix"] ?? "orchestrator", false));
+                });
+            }
+            else
+            {
+                // No broker configured: an in-process bus, for unit tests and single-process experiments only.
+                x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+            }
+        });
+
+        AddClient<Sandbox.V1.Sandbox.SandboxClient>(services, config, "Sandbox");
+        AddClient<Scoring.V1.Scoring.ScoringClient>(services, config, "Scoring");
+        AddClient<Agents.V1.Agents.AgentsClient>(services, config, "Agents");
+
+        services.AddSingleton<AttemptLocks>();
+        services.AddSingleton<AttemptStore>();
+        services.AddSingleton<CampaignStore>();
+        services.AddSingleton<AttemptEventReader>();
+        services.AddSingleton<ScoringGateway>();
+        services.AddSingleton<AttemptLifecycle>();
+        services.AddSingleton<AttemptSessionHandler>();
+        services.AddSingleton<CampaignCreation>();
+        services.AddHostedService<AttemptSupervisor>();
+        return builder;
+    }
+
+    public static WebApplication MapOrchestrator(this WebApplication app)
+    {
+        app.MapGrpcService<OrchestratorGrpc>();
+        app.MapGrpcService<AttemptSessionGrpc>();
+        return app;
+    }
+
+    private static void AddClient<TClient>(IServiceCollection services, IConfiguration config, string name) where TClient : class
+    {
+        services.AddGrpcClient<TClient>(name, o =>
+        {
+            var address = config[$"Services:{name}"] ?? throw new InvalidOperationException($"Services:{name} is not configured");
+            o.Address = new Uri(address);
+        });
+        // Typed gRPC clients are transient; the lifecycle singletons need one that lives as long as they do.
+        services.AddSingleton(sp => sp.GetRequiredService<global::Grpc.Net.ClientFactory.GrpcClientFactory>().CreateClient<TClient>(name));
+    }
+}

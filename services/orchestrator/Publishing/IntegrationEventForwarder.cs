@@ -1,0 +1,63 @@
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Subscriptions;
+using MassTransit;
+using ReBench.Contracts;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Storage;
+
+namespace ReBench.Orchestrator.Publishing;
+
+/// <summary>
+/// Publishes integration events from the committed event log (a Marten subscription on the async daemon), never
+/// from the request that appended them: what is on the bus was stored first. The daemon records its progress
+/// after each page, so delivery is at least once; the stored event's id is the message id consumers dedupe on.
+/// </summary>
+public sealed class IntegrationEventForwarder : SubscriptionBase
+{
+    private readonly IBus _bus;
+
+    public IntegrationEventForwarder(IBus bus)
+    {
+        _bus = bus;
+        IncludeType<AttemptStarted>();
+        IncludeType<AttemptCompleted>();
+        IncludeType<AttemptFailed>();
+        IncludeType<AttemptCancelled>();
+    }
+
+    public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
+        IDocumentOperations operations, CancellationToken cancellationToken)
+    {
+        foreach (var e in page.Events)
+        {
+            var view = await operations.LoadAsync<AttemptView>(e.StreamId, cancellationToken);
+            if (view is null) continue;
+            object? message = e.Data switch
+            {
+                AttemptStarted s => new AttemptStartedIntegration(e.Id, view.Id, view.CampaignId, view.TaskId, view.Variant,
+                    view.Agent, s.BundleDigest, s.At),
+                AttemptCompleted c => Finished(e, view, "completed", c.At),
+                AttemptFailed f => Finished(e, view, "failed", f.At),
+                AttemptCancelled x => Finished(e, view, "cancelled", x.At),
+                _ => null,
+            };
+            if (message is not null)
+                await _bus.Publish(message, message.GetType(), ctx => ctx.MessageId = e.Id, cancellationToken);
+        }
+        return NullChangeListener.Instance;
+    }
+
+    private static AttemptFinished Finished(IEvent e, AttemptView v, string status, DateTimeOffset at) =>
+        new(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, v.RawScore ?? double.NaN,
+            v.NormalizedScore ?? 0, v.FinalScoreValid, at);
+}
+
+internal sealed class NullChangeListener : IChangeListener
+{
+    public static readonly NullChangeListener Instance = new();
+    public Task AfterCommitAsync(IDocumentSession session, Marten.Services.IChangeSet commit, CancellationToken token) => Task.CompletedTask;
+    public Task BeforeCommitAsync(IDocumentSession session, Marten.Services.IChangeSet commit, CancellationToken token) => Task.CompletedTask;
+}

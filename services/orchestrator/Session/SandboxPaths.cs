@@ -1,0 +1,21 @@
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Orchestrator.Session;
+
+/// <summary>
+/// The lexical half of path confinement, checked before anything is recorded: a path that plainly leaves the
+/// environment is refused here; symlinks are resolved (and refused) by the sandbox itself.
+/// </summary>
+public static class SandboxPaths
+{
+    public static string EnsureRelative(string? path, string field)
+    {
+        Guard.Required(path, field);
+        if (path!.Contains('\0')) throw Guard.Invalid($"{field} contains a NUL byte");
+        if (path.StartsWith('/') || path.StartsWith('\\') || Path.IsPathRooted(path))
+            throw Guard.Invalid($"{field} '{path}' is absolute; paths are relative to the environment's home");
+        if (path.Split('/', '\\').Any(part => part == ".."))
+            throw Guard.Invalid($"{field} '{path}' leaves the environment ('..' is not allowed)");
+        return path;
+    }
+}

@@ -1,0 +1,51 @@
+using Marten;
+using JasperFx;
+using JasperFx.Events;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+
+namespace ReBench.Orchestrator.Storage;
+
+public sealed class CampaignStore(IDocumentStore store)
+{
+    public async Task<CampaignState?> TryLoadAsync(Guid id, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        return events.Count == 0 ? null : CampaignLogic.Fold(events.Select(e => e.Data));
+    }
+
+    /// <summary>The campaign stream and every attempt stream in one transaction: all of it exists, or none.</summary>
+    public async Task CreateAsync(CampaignCreated created, IReadOnlyList<AttemptScheduled> attempts, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        session.Events.StartStream<CampaignState>(created.CampaignId, created);
+        session.Store(new CampaignView { Id = created.CampaignId, Name = created.Name, CreatedAt = created.At, RequestId = created.RequestId });
+        foreach (var a in attempts)
+        {
+            session.Events.StartStream<AttemptState>(a.AttemptId, a);
+            session.Store(AttemptView.From(AttemptEvolver.Fold([a])));
+        }
+        await session.SaveChangesAsync(ct);
+    }
+
+    public async Task AppendAsync(Guid id, Func<CampaignState, object[]> decide, CancellationToken ct)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            var state = await TryLoadAsync(id, ct) ?? throw new DomainRejection(RejectionKind.NotFound, $"campaign {id} does not exist");
+            var events = decide(state);
+            if (events.Length == 0) return;
+            await using var session = store.LightweightSession();
+            session.Events.Append(id, state.Version + events.Length, events);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return;
+            }
+            catch (Exception e) when (tries < 8 && (e is EventStreamUnexpectedMaxEventIdException or ConcurrencyException))
+            {
+            }
+        }
+    }
+}

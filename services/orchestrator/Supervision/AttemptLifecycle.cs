@@ -1,0 +1,155 @@
+using Grpc.Core;
+using ReBench.Agents.V1;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Storage;
+using ReBench.Sandbox.V1;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Orchestrator.Supervision;
+
+/// <summary>
+/// Drives an attempt through start, final scoring and the end. Every method reloads the stream under the attempt's
+/// lock and acts on what is recorded, so any of them can be run again after a crash and picks up where it stopped.
+/// </summary>
+public sealed class AttemptLifecycle(
+    AttemptStore attempts,
+    AttemptLocks locks,
+    Sandbox.V1.Sandbox.SandboxClient sandbox,
+    Scoring.V1.Scoring.ScoringClient scoring,
+    Agents.V1.Agents.AgentsClient agents,
+    ScoringGateway scorer,
+    TimeProvider time,
+    ILogger<AttemptLifecycle> logger)
+{
+    private const string Actor = "orchestrator";
+    public const string FinalStepId = "final";
+
+    public async Task StartAsync(Guid attemptId, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        var state = await attempts.LoadAsync(attemptId, ct);
+        if (state.Phase != AttemptPhase.Scheduled) return;
+        try
+        {
+            var task = await scoring.GetTaskAsync(new GetTaskRequest { TaskId = state.TaskId, Variant = state.Variant }, cancellationToken: ct);
+            var env = await sandbox.CreateEnvironmentAsync(new CreateEnvironmentRequest
+            {
+                EnvironmentId = attemptId.ToString("N"),
+                TaskId = task.TaskId,
+                AgentFilesDir = task.AgentFilesDir,
+                ProtectedFilesDir = task.ProtectedFilesDir,
+                Network = task.Network,
+                Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb },
+                Labels = { ["attempt"] = attemptId.ToString(), ["campaign"] = state.CampaignId.ToString() },
+            }, cancellationToken: ct);
+            var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, System.Environment.MachineName, task.Version,
+                task.BundleDigest, task.ScorerDigest, task.StartScore, task.ReferenceScore,
+                task.Aggregation.ToString().Replace("Aggregation", "").ToLowerInvariant(), task.ScoreVisible, PlatformInfo.Version);
+            state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), ct);
+            await LaunchAgentAsync(state, task.Instructions, ct);
+        }
+        catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            logger.LogWarning("Attempt {Attempt} could not start: {Error}", attemptId, e.Status.Detail);
+            await attempts.AppendAsync(attemptId, s => AttemptDecider.Fail(s, $"could not start: {e.Status.Detail}", time.GetUtcNow()), ct);
+            await DestroyEnvironmentAsync(attemptId.ToString("N"), ct);
+        }
+    }
+
+    /// <summary>Asks the agents service to run the attempt; StartRun is idempotent, so a restart may call it again.</summary>
+    public async Task LaunchAgentAsync(AttemptState state, string? instructions, CancellationToken ct)
+    {
+        if (state.Phase != AttemptPhase.Running || state.AgentLaunched) return;
+        instructions ??= (await scoring.GetTaskAsync(new GetTaskRequest { TaskId = state.TaskId, Variant = state.Variant }, cancellationToken: ct)).Instructions;
+        var request = new StartRunRequest
+        {
+            AttemptId = state.Id.ToString(), Agent = state.Agent, TaskId = state.TaskId, Variant = state.Variant,
+            Instructions = instructions, TimeBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(state.TimeBudget),
+        };
+        request.Settings.Add(state.AgentSettings);
+        try
+        {
+            await agents.StartRunAsync(request, cancellationToken: ct);
+            await attempts.AppendAsync(state.Id, s => AttemptDecider.LaunchAgent(s, time.GetUtcNow()), ct);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            await attempts.AppendAsync(state.Id, s => AttemptDecider.Fail(s, $"agent refused the run: {e.Status.Detail}", time.GetUtcNow()), ct);
+            await DestroyEnvironmentAsync(state.EnvironmentId, ct);
+        }
+    }
+
+    /// <summary>Ends an attempt whose deadline has passed: the budget is recorded as spent, then it is finalized.</summary>
+    public async Task EnforceDeadlineAsync(Guid attemptId, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.ExhaustBudget(s, time.GetUtcNow()), ct);
+        if (state.Phase == AttemptPhase.Finalizing) await FinalizeLockedAsync(state, ct);
+    }
+
+    public async Task FinalizeAsync(Guid attemptId, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        await FinalizeLockedAsync(await attempts.LoadAsync(attemptId, ct), ct);
+    }
+
+    /// <summary>One last intermediate score, the aggregate by the task's rule, then completion. Caller holds the lock.</summary>
+    public async Task<AttemptState> FinalizeLockedAsync(AttemptState state, CancellationToken ct)
+    {
+        if (state.Phase != AttemptPhase.Finalizing) return state;
+        if (!state.CompletedSteps.ContainsKey(FinalStepId))
+        {
+            state = await attempts.AppendAsync(state.Id, s => AttemptDecider.RequestScore(s, FinalStepId, "final", Actor, time.GetUtcNow()), ct);
+            var score = await scorer.ScoreAsync(state, FinalStepId, ct);
+            state = await attempts.AppendAsync(state.Id, s => AttemptDecider.RecordScore(s, score), ct);
+        }
+        if (state.Final is null)
+        {
+            var request = new AggregateRequest { TaskId = state.TaskId, Variant = state.Variant };
+            request.RawScores.AddRange(state.Scores.Select(s => ScoreMath.FromStored(s.RawScore)));
+            var final = await scoring.AggregateAsync(request, cancellationToken: ct);
+            state = await attempts.AppendAsync(state.Id, s => AttemptDecider.RecordFinalScore(
+                s, final.Valid, ScoreMath.ToStored(final.RawScore), final.Valid ? final.NormalizedScore : 0, time.GetUtcNow()), ct);
+        }
+        state = await attempts.AppendAsync(state.Id, s => AttemptDecider.Complete(s, time.GetUtcNow()), ct);
+        await ReleaseResourcesAsync(state, ct);
+        return state;
+    }
+
+    public async Task<AttemptState> CancelAsync(Guid attemptId, string reason, string actor, CancellationToken ct)
+    {
+        var state = await attempts.LoadAsync(attemptId, ct);
+        if (state.IsTerminal) AttemptDecider.Cancel(state, reason, actor, time.GetUtcNow()); // throws with the reason
+        locks.Abort(attemptId);
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Cancel(s, reason, actor, time.GetUtcNow()), ct);
+        await ReleaseResourcesAsync(state, ct);
+        return state;
+    }
+
+    private async Task ReleaseResourcesAsync(AttemptState state, CancellationToken ct)
+    {
+        try
+        {
+            await agents.StopRunAsync(new StopRunRequest { AttemptId = state.Id.ToString(), Reason = state.EndReason ?? "" }, cancellationToken: ct);
+        }
+        catch (RpcException e)
+        {
+            logger.LogDebug("StopRun for {Attempt}: {Status}", state.Id, e.Status);
+        }
+        await DestroyEnvironmentAsync(state.EnvironmentId, ct);
+    }
+
+    private async Task DestroyEnvironmentAsync(string? environmentId, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(environmentId)) return;
+        try
+        {
+            await sandbox.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = environmentId }, cancellationToken: ct);
+        }
+        catch (RpcException e)
+        {
+            logger.LogWarning("Destroying environment {Env} failed: {Status}", environmentId, e.Status);
+        }
+    }
+}

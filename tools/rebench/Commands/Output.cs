@@ -1,0 +1,38 @@
+using System.Globalization;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Cli.Commands;
+
+internal static class Output
+{
+    public static string Score(double value) =>
+        double.IsNaN(value) ? "NaN" : value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    public static string Status(AttemptStatus s) => s.ToString().ToLowerInvariant();
+
+    public static string Duration(Attempt a)
+    {
+        if (a.StartedAt is null) return "-";
+        var end = a.EndedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow;
+        return $"{(end - a.StartedAt.ToDateTimeOffset()).TotalSeconds:0.0}s";
+    }
+
+    public static void Table(TextWriter w, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        string Line(IReadOnlyList<string> cells) => string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd();
+        w.WriteLine(Line(headers));
+        w.WriteLine(string.Join("  ", widths.Select(x => new string('-', x))));
+        foreach (var r in all) w.WriteLine(Line(r));
+    }
+
+    public static void AttemptTable(TextWriter w, IEnumerable<Attempt> attempts) => Table(w,
+        ["attempt", "task", "agent", "status", "raw score", "normalized", "duration", "events"],
+        attempts.Select(a => (IReadOnlyList<string>)
+        [
+            a.AttemptId, $"{a.Task.TaskId}:{a.Task.Variant}", a.Agent.Name, Status(a.Status),
+            Score(a.RawScore), Score(a.NormalizedScore) + (a.Status == AttemptStatus.Completed && !a.FinalScoreValid ? " (no valid score)" : ""),
+            Duration(a), a.EventCount.ToString(CultureInfo.InvariantCulture),
+        ]));
+}

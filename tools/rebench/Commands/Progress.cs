@@ -1,0 +1,37 @@
+using Grpc.Core;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Cli.Commands;
+
+internal static class Progress
+{
+    /// <summary>Polls the campaign, printing a line whenever its progress changes, then prints its attempts.</summary>
+    public static async Task<IReadOnlyList<Attempt>> WatchAsync(PlatformClient client, string campaignId, TextWriter w, CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var last = "";
+        IReadOnlyList<Attempt> attempts;
+        while (true)
+        {
+            var list = await client.Orchestrator.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaignId }, cancellationToken: ct);
+            attempts = list.Attempts;
+            var counts = attempts.GroupBy(a => a.Status).ToDictionary(g => g.Key, g => g.Count());
+            int Count(AttemptStatus s) => counts.GetValueOrDefault(s);
+            var finished = Count(AttemptStatus.Completed) + Count(AttemptStatus.Failed) + Count(AttemptStatus.Cancelled);
+            var actions = attempts.Sum(a => a.ActionCount);
+            var scores = attempts.Sum(a => a.ScoreCount);
+            var line = $"{finished}/{attempts.Count} finished | running {Count(AttemptStatus.Running)}, scheduled {Count(AttemptStatus.Scheduled)}, " +
+                       $"failed {Count(AttemptStatus.Failed)} | {actions} actions, {scores} scores";
+            if (line != last)
+            {
+                w.WriteLine($"[{(DateTimeOffset.UtcNow - started).TotalSeconds,6:0.0}s] {line}");
+                last = line;
+            }
+            if (attempts.Count > 0 && finished == attempts.Count) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+        w.WriteLine();
+        Output.AttemptTable(w, attempts);
+        return attempts;
+    }
+}

@@ -1,0 +1,30 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Cli;
+
+/// <summary>A gRPC channel to the gateway with the API key on every call.</summary>
+public sealed class PlatformClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public PlatformClient(string gateway, string? apiKey)
+    {
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            if (!string.IsNullOrEmpty(apiKey)) metadata.Add("x-api-key", apiKey);
+            return Task.CompletedTask;
+        });
+        _channel = GrpcChannel.ForAddress(gateway, new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        Orchestrator = new Orchestrator.V1.Orchestrator.OrchestratorClient(_channel);
+    }
+
+    public Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator { get; }
+
+    public void Dispose() => _channel.Dispose();
+}
