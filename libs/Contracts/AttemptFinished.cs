@@ -5,6 +5,7 @@ namespace ReBench.Contracts;
 /// <summary>
 /// Integration event: an attempt reached a terminal state. Published from the orchestrator's committed event
 /// log; EventId is the stored event's id, so consumers deduplicate on it (delivery is at least once).
+/// Scores are null where there is no valid score (JSON has no NaN).
 /// </summary>
 [MessageUrn("rebench.orchestrator.attempt-finished")]
 public sealed record AttemptFinished(
@@ -15,7 +16,7 @@ public sealed record AttemptFinished(
     string Variant,
     string Agent,
     string Status,
-    double RawScore,
-    double NormalizedScore,
+    double? RawScore,
+    double? NormalizedScore,
     bool FinalScoreValid,
     DateTimeOffset FinishedAt);

@@ -97,3 +97,6 @@ public static class OrchestratorSetup
         services.AddSingleton(sp => sp.GetRequiredService<global::Grpc.Net.ClientFactory.GrpcClientFactory>().CreateClient<TClient>(name));
     }
 }
+
+/// <summary>A type of the orchestrator's entry assembly, for WebApplicationFactory in tests.</summary>
+public sealed class OrchestratorEntryPoint;

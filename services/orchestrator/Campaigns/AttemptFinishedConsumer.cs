@@ -13,9 +13,8 @@ public sealed class AttemptFinishedConsumer(CampaignStore campaigns, TimeProvide
     public Task Consume(ConsumeContext<AttemptFinished> context)
     {
         var m = context.Message;
-        double? normalized = double.IsFinite(m.NormalizedScore) ? m.NormalizedScore : null;
         return campaigns.AppendAsync(m.CampaignId,
-            s => CampaignLogic.RecordAttemptFinished(s, m.AttemptId, m.EventId, m.Status, normalized, time.GetUtcNow()),
+            s => CampaignLogic.RecordAttemptFinished(s, m.AttemptId, m.EventId, m.Status, m.NormalizedScore, time.GetUtcNow()),
             context.CancellationToken);
     }
 }

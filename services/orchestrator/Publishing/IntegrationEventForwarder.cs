@@ -51,8 +51,7 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
     }
 
     private static AttemptFinished Finished(IEvent e, AttemptView v, string status, DateTimeOffset at) =>
-        new(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, v.RawScore ?? double.NaN,
-            v.NormalizedScore ?? 0, v.FinalScoreValid, at);
+        new(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, v.RawScore, v.NormalizedScore, v.FinalScoreValid, at);
 }
 
 internal sealed class NullChangeListener : IChangeListener

@@ -11,7 +11,7 @@ namespace ReBench.Orchestrator.Storage;
 /// </summary>
 public sealed class AttemptStore(IDocumentStore store)
 {
-    private const int MaxConflictRetries = 8;
+    private const int MaxConflictRetries = 50;
 
     public async Task<AttemptState?> TryLoadAsync(Guid id, CancellationToken ct)
     {
@@ -42,7 +42,8 @@ public sealed class AttemptStore(IDocumentStore store)
             }
             catch (Exception e) when (tries < MaxConflictRetries && IsConcurrencyConflict(e))
             {
-                // Someone appended first: decide again on the fresh state.
+                // Someone appended first: decide again on the fresh state, after a short jitter so racers spread out.
+                await Task.Delay(Random.Shared.Next(1, 20), ct);
             }
         }
     }

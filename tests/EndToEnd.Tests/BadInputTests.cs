@@ -1,0 +1,140 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>Each refusal comes back with the right status and a message naming the problem, and appends nothing.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class BadInputTests(PlatformProcesses platform)
+{
+    private static CreateCampaignRequest Valid() => new()
+    {
+        Name = "bad-input", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(1)),
+        Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+        Agents = { new AgentSpec { Name = "noop" } },
+    };
+
+    private async Task<RpcException> RejectedCreate(CreateCampaignRequest request)
+    {
+        var client = platform.Orchestrator();
+        var before = (await client.ListCampaignsAsync(new ListCampaignsRequest())).Campaigns.Count;
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.CreateCampaignAsync(request));
+        Assert.Equal(before, (await client.ListCampaignsAsync(new ListCampaignsRequest())).Campaigns.Count);
+        return e;
+    }
+
+    [Fact]
+    public async Task UnknownTaskIsNotFound()
+    {
+        var r = Valid();
+        r.Tasks[0].TaskId = "no_such_task";
+        var e = await RejectedCreate(r);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("no_such_task", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task UnknownAgentIsNotFound()
+    {
+        var r = Valid();
+        r.Agents[0].Name = "gpt-wizard";
+        var e = await RejectedCreate(r);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("unknown agent 'gpt-wizard'", e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public async Task KBelowOneIsInvalid(int k)
+    {
+        var r = Valid();
+        r.AttemptsPerPair = k;
+        var e = await RejectedCreate(r);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("attempts_per_pair", e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-30)]
+    public async Task BudgetOfZeroOrLessIsInvalid(int seconds)
+    {
+        var r = Valid();
+        r.TimeBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(seconds));
+        var e = await RejectedCreate(r);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("time_budget", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task UnknownAttemptIdIsNotFoundAndAMalformedOneInvalid()
+    {
+        var client = platform.Orchestrator();
+        var id = Guid.NewGuid().ToString();
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.GetAttemptAsync(new GetAttemptRequest { AttemptId = id }));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains(id, e.Status.Detail);
+        var s = await Assert.ThrowsAsync<RpcException>(async () => await platform.Session().ScoreAsync(new ScoreRequest { AttemptId = id, StepId = "1" }));
+        Assert.Equal(StatusCode.NotFound, s.StatusCode);
+        var bad = await Assert.ThrowsAsync<RpcException>(async () => await client.GetAttemptAsync(new GetAttemptRequest { AttemptId = "not-a-uuid" }));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task MissingOrWrongApiKeyIsUnauthenticated()
+    {
+        var missing = await Assert.ThrowsAsync<RpcException>(async () =>
+            await platform.Orchestrator(apiKey: null).ListCampaignsAsync(new ListCampaignsRequest()));
+        Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
+        Assert.Contains("API key", missing.Status.Detail);
+        var wrong = await Assert.ThrowsAsync<RpcException>(async () =>
+            await platform.Orchestrator(apiKey: "wrong").ListCampaignsAsync(new ListCampaignsRequest()));
+        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
+        Assert.Contains("invalid API key", wrong.Status.Detail);
+    }
+
+    [Fact]
+    public async Task StepsOnAnEndedAttemptAndPathsLeavingTheSandboxAreRefusedWithoutAppending()
+    {
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(Valid());
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(3))).Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+        var session = platform.Session();
+        var before = (await Waits.EventsAsync(client, attempt.AttemptId)).Count;
+
+        var act = await Assert.ThrowsAsync<RpcException>(async () => await session.ActAsync(new ActRequest
+        {
+            AttemptId = attempt.AttemptId, StepId = "late-1", Run = new RunCommand { Command = "echo too late" },
+        }));
+        Assert.Equal(StatusCode.FailedPrecondition, act.StatusCode);
+        Assert.Contains("completed", act.Status.Detail);
+        var score = await Assert.ThrowsAsync<RpcException>(async () => await session.ScoreAsync(new ScoreRequest { AttemptId = attempt.AttemptId, StepId = "late-2" }));
+        Assert.Equal(StatusCode.FailedPrecondition, score.StatusCode);
+        var submit = await Assert.ThrowsAsync<RpcException>(async () => await session.SubmitAsync(new SubmitRequest { AttemptId = attempt.AttemptId, StepId = "late-3" }));
+        Assert.Equal(StatusCode.FailedPrecondition, submit.StatusCode);
+
+        foreach (var path in new[] { "../outside.txt", "/etc/passwd", "a/../../b" })
+        {
+            var write = await Assert.ThrowsAsync<RpcException>(async () => await session.ActAsync(new ActRequest
+            {
+                AttemptId = attempt.AttemptId, StepId = "path-" + path,
+                WriteFile = new WriteFile { Path = path, Content = ByteString.CopyFromUtf8("x") },
+            }));
+            Assert.Equal(StatusCode.InvalidArgument, write.StatusCode);
+            Assert.Contains(path, write.Status.Detail);
+        }
+        Assert.Equal(before, (await Waits.EventsAsync(client, attempt.AttemptId)).Count);
+    }
+
+    [Fact]
+    public async Task TheAttemptSessionApiIsNotReachableOnThePublicListener()
+    {
+        var publicSession = new AttemptSession.AttemptSessionClient(platform.PublicChannel());
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await publicSession.ScoreLogAsync(new ScoreLogRequest { AttemptId = Guid.NewGuid().ToString() }));
+        Assert.Contains(e.StatusCode, new[] { StatusCode.PermissionDenied, StatusCode.Unimplemented });
+    }
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// The five services as real processes on free loopback ports, built by scripts/test.sh, against the real
+/// PostgreSQL (a schema of their own) and RabbitMQ. The same binaries and configuration keys as scripts/run.sh.
+/// </summary>
+public sealed class PlatformProcesses : IAsyncLifetime
+{
+    public const string ApiKey = "e2e-test-key";
+    private readonly Dictionary<string, Process> _processes = [];
+    private readonly Dictionary<string, int> _ports = [];
+    private readonly string _workDir = Directory.CreateTempSubdirectory("rebench-e2e-").FullName;
+    private readonly string _schema = TestEnv.UniqueSchema("e2e");
+    private static readonly string[] Services = ["sandbox", "scoring", "agents", "orchestrator", "gateway"];
+
+    public int Port(string service) => _ports[service];
+    public int InternalPort => _ports["gateway-internal"];
+    public string LogsDir => _workDir;
+
+    public async Task InitializeAsync()
+    {
+        foreach (var s in Services.Append("gateway-internal")) _ports[s] = TestEnv.FreePort();
+        foreach (var s in Services) await StartAsync(s);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var s in Services.Reverse()) Stop(s);
+        await Task.CompletedTask;
+    }
+
+    public GrpcChannel PublicChannel(string? apiKey = ApiKey)
+    {
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            if (apiKey is not null) metadata.Add("x-api-key", apiKey);
+            return Task.CompletedTask;
+        });
+        return GrpcChannel.ForAddress($"http://127.0.0.1:{_ports["gateway"]}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+    }
+
+    public Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator(string? apiKey = ApiKey) => new(PublicChannel(apiKey));
+
+    public AttemptSession.AttemptSessionClient Session() => new(GrpcChannel.ForAddress($"http://127.0.0.1:{InternalPort}"));
+
+    /// <summary>Kills the orchestrator (SIGKILL: no graceful shutdown) and starts it again.</summary>
+    public async Task RestartOrchestratorAsync()
+    {
+        Stop("orchestrator");
+        await StartAsync("orchestrator");
+    }
+
+    public string LogTail(string service, int lines = 40)
+    {
+        var path = Path.Combine(_workDir, $"{service}.log");
+        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(lines)) : "(no log)";
+    }
+
+    private Dictionary<string, string> Environment(string service)
+    {
+        string Url(string s) => $"http://127.0.0.1:{_ports[s]}";
+        var env = new Dictionary<string, string>
+        {
+            ["Service__Port"] = _ports[service].ToString(),
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        };
+        switch (service)
+        {
+            case "sandbox":
+                env["Sandbox__Root"] = Path.Combine(_workDir, "sandbox");
+                break;
+            case "scoring":
+                env["Services__Sandbox"] = Url("sandbox");
+                env["Scoring__TasksRoot"] = Path.Combine(TestEnv.RepoRoot, "tasks");
+                break;
+            case "agents":
+                env["Services__Session"] = $"http://127.0.0.1:{InternalPort}";
+                env["Services__Scoring"] = Url("scoring");
+                break;
+            case "orchestrator":
+                env["ConnectionStrings__Postgres"] = TestEnv.PostgresConnectionString;
+                env["Orchestrator__Schema"] = _schema;
+                env["RabbitMq__Host"] = "127.0.0.1";
+                env["RabbitMq__Port"] = TestEnv.RabbitPort.ToString();
+                env["RabbitMq__QueuePrefix"] = _schema;
+                env["Services__Sandbox"] = Url("sandbox");
+                env["Services__Scoring"] = Url("scoring");
+                env["Services__Agents"] = Url("agents");
+                env["Orchestrator__MaxConcurrentAttempts"] = "2";
+                break;
+            case "gateway":
+                env["Gateway__InternalPort"] = InternalPort.ToString();
+                env["Gateway__ApiKeys__0"] = ApiKey;
+                env["Services__Orchestrator"] = Url("orchestrator");
+                env["Services__Scoring"] = Url("scoring");
+                break;
+        }
+        return env;
+    }
+
+    private async Task StartAsync(string service)
+    {
+        var name = char.ToUpperInvariant(service[0]) + service[1..];
+        var configuration = typeof(PlatformProcesses).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
+        var dll = Path.Combine(TestEnv.RepoRoot, "services", service, "bin", configuration, "net10.0", $"ReBench.{name}.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first (scripts/test.sh does)");
+        var psi = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        foreach (var (k, v) in Environment(service)) psi.Environment[k] = v;
+        var log = new StreamWriter(Path.Combine(_workDir, $"{service}.log"), append: true) { AutoFlush = true };
+        var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _processes[service] = p;
+        await WaitForPortAsync(service, _ports[service], p);
+        if (service == "gateway") await WaitForPortAsync(service, InternalPort, p);
+    }
+
+    private async Task WaitForPortAsync(string service, int port, Process p)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (p.HasExited) throw new InvalidOperationException($"{service} exited with {p.ExitCode}:\n{LogTail(service)}");
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new TimeoutException($"{service} did not listen on {port} within 60 s:\n{LogTail(service)}");
+    }
+
+    private void Stop(string service)
+    {
+        if (!_processes.Remove(service, out var p)) return;
+        try
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformProcesses>
+{
+    public const string Name = "platform";
+}

@@ -1,0 +1,113 @@
+using ReBench.Orchestrator.Attempts;
+
+namespace ReBench.Orchestrator.Tests;
+
+public sealed class AttemptDeciderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly Guid Id = Guid.Parse("11111111-1111-1111-1111-111111111111");
+
+    private static AttemptState Scheduled(TimeSpan? budget = null) => AttemptEvolver.Fold(
+        [new AttemptScheduled(Id, Guid.NewGuid(), "t", "cpu", "noop", [], 0, budget ?? TimeSpan.FromMinutes(5), "test", T0)]);
+
+    private static readonly AttemptDecider.StartInfo Info = new("env", "local", "node", "1.0", "bundle", "scorer", 2.0, 1.0, "min", true, "dev");
+
+    private static AttemptState Running(TimeSpan? budget = null)
+    {
+        var s = Scheduled(budget);
+        return AttemptEvolver.Fold(AttemptDecider.Start(s, Info, "test", T0), s);
+    }
+
+    private static AttemptState Apply(AttemptState s, object[] events) => AttemptEvolver.Fold(events, s);
+
+    [Fact]
+    public void StartSetsTheDeadlineFromTheBudget()
+    {
+        var s = Running(TimeSpan.FromMinutes(5));
+        Assert.Equal(AttemptPhase.Running, s.Phase);
+        Assert.Equal(T0.AddMinutes(5), s.Deadline);
+        Assert.Equal(2, s.Version);
+    }
+
+    [Fact]
+    public void StartingTwiceIsRefused()
+    {
+        var e = Assert.Throws<DomainRejection>(() => AttemptDecider.Start(Running(), Info, "test", T0));
+        Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
+    }
+
+    [Fact]
+    public void AnActionIsPendingUntilItsResultIsRecorded()
+    {
+        var s = Running();
+        var request = new ActionRequested(Id, "s1", "run", "true", null, null, 0, null, 10, "agent", T0);
+        s = Apply(s, AttemptDecider.RequestAction(s, request, T0.AddSeconds(1)));
+        Assert.Equal(StepStatus.Pending, AttemptDecider.Step(s, "s1"));
+        Assert.Empty(AttemptDecider.RequestAction(s, request, T0.AddSeconds(2))); // a retry records nothing new
+
+        var result = new ActionCompleted(Id, "s1", 0, "", "", false, 0, 5, null, T0.AddSeconds(2));
+        s = Apply(s, AttemptDecider.CompleteAction(s, result));
+        Assert.Equal(StepStatus.Done, AttemptDecider.Step(s, "s1"));
+        Assert.Empty(AttemptDecider.CompleteAction(s, result)); // and a second result is not recorded
+        Assert.Equal(1, s.ActionCount);
+    }
+
+    [Fact]
+    public void StepsAfterTheDeadlineAreRefused()
+    {
+        var s = Running(TimeSpan.FromSeconds(10));
+        var request = new ActionRequested(Id, "s1", "run", "true", null, null, 0, null, 10, "agent", T0);
+        var e = Assert.Throws<DomainRejection>(() => AttemptDecider.RequestAction(s, request, T0.AddSeconds(10)));
+        Assert.Contains("time budget", e.Message);
+    }
+
+    [Fact]
+    public void BudgetExhaustionOnlyHappensAfterTheDeadline()
+    {
+        var s = Running(TimeSpan.FromSeconds(10));
+        Assert.Empty(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(9)));
+        s = Apply(s, AttemptDecider.ExhaustBudget(s, T0.AddSeconds(10)));
+        Assert.Equal(AttemptPhase.Finalizing, s.Phase);
+        Assert.Equal("budget_exhausted", s.EndReason);
+        Assert.Empty(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(11)));
+    }
+
+    [Fact]
+    public void SubmitThenFinalScoreThenCompletion()
+    {
+        var s = Running();
+        s = Apply(s, AttemptDecider.Submit(s, "sub", "", "agent", T0.AddSeconds(5)));
+        Assert.Equal(AttemptPhase.Finalizing, s.Phase);
+        Assert.Empty(AttemptDecider.Complete(s, T0)); // no completion without a final score
+        Assert.Empty(AttemptDecider.Submit(s, "sub", "", "agent", T0.AddSeconds(6))); // the same submit again is a no-op
+        s = Apply(s, AttemptDecider.RecordFinalScore(s, valid: false, raw: null, normalized: double.NaN, T0.AddSeconds(7)));
+        Assert.Equal(0, s.Final!.NormalizedScore); // no valid score is reported as normalized 0
+        Assert.False(s.Final.Valid);
+        s = Apply(s, AttemptDecider.Complete(s, T0.AddSeconds(8)));
+        Assert.Equal(AttemptPhase.Completed, s.Phase);
+        Assert.Equal("submitted", s.EndReason);
+    }
+
+    [Fact]
+    public void AnEndedAttemptRefusesEveryStep()
+    {
+        var s = Running();
+        s = Apply(s, AttemptDecider.Cancel(s, "operator", "admin", T0.AddSeconds(1)));
+        Assert.Equal(AttemptPhase.Cancelled, s.Phase);
+        var act = new ActionRequested(Id, "s1", "run", "true", null, null, 0, null, 10, "agent", T0);
+        Assert.Throws<DomainRejection>(() => AttemptDecider.RequestAction(s, act, T0.AddSeconds(2)));
+        Assert.Throws<DomainRejection>(() => AttemptDecider.RequestScore(s, "s2", "agent", "agent", T0.AddSeconds(2)));
+        Assert.Throws<DomainRejection>(() => AttemptDecider.Submit(s, "s3", "", "agent", T0.AddSeconds(2)));
+        Assert.Throws<DomainRejection>(() => AttemptDecider.Cancel(s, "again", "admin", T0.AddSeconds(2)));
+        Assert.Empty(AttemptDecider.Fail(s, "late failure", T0.AddSeconds(3)));
+    }
+
+    [Fact]
+    public void TheFinalScoreCanBeTakenAfterTheDeadline()
+    {
+        var s = Running(TimeSpan.FromSeconds(1));
+        s = Apply(s, AttemptDecider.ExhaustBudget(s, T0.AddSeconds(2)));
+        var events = AttemptDecider.RequestScore(s, "final", "final", "orchestrator", T0.AddSeconds(3));
+        Assert.IsType<ScoreRequested>(Assert.Single(events));
+    }
+}

@@ -1,0 +1,89 @@
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>Real PostgreSQL and real RabbitMQ: the event store, optimistic concurrency and publishing from the log.</summary>
+public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
+{
+    // Real time and a long budget: the host's supervisor is running and would end an attempt whose deadline passed.
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+    private readonly OrchestratorHost _host;
+
+    public EventStoreIntegrationTests(OrchestratorHost host)
+    {
+        _host = host;
+        _ = host.Server; // starts the host: schema, daemon, bus
+    }
+
+    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    private async Task<(Guid Campaign, List<Guid> Attempts)> CreateCampaignAsync(int attempts)
+    {
+        var campaignId = Guid.NewGuid();
+        var scheduled = Enumerable.Range(0, attempts).Select(i => new AttemptScheduled(
+            Guid.NewGuid(), campaignId, "t", "cpu", "noop", [], i, TimeSpan.FromHours(1), "test", T0)).ToList();
+        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "it", [new("t", "cpu")], [new("noop", [])], attempts,
+            TimeSpan.FromMinutes(1), scheduled.Select(a => a.AttemptId).ToList(), null, "test", T0), scheduled, CancellationToken.None);
+        return (campaignId, scheduled.Select(a => a.AttemptId).ToList());
+    }
+
+    [Fact]
+    public async Task ConcurrentWritersNeitherLoseNorDuplicateEvents()
+    {
+        var (_, ids) = await CreateCampaignAsync(1);
+        var id = ids[0];
+        var store = Get<AttemptStore>();
+        var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2, 1, "min", true, "dev");
+        await store.AppendAsync(id, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
+
+        // 20 writers race on one stream; each retries on a version conflict against the fresh state.
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => store.AppendAsync(id,
+            s => [new ModelCallCompleted(id, $"call-{i}", "p", "m", 1, 1, 0, 0, 0, 1, "{}", "{}", T0)], CancellationToken.None))));
+
+        await using var session = Get<IDocumentStore>().QuerySession();
+        var events = await session.Events.FetchStreamAsync(id);
+        Assert.Equal(22, events.Count);
+        Assert.Equal(Enumerable.Range(1, 22).Select(i => (long)i), events.Select(e => e.Version));
+        Assert.Equal(20, events.Select(e => e.Data).OfType<ModelCallCompleted>().Select(m => m.StepId).Distinct().Count());
+        var view = await session.LoadAsync<AttemptView>(id);
+        Assert.Equal(22, view!.Version); // the view was written in the same transactions as the events
+    }
+
+    [Fact]
+    public async Task StoredEventTypeNamesAreStable()
+    {
+        var (_, ids) = await CreateCampaignAsync(1);
+        await using var session = Get<IDocumentStore>().QuerySession();
+        var e = (await session.Events.FetchStreamAsync(ids[0])).Single();
+        Assert.Equal("attempt_scheduled", e.EventTypeName);
+        var json = Get<IDocumentStore>().Options.Serializer().ToJson(e.Data);
+        foreach (var field in new[] { "attemptId", "campaignId", "taskId", "variant", "agent", "timeBudget", "actor", "at" })
+            Assert.Contains($"\"{field}\"", json, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task AttemptEndsReachTheCampaignThroughRabbitMqFromTheCommittedLog()
+    {
+        var (campaignId, ids) = await CreateCampaignAsync(2);
+        var store = Get<AttemptStore>();
+        foreach (var id in ids) await store.AppendAsync(id, s => AttemptDecider.Fail(s, "test failure", T0), CancellationToken.None);
+
+        var campaigns = Get<CampaignStore>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        CampaignState? state;
+        do
+        {
+            await Task.Delay(200);
+            state = await campaigns.TryLoadAsync(campaignId, CancellationToken.None);
+        } while (state is { Completed: false } && DateTime.UtcNow < deadline);
+
+        Assert.NotNull(state);
+        Assert.True(state!.Completed, "the campaign did not hear of both attempt ends within 60 s");
+        Assert.Equal(ids.ToHashSet(), state.FinishedAttempts.ToHashSet());
+        Assert.Equal(4, state.Version); // created, 2 x attempt finished, completed: no duplicates
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ReBench.Testing;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>
+/// The orchestrator in-process against the real PostgreSQL (a schema of its own) and the real RabbitMQ. The
+/// downstream services point at a closed port and the scheduler starts nothing, so tests drive the stores directly.
+/// </summary>
+public sealed class OrchestratorHost : WebApplicationFactory<OrchestratorEntryPoint>
+{
+    public string Schema { get; } = TestEnv.UniqueSchema("orch");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
+        builder.UseSetting("Orchestrator:Schema", Schema);
+        builder.UseSetting("Orchestrator:MaxConcurrentAttempts", "0");
+        builder.UseSetting("RabbitMq:Host", "127.0.0.1");
+        builder.UseSetting("RabbitMq:Port", TestEnv.RabbitPort.ToString());
+        builder.UseSetting("RabbitMq:QueuePrefix", Schema);
+        foreach (var s in new[] { "Sandbox", "Scoring", "Agents" }) builder.UseSetting($"Services:{s}", "http://127.0.0.1:9");
+    }
+}
