@@ -1,0 +1,77 @@
+namespace ReBench.Sandbox.Environments;
+
+/// <summary>
+/// One kind of task environment (local directories today; namespaces/cgroups or Kubernetes pods later). The gRPC
+/// layer talks only to this interface. Implementations report bad input, unknown environments and refused paths by
+/// throwing <see cref="SandboxException"/>.
+/// </summary>
+public interface IEnvironmentDriver
+{
+    string Name { get; }
+
+    /// <summary>Creates the environment; when <see cref="EnvironmentSpec.EnvironmentId"/> names an existing one, returns it unchanged.</summary>
+    Task<EnvironmentInfo> CreateAsync(EnvironmentSpec spec, CancellationToken ct);
+
+    Task<EnvironmentInfo> GetAsync(string environmentId, CancellationToken ct);
+
+    /// <summary>
+    /// Runs <c>bash -c command</c> and yields output chunks as they arrive, then exactly one <see cref="ExecCompleted"/>.
+    /// A command that runs past its timeout has its whole process tree killed and completes with
+    /// <see cref="ExecCompleted.TimeoutExitCode"/> and TimedOut=true. Cancelling the enumeration kills the tree too.
+    /// </summary>
+    IAsyncEnumerable<ExecOutput> ExecAsync(ExecSpec spec, CancellationToken ct);
+
+    Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct);
+
+    Task<FileWriteResult> WriteFileAsync(string environmentId, string path, ReadOnlyMemory<byte> content, bool executable, CancellationToken ct);
+
+    /// <summary>Kills everything still running in the environment and deletes it. Returns false when it did not exist.</summary>
+    Task<bool> DestroyAsync(string environmentId, CancellationToken ct);
+}
+
+public sealed record ResourceSpec(int Cpus, long MemoryMb, long DiskMb, int GpuCount, string GpuModel);
+
+public sealed record EnvironmentSpec(
+    string? EnvironmentId,
+    string TaskId,
+    string? AgentFilesDir,
+    string? ProtectedFilesDir,
+    ResourceSpec? Resources,
+    bool Network,
+    IReadOnlyDictionary<string, string> Labels);
+
+public enum EnvironmentState { Ready, Destroyed }
+
+public sealed record EnvironmentInfo(string EnvironmentId, string HomePath, string ProtectedPath, string Driver, EnvironmentState State);
+
+/// <param name="Timeout">Null: the driver's default.</param>
+/// <param name="MaxOutputBytes">Per stream; 0: the driver's default. The first half is streamed live, the last half is kept and sent at the end.</param>
+public sealed record ExecSpec(
+    string EnvironmentId,
+    string Command,
+    string? WorkingDir,
+    TimeSpan? Timeout,
+    IReadOnlyDictionary<string, string> Env,
+    long MaxOutputBytes,
+    bool AsScorer,
+    ReadOnlyMemory<byte> Stdin);
+
+public enum OutputStream { Stdout, Stderr }
+
+public abstract record ExecOutput;
+
+public sealed record ExecChunk(OutputStream Stream, ReadOnlyMemory<byte> Data) : ExecOutput;
+
+public sealed record ExecCompleted(
+    int ExitCode, bool TimedOut, TimeSpan Duration, long StdoutElidedBytes, long StderrElidedBytes, bool OomKilled) : ExecOutput
+{
+    /// <summary>The exit code reported for a command killed at its timeout, as coreutils' timeout(1) does.</summary>
+    public const int TimeoutExitCode = 124;
+}
+
+/// <summary>Home is the agent's working area; Protected holds files only the scorer may see.</summary>
+public enum FileArea { Home, Protected }
+
+public sealed record FileReadResult(ReadOnlyMemory<byte> Content, long Size, bool Truncated, string Sha256);
+
+public sealed record FileWriteResult(long Size, string Sha256);

@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+
+namespace ReBench.Sandbox.Local;
+
+/// <summary>One environment directory and the process groups its Execs started.</summary>
+internal sealed class LocalEnvironment(string id, string directory)
+{
+    private readonly ConcurrentDictionary<int, byte> _groups = new();
+    private volatile bool _destroyed;
+
+    public string Id { get; } = id;
+    public string Directory { get; } = directory;
+    public string Home => Path.Combine(Directory, "home");
+    public string Protected => Path.Combine(Directory, "protected");
+    public bool Destroyed => _destroyed;
+
+    public void Track(int pgid) => _groups[pgid] = 0;
+
+    /// <summary>Forgets a group once nothing is left in it, so Destroy never signals a recycled pid.</summary>
+    public void ForgetIfEmpty(int pgid)
+    {
+        if (!ProcessKiller.GroupAlive(pgid)) _groups.TryRemove(pgid, out _);
+    }
+
+    public void KillAll()
+    {
+        _destroyed = true;
+        foreach (var pgid in _groups.Keys) ProcessKiller.KillGroup(pgid);
+        _groups.Clear();
+        ProcessKiller.KillByWorkingDirectory(Directory);
+    }
+}

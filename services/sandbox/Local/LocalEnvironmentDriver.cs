@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using ReBench.Sandbox.Environments;
+
+namespace ReBench.Sandbox.Local;
+
+/// <summary>
+/// Environments as plain directories on this node, <c>&lt;root&gt;/&lt;id&gt;/{home,protected}</c>, with commands run as
+/// the service's user. There is no isolation: a command can read anything the service can. Resources and network
+/// are not enforced. The directory layout is the state, so environments survive a restart.
+/// </summary>
+internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
+{
+    private const string StagingDir = ".staging";
+    private static readonly string[] InheritedVariables = ["PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH"];
+    private static readonly string[] InheritedPrefixes = ["CUDA_", "NVIDIA_"];
+
+    private readonly SandboxOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LocalEnvironmentDriver> _logger;
+    private readonly string _root;
+    private readonly ConcurrentDictionary<string, LocalEnvironment> _environments = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    public LocalEnvironmentDriver(IOptions<SandboxOptions> options, TimeProvider time, ILogger<LocalEnvironmentDriver> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        if (!Path.IsPathRooted(_options.Root)) throw new InvalidOperationException($"Sandbox:Root '{_options.Root}' must be absolute");
+        Directory.CreateDirectory(_options.Root);
+        _root = PathResolver.RealPath(Path.GetFullPath(_options.Root));
+        Rediscover();
+    }
+
+    public string Name => "local";
+
+    public async Task<EnvironmentInfo> CreateAsync(EnvironmentSpec spec, CancellationToken ct)
+    {
+        var id = spec.EnvironmentId is { Length: > 0 } given ? SandboxNames.CheckId(given) : Guid.NewGuid().ToString();
+        var agentFiles = CheckSourceDir(spec.AgentFilesDir, "agent_files_dir");
+        var protectedFiles = CheckSourceDir(spec.ProtectedFilesDir, "protected_files_dir");
+
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (_environments.TryGetValue(id, out var existing) && !existing.Destroyed) return Describe(existing);
+
+            // Build under a staging name and rename at the end, so a half-copied environment is never visible.
+            var staging = Path.Combine(_root, StagingDir, Guid.NewGuid().ToString("N"));
+            try
+            {
+                await Task.Run(() =>
+                {
+                    if (agentFiles is null) Directory.CreateDirectory(Path.Combine(staging, "home"));
+                    else DirectoryCopier.Copy(agentFiles, Path.Combine(staging, "home"), ct);
+                    if (protectedFiles is null) Directory.CreateDirectory(Path.Combine(staging, "protected"));
+                    else DirectoryCopier.Copy(protectedFiles, Path.Combine(staging, "protected"), ct);
+                }, ct);
+                var directory = Path.Combine(_root, id);
+                Directory.Move(staging, directory);
+                var environment = new LocalEnvironment(id, directory);
+                _environments[id] = environment;
+                _logger.LogInformation("Created environment {EnvironmentId} for task {TaskId} at {Directory}", id, spec.TaskId, directory);
+                return Describe(environment);
+            }
+            finally
+            {
+                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public Task<EnvironmentInfo> GetAsync(string environmentId, CancellationToken ct)
+    {
+        SandboxNames.CheckId(environmentId);
+        if (!_environments.TryGetValue(environmentId, out var environment)) throw UnknownEnvironment(environmentId);
+        return Task.FromResult(Describe(environment));
+    }
+
+    public async IAsyncEnumerable<ExecOutput> ExecAsync(ExecSpec spec, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var environment = Live(spec.EnvironmentId);
+        if (string.IsNullOrWhiteSpace(spec.Command)) throw SandboxException.Invalid("command is required");
+        if (spec.Timeout is { } t && t < TimeSpan.Zero) throw SandboxException.Invalid($"timeout {t} is negative");
+        if (spec.MaxOutputBytes < 0 || spec.MaxOutputBytes > _options.MaxOutputBytesLimit)
+        {
+            throw SandboxException.Invalid($"max_output_bytes {spec.MaxOutputBytes} must be between 0 and {_options.MaxOutputBytesLimit}");
+        }
+        var workingDir = PathResolver.Resolve(AreaOf(environment, FileArea.Home), spec.WorkingDir ?? "", "working_dir");
+        if (!Directory.Exists(workingDir)) throw SandboxException.Invalid($"working_dir '{spec.WorkingDir}' is not a directory in the home");
+
+        var execution = new LocalExecution(
+            StartInfo(spec, environment, workingDir),
+            environment,
+            _time,
+            spec.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : TimeSpan.FromSeconds(_options.DefaultTimeoutSeconds),
+            TimeSpan.FromMilliseconds(_options.OutputDrainMilliseconds),
+            spec.MaxOutputBytes > 0 ? spec.MaxOutputBytes : _options.DefaultMaxOutputBytes,
+            spec.Stdin);
+        await foreach (var output in execution.RunAsync(ct)) yield return output;
+    }
+
+    public async Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct)
+    {
+        if (maxBytes < 0) throw SandboxException.Invalid($"max_bytes {maxBytes} is negative");
+        var environment = Live(environmentId);
+        var file = PathResolver.Resolve(AreaOf(environment, area), path);
+        if (Directory.Exists(file)) throw SandboxException.Invalid($"path '{path}' is a directory");
+        if (!File.Exists(file)) throw SandboxException.NotFound($"file '{path}' does not exist in environment {environmentId}");
+
+        var limit = maxBytes > 0 ? maxBytes : _options.DefaultReadBytes;
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: true);
+        var size = stream.Length;
+        var buffer = new byte[Math.Min(size, limit)];
+        await stream.ReadExactlyAsync(buffer, ct);
+        return new FileReadResult(buffer, size, size > buffer.Length, Convert.ToHexStringLower(SHA256.HashData(buffer)));
+    }
+
+    public async Task<FileWriteResult> WriteFileAsync(string environmentId, string path, ReadOnlyMemory<byte> content, bool executable, CancellationToken ct)
+    {
+        var environment = Live(environmentId);
+        var file = PathResolver.Resolve(AreaOf(environment, FileArea.Home), path);
+        if (Directory.Exists(file)) throw SandboxException.Invalid($"path '{path}' is a directory");
+        var parent = Path.GetDirectoryName(file)!;
+        if (File.Exists(parent)) throw SandboxException.Precondition($"a parent of path '{path}' is a file");
+        Directory.CreateDirectory(parent);
+
+        // Write beside the target and rename, so readers never see a half-written file.
+        var temporary = Path.Combine(parent, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await File.WriteAllBytesAsync(temporary, content, ct);
+            File.SetUnixFileMode(temporary, executable
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            File.Move(temporary, file, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+        return new FileWriteResult(content.Length, Convert.ToHexStringLower(SHA256.HashData(content.Span)));
+    }
+
+    public async Task<bool> DestroyAsync(string environmentId, CancellationToken ct)
+    {
+        SandboxNames.CheckId(environmentId);
+        var gate = _locks.GetOrAdd(environmentId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (!_environments.TryGetValue(environmentId, out var environment) || environment.Destroyed) return false;
+            environment.KillAll();
+            await Task.Run(() => Directory.Delete(environment.Directory, recursive: true), CancellationToken.None);
+            _logger.LogInformation("Destroyed environment {EnvironmentId}", environmentId);
+            return true;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private ProcessStartInfo StartInfo(ExecSpec spec, LocalEnvironment environment, string workingDir)
+    {
+        var info = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = workingDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // --wait keeps the exit status should setsid ever need to fork (it does not when its caller leads no group).
+        foreach (var arg in new[] { "--wait", "/bin/bash", "-c", spec.Command }) info.ArgumentList.Add(arg);
+
+        // Start from a clean environment: the service's own variables (connection strings, keys) are not the agent's.
+        var inherited = info.Environment.Where(kv => InheritedVariables.Contains(kv.Key) || InheritedPrefixes.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal))).ToList();
+        info.Environment.Clear();
+        foreach (var (key, value) in inherited) info.Environment[key] = value;
+        foreach (var (key, value) in spec.Env)
+        {
+            if (key.Length == 0 || key.Contains('=') || key.Contains('\0') || value.Contains('\0'))
+            {
+                throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' has an invalid name or value");
+            }
+            if (key is "HOME" or "REBENCH_PROTECTED") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
+            info.Environment[key] = value;
+        }
+        info.Environment["HOME"] = environment.Home;
+        if (spec.AsScorer) info.Environment["REBENCH_PROTECTED"] = environment.Protected;
+        return info;
+    }
+
+    private void Rediscover()
+    {
+        var staging = Path.Combine(_root, StagingDir);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        foreach (var dir in new DirectoryInfo(_root).EnumerateDirectories())
+        {
+            if (dir.LinkTarget is not null || !Directory.Exists(Path.Combine(dir.FullName, "home"))) continue;
+            try { SandboxNames.CheckId(dir.Name); }
+            catch (SandboxException) { continue; }
+            _environments[dir.Name] = new LocalEnvironment(dir.Name, dir.FullName);
+        }
+        _logger.LogInformation("Sandbox root {Root}: found {Count} existing environments", _root, _environments.Count);
+    }
+
+    private LocalEnvironment Live(string environmentId)
+    {
+        SandboxNames.CheckId(environmentId);
+        if (!_environments.TryGetValue(environmentId, out var environment)) throw UnknownEnvironment(environmentId);
+        if (environment.Destroyed) throw SandboxException.Precondition($"environment {environmentId} has been destroyed");
+        return environment;
+    }
+
+    /// <summary>The area's directory, refused if something replaced it with a link (paths are confined to it, not its target).</summary>
+    private static string AreaOf(LocalEnvironment environment, FileArea area)
+    {
+        var path = area == FileArea.Protected ? environment.Protected : environment.Home;
+        if (PathResolver.RealPath(path) != path) throw SandboxException.Denied($"{path} is no longer a plain directory");
+        return path;
+    }
+
+    private static string? CheckSourceDir(string? dir, string field)
+    {
+        if (string.IsNullOrEmpty(dir)) return null;
+        if (!Path.IsPathFullyQualified(dir)) throw SandboxException.Invalid($"{field} '{dir}' is not an absolute path");
+        if (!Directory.Exists(dir)) throw SandboxException.Invalid($"{field} '{dir}' is not an existing directory");
+        return dir;
+    }
+
+    private static EnvironmentInfo Describe(LocalEnvironment e) =>
+        new(e.Id, e.Home, e.Protected, "local", e.Destroyed ? EnvironmentState.Destroyed : EnvironmentState.Ready);
+
+    private static SandboxException UnknownEnvironment(string id) => SandboxException.NotFound($"environment {id} does not exist");
+}

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace ReBench.Sandbox.Local;
+
+/// <summary>Signals process groups directly: Process.Kill(true) walks children but misses reparented grandchildren.</summary>
+internal static class ProcessKiller
+{
+    private const int SigKill = 9;
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Kills the group led by <paramref name="pgid"/>, and that pid alone in case it has not called setsid yet.</summary>
+    public static void KillGroup(int pgid)
+    {
+        Kill(-pgid, SigKill);
+        Kill(pgid, SigKill);
+    }
+
+    public static bool GroupAlive(int pgid) => Kill(-pgid, 0) == 0;
+
+    /// <summary>
+    /// Kills processes whose working directory lies under <paramref name="dir"/>: after a service restart the
+    /// process groups of earlier Execs are no longer known, and a child may have left its group with setsid.
+    /// </summary>
+    public static int KillByWorkingDirectory(string dir)
+    {
+        var prefix = dir.TrimEnd('/') + "/";
+        var killed = 0;
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == Environment.ProcessId) continue;
+            string? cwd;
+            try { cwd = new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (cwd is null || !(cwd + "/").StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (Kill(pid, SigKill) == 0) killed++;
+        }
+        return killed;
+    }
+}

@@ -1,0 +1,25 @@
+using ReBench.Sandbox.Environments;
+using ReBench.Sandbox.Grpc;
+using ReBench.Sandbox.Local;
+
+namespace ReBench.Sandbox;
+
+public static class SandboxSetup
+{
+    public static WebApplicationBuilder AddSandbox(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<SandboxOptions>(builder.Configuration.GetSection("Sandbox"));
+        builder.Services.AddGrpc(o => o.Interceptors.Add<SandboxErrorInterceptor>());
+        builder.Services.AddSingleton<IEnvironmentDriver, LocalEnvironmentDriver>();
+        return builder;
+    }
+
+    public static WebApplication MapSandbox(this WebApplication app)
+    {
+        app.MapGrpcService<SandboxGrpcService>();
+        return app;
+    }
+}
+
+/// <summary>A type from this assembly for WebApplicationFactory, which cannot take the static <see cref="SandboxSetup"/>.</summary>
+public sealed class SandboxEntryPoint;

@@ -1,0 +1,126 @@
+using Grpc.Core;
+using ReBench.Sandbox.V1;
+
+namespace ReBench.Sandbox.Tests;
+
+public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
+
+    [Fact]
+    public async Task Create_copies_agent_files_and_keeps_protected_files_for_the_scorer()
+    {
+        var source = Directory.CreateTempSubdirectory("rebench-agent-files-").FullName;
+        var protectedSource = Directory.CreateTempSubdirectory("rebench-protected-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(source, "nested"));
+            await File.WriteAllTextAsync(Path.Combine(source, "nested", "task.txt"), "do the task");
+            await File.WriteAllTextAsync(Path.Combine(protectedSource, "answer.txt"), "42");
+
+            var env = await sandbox.NewEnvironmentAsync(source, protectedSource);
+            var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+            Assert.Equal("ready", info.State);
+            Assert.Equal("local", info.Driver);
+            Assert.Equal(Path.Combine(sandbox.Root, env, "home"), info.HomePath);
+
+            Assert.Equal("do the task", (await _client.RunAsync(env, "cat nested/task.txt")).Stdout);
+            var scorer = await _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "cat \"$REBENCH_PROTECTED/answer.txt\"", AsScorer = true });
+            Assert.Equal("42", scorer.Stdout);
+            var read = await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt", ProtectedArea = true });
+            Assert.Equal("42", read.Content.ToStringUtf8());
+            await SandboxClientExtensions.FailsAsync(
+                () => _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt" }).ResponseAsync, StatusCode.NotFound);
+        }
+        finally
+        {
+            Directory.Delete(source, true);
+            Directory.Delete(protectedSource, true);
+        }
+    }
+
+    [Fact]
+    public async Task Create_is_idempotent_on_the_given_id()
+    {
+        var id = "attempt-" + Guid.NewGuid().ToString("N");
+        var first = await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
+        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = id, Path = "marker", Content = Google.Protobuf.ByteString.CopyFromUtf8("m") });
+        var second = await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
+        Assert.Equal(first, second);
+        Assert.Equal("m", (await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = id, Path = "marker" })).Content.ToStringUtf8());
+    }
+
+    [Theory]
+    [InlineData("../evil")]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData("x\0y")]
+    public async Task Create_refuses_unsafe_ids(string id)
+    {
+        await SandboxClientExtensions.FailsAsync(
+            () => _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" }).ResponseAsync,
+            StatusCode.InvalidArgument);
+    }
+
+    [Theory]
+    [InlineData("relative/dir")]
+    [InlineData("/definitely/not/a/dir")]
+    public async Task Create_refuses_a_bad_agent_files_dir(string dir)
+    {
+        var e = await SandboxClientExtensions.FailsAsync(
+            () => _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "t", AgentFilesDir = dir }).ResponseAsync,
+            StatusCode.InvalidArgument);
+        Assert.Contains(dir, e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Destroy_kills_background_processes_and_removes_the_directory()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var marker = "rebench-destroy-" + Guid.NewGuid().ToString("N");
+        var start = await _client.RunAsync(env, $"(exec -a {marker} sleep 300) >/dev/null 2>&1 &");
+        Assert.Equal(0, start.Exit.ExitCode);
+        Assert.True(Processes.AnyWithMarker(marker), "the background process should still run after its Exec returned");
+
+        var destroyed = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        Assert.True(destroyed.Existed);
+        Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(5)), "the background sleep survived Destroy");
+        Assert.False(Directory.Exists(Path.Combine(sandbox.Root, env)));
+
+        var again = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        Assert.False(again.Existed);
+        var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+        Assert.Equal("destroyed", info.State);
+        await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, "true"), StatusCode.FailedPrecondition);
+    }
+
+    [Fact]
+    public async Task Destroy_ends_a_running_exec()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var running = _client.RunAsync(env, "sleep 300");
+        await Task.Delay(500);
+        await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotEqual(0, result.Exit.ExitCode);
+    }
+
+    [Fact]
+    public async Task Destroying_an_unknown_environment_reports_it_did_not_exist()
+    {
+        var result = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = "never-" + Guid.NewGuid().ToString("N") });
+        Assert.False(result.Existed);
+    }
+
+    [Fact]
+    public async Task Environments_survive_a_service_restart()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        await _client.RunAsync(env, "echo persisted > state.txt");
+
+        var restarted = sandbox.StartService();
+        var info = await restarted.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+        Assert.Equal("ready", info.State);
+        Assert.Equal("persisted\n", (await restarted.RunAsync(env, "cat state.txt")).Stdout);
+    }
+}
