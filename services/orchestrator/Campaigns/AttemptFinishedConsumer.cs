@@ -10,10 +10,13 @@ namespace ReBench.Orchestrator.Campaigns;
 /// </summary>
 public sealed class AttemptFinishedConsumer(CampaignStore campaigns, TimeProvider time) : IConsumer<AttemptFinished>
 {
-    public Task Consume(ConsumeContext<AttemptFinished> context)
+    public async Task Consume(ConsumeContext<AttemptFinished> context)
     {
         var m = context.Message;
-        return campaigns.AppendAsync(m.CampaignId,
+        // Another platform sharing the broker (a second deployment, a parallel test run) publishes to the same
+        // exchange; its campaigns are not ours to record.
+        if (await campaigns.TryLoadAsync(m.CampaignId, context.CancellationToken) is null) return;
+        await campaigns.AppendAsync(m.CampaignId,
             s => CampaignLogic.RecordAttemptFinished(s, m.AttemptId, m.EventId, m.Status, m.NormalizedScore, time.GetUtcNow()),
             context.CancellationToken);
     }
