@@ -1,8 +1,11 @@
+using ReBench.Gateway;
 using ReBench.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("gateway", 5100);
+builder.AddGateway();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapGateway();
 app.Run();

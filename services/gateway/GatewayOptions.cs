@@ -1,0 +1,55 @@
+using System.Net;
+
+namespace ReBench.Gateway;
+
+/// <summary>The gateway's settings, read once at startup from "Gateway", "Service" and "Services".</summary>
+public sealed class GatewayOptions
+{
+    public const int DefaultInternalPort = 5105;
+
+    /// <summary>Keys a public caller may present (Gateway:ApiKeys, an array; env Gateway__ApiKeys__0 ...).</summary>
+    public required IReadOnlyList<string> ApiKeys { get; init; }
+    public required IPAddress InternalAddress { get; init; }
+    public required int InternalPort { get; init; }
+    public required Uri Orchestrator { get; init; }
+    public required Uri Scoring { get; init; }
+    /// <summary>Calls per second each API key may make on the public listener (token bucket); 0 turns the limit off.</summary>
+    public required int RateLimitPermitsPerSecond { get; init; }
+    /// <summary>How many calls a key may make at once before the per-second rate applies.</summary>
+    public required int RateLimitBurst { get; init; }
+
+    public static GatewayOptions From(IConfiguration config)
+    {
+        var keys = config.GetSection("Gateway:ApiKeys").Get<string[]>()?.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray() ?? [];
+        // Without a key every public call would be refused; fail at startup rather than look healthy and useless.
+        if (keys.Length == 0)
+            throw new InvalidOperationException("Gateway:ApiKeys lists no API key; set at least one (e.g. env Gateway__ApiKeys__0)");
+
+        var publicPort = config.GetValue("Service:Port", 5100);
+        var internalPort = config.GetValue("Gateway:InternalPort", DefaultInternalPort);
+        // The two listeners are told apart by local port alone, so sharing one would expose the internal API.
+        if (internalPort == publicPort)
+            throw new InvalidOperationException($"Gateway:InternalPort ({internalPort}) must differ from Service:Port");
+
+        return new GatewayOptions
+        {
+            ApiKeys = keys,
+            // Defaults to Service:Address; set Gateway:InternalAddress to keep the internal listener on loopback or a
+            // cluster-internal interface while the public one listens everywhere.
+            InternalAddress = IPAddress.Parse(config["Gateway:InternalAddress"] ?? config["Service:Address"] ?? "127.0.0.1"),
+            InternalPort = internalPort,
+            Orchestrator = ServiceUri(config, "Orchestrator", "http://127.0.0.1:5101"),
+            Scoring = ServiceUri(config, "Scoring", "http://127.0.0.1:5103"),
+            RateLimitPermitsPerSecond = Math.Max(0, config.GetValue("Gateway:RateLimit:PermitsPerSecond", 100)),
+            RateLimitBurst = Math.Max(1, config.GetValue("Gateway:RateLimit:Burst", 200)),
+        };
+    }
+
+    private static Uri ServiceUri(IConfiguration config, string name, string fallback)
+    {
+        var value = config[$"Services:{name}"] ?? fallback;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            throw new InvalidOperationException($"Services:{name} '{value}' is not an http(s) URL");
+        return uri;
+    }
+}

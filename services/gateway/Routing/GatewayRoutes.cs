@@ -1,0 +1,64 @@
+using System.Net;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace ReBench.Gateway.Routing;
+
+/// <summary>Which listener may reach a proxied route.</summary>
+public enum Listener { Public, Internal }
+
+/// <summary>
+/// The only gRPC APIs the gateway forwards, built in code from <see cref="GatewayOptions"/> so that environment
+/// variables (Services__Orchestrator, Services__Scoring) configure the destinations. Anything not listed here is
+/// never forwarded.
+/// </summary>
+public static class GatewayRoutes
+{
+    public const string ListenerMetadataKey = "rebench.listener";
+
+    // The platform's gRPC servers accept 64 MiB messages; Kestrel's default 30 MB body limit would cut large Act
+    // WriteFile requests short, so allow one maximal message plus framing.
+    private const long MaxRequestBodyBytes = 64L * 1024 * 1024 + 1024;
+
+    // YARP aborts a request idle for ActivityTimeout (default 100 s); WatchAttempt streams legitimately sit idle
+    // for minutes between events.
+    private static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromHours(1);
+
+    public static IReadOnlyList<RouteConfig> Routes() =>
+    [
+        Route("orchestrator", "/rebench.orchestrator.v1.Orchestrator/{**method}", "orchestrator", Listener.Public),
+        // Clients may browse the task catalog; scoring's other methods (ScoreSubmission, GetReferenceSolution, ...)
+        // are for the platform only.
+        Route("scoring-list-tasks", "/rebench.scoring.v1.Scoring/ListTasks", "scoring", Listener.Public),
+        Route("scoring-get-task", "/rebench.scoring.v1.Scoring/GetTask", "scoring", Listener.Public),
+        Route("attempt-session", "/rebench.orchestrator.v1.AttemptSession/{**method}", "orchestrator", Listener.Internal),
+    ];
+
+    public static IReadOnlyList<ClusterConfig> Clusters(GatewayOptions options) =>
+    [
+        Cluster("orchestrator", options.Orchestrator),
+        Cluster("scoring", options.Scoring),
+    ];
+
+    private static RouteConfig Route(string id, string path, string cluster, Listener listener) => new()
+    {
+        RouteId = id,
+        ClusterId = cluster,
+        Match = new RouteMatch { Path = path },
+        MaxRequestBodySize = MaxRequestBodyBytes,
+        Metadata = new Dictionary<string, string> { [ListenerMetadataKey] = listener.ToString() },
+    };
+
+    private static ClusterConfig Cluster(string id, Uri address) => new()
+    {
+        ClusterId = id,
+        // Backends speak h2c; without an exact HTTP/2 policy YARP falls back to HTTP/1.1 and they answer 400.
+        HttpRequest = new ForwarderRequestConfig
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            ActivityTimeout = StreamIdleTimeout,
+        },
+        Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address.ToString() } },
+    };
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using ReBench.Gateway.Access;
+
+namespace ReBench.Gateway.Tests;
+
+public sealed class GatewayOptionsTests
+{
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+
+    [Fact]
+    public void DefaultsMatchThePlatformPorts()
+    {
+        var options = GatewayOptions.From(Config(("Gateway:ApiKeys:0", "k")));
+        Assert.Equal(5105, options.InternalPort);
+        Assert.Equal(new Uri("http://127.0.0.1:5101"), options.Orchestrator);
+        Assert.Equal(new Uri("http://127.0.0.1:5103"), options.Scoring);
+        Assert.Equal(["k"], options.ApiKeys);
+        Assert.Equal(100, options.RateLimitPermitsPerSecond);
+        Assert.Equal(200, options.RateLimitBurst);
+    }
+
+    [Fact]
+    public void NoApiKeyFailsAtStartup()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(("Gateway:ApiKeys:0", " "))));
+        Assert.Contains("Gateway:ApiKeys", e.Message);
+    }
+
+    [Fact]
+    public void InternalPortEqualToPublicPortFailsAtStartup()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(
+            ("Gateway:ApiKeys:0", "k"), ("Service:Port", "6000"), ("Gateway:InternalPort", "6000"))));
+        Assert.Contains("must differ", e.Message);
+    }
+
+    [Fact]
+    public void BadServiceUrlIsNamed()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(
+            ("Gateway:ApiKeys:0", "k"), ("Services:Orchestrator", "orchestrator:5101"))));
+        Assert.Contains("Services:Orchestrator", e.Message);
+    }
+
+    [Theory]
+    [InlineData("x-api-key", "abc", "abc")]
+    [InlineData("authorization", "Bearer abc", "abc")]
+    [InlineData("authorization", "bearer abc", "abc")]
+    [InlineData("authorization", "Basic abc", null)]
+    [InlineData("other", "abc", null)]
+    public void PresentedKeyComesFromEitherHeader(string header, string value, string? expected)
+    {
+        var headers = new HeaderDictionary { [header] = value };
+        Assert.Equal(expected, ApiKeyValidator.Presented(headers));
+    }
+
+    [Fact]
+    public void ValidatorAcceptsOnlyConfiguredKeys()
+    {
+        var validator = new ApiKeyValidator(["one", "two"]);
+        Assert.True(validator.IsValid("one"));
+        Assert.True(validator.IsValid("two"));
+        Assert.False(validator.IsValid("on"));
+        Assert.False(validator.IsValid(""));
+    }
+}

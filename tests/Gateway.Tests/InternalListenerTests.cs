@@ -1,0 +1,47 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Gateway.Tests;
+
+public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
+{
+    [Fact]
+    public async Task AttemptSessionWorksWithoutAKey()
+    {
+        var id = Guid.NewGuid().ToString();
+        var session = new AttemptSession.AttemptSessionClient(gateway.Internal);
+        var result = await session.ActAsync(new ActRequest { AttemptId = id, StepId = "s1", Run = new RunCommand { Command = "echo hi" } });
+        Assert.Equal("s1", result.StepId);
+        Assert.Equal("echo hi", result.Stdout);
+        Assert.True(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task OrchestratorIsRefusedEvenWithAKeyAndNotForwarded()
+    {
+        var id = Guid.NewGuid().ToString();
+        var orchestrator = new Orchestrator.V1.Orchestrator.OrchestratorClient(gateway.Internal);
+        var e = await Assert.ThrowsAsync<RpcException>(() => orchestrator.GetCampaignAsync(
+            new GetCampaignRequest { CampaignId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("only the AttemptSession API", e.Status.Detail);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task ScoringCatalogIsRefused()
+    {
+        var scoring = new Scoring.V1.Scoring.ScoringClient(gateway.Internal);
+        var e = await Assert.ThrowsAsync<RpcException>(() => scoring.ListTasksAsync(new ListTasksRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthIsServed()
+    {
+        var reply = await new Health.HealthClient(gateway.Internal).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Gateway.Tests;
+
+public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
+{
+    private Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator => new(gateway.Public);
+
+    private static string NewId() => Guid.NewGuid().ToString();
+
+    [Fact]
+    public async Task UnaryCallPassesThroughWithXApiKeyHeader()
+    {
+        var id = NewId();
+        var campaign = await Orchestrator.GetCampaignAsync(new GetCampaignRequest { CampaignId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        Assert.Equal(id, campaign.CampaignId);
+        Assert.True(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task UnaryCallPassesThroughWithBearerTokenAndAnyConfiguredKey()
+    {
+        var id = NewId();
+        var campaign = await Orchestrator.GetCampaignAsync(new GetCampaignRequest { CampaignId = id },
+            new Metadata { { "authorization", "Bearer " + GatewayFixture.OtherKey } });
+        Assert.Equal(id, campaign.CampaignId);
+    }
+
+    [Fact]
+    public async Task ServerStreamingPassesThrough()
+    {
+        var id = NewId();
+        using var call = Orchestrator.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        var events = new List<AttemptEvent>();
+        await foreach (var e in call.ResponseStream.ReadAllAsync()) events.Add(e);
+        Assert.Equal([1L, 2L, 3L], events.Select(e => e.Version));
+        Assert.All(events, e => Assert.Equal(id, e.AttemptId));
+    }
+
+    [Fact]
+    public async Task TraceContextReachesTheBackend()
+    {
+        // The client's HttpClient injects traceparent from the current activity.
+        using var client = new Activity("gateway-test-client").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var campaign = await Orchestrator.GetCampaignAsync(new GetCampaignRequest { CampaignId = NewId() }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        Assert.StartsWith($"00-{client.TraceId}-", campaign.Name);
+    }
+
+    [Fact]
+    public async Task MissingKeyIsUnauthenticatedAndNotForwarded()
+    {
+        var id = NewId();
+        var e = await Assert.ThrowsAsync<RpcException>(() => Orchestrator.GetCampaignAsync(new GetCampaignRequest { CampaignId = id }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        Assert.Equal("missing API key: send it in the x-api-key header", e.Status.Detail);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Theory]
+    [InlineData("x-api-key", "wrong-key")]
+    [InlineData("x-api-key", GatewayFixture.Key + "x")]
+    [InlineData("authorization", "Bearer wrong-key")]
+    public async Task WrongKeyIsUnauthenticatedAndNotForwarded(string header, string value)
+    {
+        var id = NewId();
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            Orchestrator.GetCampaignAsync(new GetCampaignRequest { CampaignId = id }, new Metadata { { header, value } }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        Assert.Equal("invalid API key", e.Status.Detail);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task StreamingCallWithoutKeyIsUnauthenticated()
+    {
+        var id = NewId();
+        using var call = Orchestrator.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id });
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task AttemptSessionIsRefusedEvenWithAValidKeyAndNotForwarded()
+    {
+        var id = NewId();
+        var session = new AttemptSession.AttemptSessionClient(gateway.Public);
+        var e = await Assert.ThrowsAsync<RpcException>(() => session.ActAsync(
+            new ActRequest { AttemptId = id, StepId = "s1", Run = new RunCommand { Command = "echo hi" } },
+            GatewayFixture.ApiKeyHeader(GatewayFixture.Key)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("/rebench.orchestrator.v1.AttemptSession/Act is not exposed publicly", e.Status.Detail);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task CatalogMethodsOfScoringPassButItsInternalMethodsAreRefused()
+    {
+        var scoring = new Scoring.V1.Scoring.ScoringClient(gateway.Public);
+        var tasks = await scoring.ListTasksAsync(new ListTasksRequest(), GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        Assert.Equal("task-a", Assert.Single(tasks.Tasks).TaskId);
+
+        var id = NewId();
+        var e = await Assert.ThrowsAsync<RpcException>(() => scoring.ScoreSubmissionAsync(
+            new ScoreSubmissionRequest { AttemptId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("not exposed publicly", e.Status.Detail);
+        Assert.False(gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task HealthNeedsNoKey()
+    {
+        var health = new Health.HealthClient(gateway.Public);
+        var reply = await health.CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    [Fact]
+    public async Task ReflectionNeedsAKeyAndListsTheGatewaysOwnServices()
+    {
+        var reflection = new ServerReflection.ServerReflectionClient(gateway.Public);
+
+        using (var anonymous = reflection.ServerReflectionInfo())
+        {
+            // No write: the gateway answers from the headers alone, which may beat a write and fail it.
+            var e = await Assert.ThrowsAsync<RpcException>(() => anonymous.ResponseStream.MoveNext());
+            Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        }
+
+        using var call = reflection.ServerReflectionInfo(GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Contains("grpc.health.v1.Health", call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name));
+        await call.RequestStream.CompleteAsync();
+    }
+}
