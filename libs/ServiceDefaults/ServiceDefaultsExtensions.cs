@@ -14,7 +14,7 @@ namespace ReBench.ServiceDefaults;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Activity source names every service traces besides ASP.NET Core and HttpClient.</summary>
-    public static readonly string[] TracedSources = ["ReBench.*", "MassTransit", "Marten", "Yarp.ReverseProxy"];
+    public static readonly string[] TracedSources = ["ReBench.*", "MassTransit", "Marten", "Yarp.ReverseProxy", "Grpc.Net.Client"];
 
     /// <summary>
     /// Kestrel on one HTTP/2-only endpoint (h2c: plain-text gRPC needs Http2 alone, see README), gRPC with

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using Npgsql;
+using ReBench.Bench;
+using ReBench.InProcess;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+
+// Platform overhead of one Act of `true` through the gateway, beside spawning `true` directly plus one committed
+// PostgreSQL insert, measured interleaved in the same run (this machine is shared and noisy: compare ratios).
+var iterations = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 300;
+Console.WriteLine($"ActBench: {iterations} iterations, PostgreSQL {TestEnv.PostgresConnectionString}");
+
+await using var platform = await ActPath.StartAsync(traces: false);
+await using var pg = NpgsqlDataSource.Create(TestEnv.PostgresConnectionString);
+await using (var cmd = pg.CreateCommand("create table if not exists public.bench_baseline(id bigserial primary key, payload jsonb not null)"))
+    await cmd.ExecuteNonQueryAsync();
+
+var attempt = platform.AttemptId.ToString();
+var step = 0;
+async Task Act()
+{
+    var r = await platform.Session.ActAsync(new ActRequest { AttemptId = attempt, StepId = $"b{++step}", Run = new RunCommand { Command = "true" } });
+    if (r.ExitCode != 0) throw new InvalidOperationException($"Act failed: {r.ExitCode} {r.Error}");
+}
+async Task Baseline()
+{
+    using (var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!) await p.WaitForExitAsync();
+    await using var cmd = pg.CreateCommand("insert into public.bench_baseline(payload) values ('{\"step\":\"x\"}'::jsonb)");
+    await cmd.ExecuteNonQueryAsync();
+}
+
+for (var i = 0; i < 30; i++) { await Act(); await Baseline(); } // warm-up: JIT, connection pools, HTTP/2 streams
+
+var act = new List<double>(iterations);
+var baseline = new List<double>(iterations);
+for (var i = 1; i <= iterations; i++)
+{
+    var t = Stopwatch.GetTimestamp();
+    await Act();
+    act.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    t = Stopwatch.GetTimestamp();
+    await Baseline();
+    baseline.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    if (i % 100 == 0) Console.WriteLine($"  {i}/{iterations}");
+}
+
+Report.Print(act, baseline);

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace ReBench.Bench;
+
+internal static class Report
+{
+    public static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        var rank = p / 100 * (sorted.Count - 1);
+        var lo = (int)Math.Floor(rank);
+        var hi = (int)Math.Ceiling(rank);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+    }
+
+    public static void Print(List<double> act, List<double> baseline)
+    {
+        string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+        var (a50, a99, b50, b99) = (Percentile(act, 50), Percentile(act, 99), Percentile(baseline, 50), Percentile(baseline, 99));
+        Console.WriteLine();
+        Console.WriteLine("| measure (ms)                                   |   p50 |   p99 |");
+        Console.WriteLine("|------------------------------------------------|-------|-------|");
+        Console.WriteLine($"| Act `true` via gateway -> orchestrator -> sandbox | {F(a50),5} | {F(a99),5} |");
+        Console.WriteLine($"| baseline: spawn `true` + 1 committed PG insert | {F(b50),5} | {F(b99),5} |");
+        Console.WriteLine();
+        Console.WriteLine($"ratio Act/baseline (p50): {F(a50 / b50)}x");
+        Console.WriteLine($"platform overhead (p50 Act - p50 baseline): {F(a50 - b50)} ms");
+        Console.WriteLine($"platform overhead (p99 Act - p99 baseline): {F(a99 - b99)} ms");
+    }
+}

@@ -1,0 +1,121 @@
+extern alias SandboxService;
+
+using System.Diagnostics;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
+using ReBench.Gateway;
+using ReBench.Orchestrator;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.V1;
+using SandboxService::ReBench.Sandbox;
+using ReBench.Sandbox.V1;
+using ReBench.ServiceDefaults;
+using ReBench.Testing;
+
+namespace ReBench.InProcess;
+
+/// <summary>
+/// The path one Act takes: gateway (internal listener) -> orchestrator -> sandbox, each a WebApplication built
+/// by the same extension methods as its Program.cs, on its own loopback port. One attempt is recorded as started
+/// against a real sandbox environment, so Acts run for real. Spans of all three go to <see cref="Spans"/>.
+/// </summary>
+public sealed class ActPath : IAsyncDisposable
+{
+    private readonly List<WebApplication> _apps = [];
+    private readonly string _sandboxRoot = Directory.CreateTempSubdirectory("rebench-actpath-").FullName;
+
+    public List<Activity> Spans { get; } = [];
+    public int GatewayInternalPort { get; private set; }
+    public int OrchestratorPort { get; private set; }
+    public int SandboxPort { get; private set; }
+    public Guid AttemptId { get; private set; }
+    public AttemptSession.AttemptSessionClient Session { get; private set; } = null!;
+
+    public static async Task<ActPath> StartAsync(bool traces)
+    {
+        var p = new ActPath();
+        await p.InitAsync(traces);
+        return p;
+    }
+
+    private async Task InitAsync(bool traces)
+    {
+        SandboxPort = TestEnv.FreePort();
+        OrchestratorPort = TestEnv.FreePort();
+        var gatewayPort = TestEnv.FreePort();
+        GatewayInternalPort = TestEnv.FreePort();
+        var schema = TestEnv.UniqueSchema("actpath");
+
+        await StartAsync("sandbox", SandboxPort, new() { ["Sandbox:Root"] = _sandboxRoot },
+            b => b.AddSandbox(), a => a.MapSandbox(), traces);
+        var orchestrator = await StartAsync("orchestrator", OrchestratorPort, new()
+        {
+            ["ConnectionStrings:Postgres"] = TestEnv.PostgresConnectionString,
+            ["Orchestrator:Schema"] = schema,
+            ["Orchestrator:MaxConcurrentAttempts"] = "0",
+            ["Services:Sandbox"] = $"http://127.0.0.1:{SandboxPort}",
+            ["Services:Scoring"] = "http://127.0.0.1:9",
+            ["Services:Agents"] = "http://127.0.0.1:9",
+        }, b => b.AddOrchestrator(), a => a.MapOrchestrator(), traces);
+        await StartAsync("gateway", gatewayPort, new()
+        {
+            ["Gateway:InternalPort"] = GatewayInternalPort.ToString(),
+            ["Gateway:ApiKeys:0"] = "actpath-key",
+            ["Services:Orchestrator"] = $"http://127.0.0.1:{OrchestratorPort}",
+            ["Services:Scoring"] = "http://127.0.0.1:9",
+        }, b => b.AddGateway(), a => a.MapGateway(), traces);
+
+        AttemptId = await SeedRunningAttemptAsync(orchestrator);
+        Session = new AttemptSession.AttemptSessionClient(GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayInternalPort}"));
+    }
+
+    private async Task<Guid> SeedRunningAttemptAsync(WebApplication orchestrator)
+    {
+        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        var attemptId = Guid.NewGuid();
+        var env = await sandbox.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = attemptId.ToString("N"), TaskId = "actpath" });
+        var now = DateTimeOffset.UtcNow;
+        var scheduled = new AttemptScheduled(attemptId, Guid.NewGuid(), "actpath", "cpu", "scripted", [], 0, TimeSpan.FromHours(1), "bench", now);
+        await orchestrator.Services.GetRequiredService<CampaignStore>().CreateAsync(new CampaignCreated(scheduled.CampaignId, "actpath",
+            [new("actpath", "cpu")], [new("scripted", [])], 1, TimeSpan.FromHours(1), [attemptId], null, "bench", now), [scheduled], default);
+        var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, "local", "1", "none", "none", 1, 0, "min", true, "bench");
+        await orchestrator.Services.GetRequiredService<AttemptStore>().AppendAsync(attemptId, s => AttemptDecider.Start(s, info, "bench", now), default);
+        return attemptId;
+    }
+
+    private async Task<WebApplication> StartAsync(string name, int port, Dictionary<string, string?> settings,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map, bool traces)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration["Service:Port"] = port.ToString();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddServiceDefaults(name, port);
+        add(builder);
+        if (traces)
+            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(Spans));
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        map(app);
+        await app.StartAsync();
+        _apps.Add(app);
+        return app;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in Enumerable.Reverse(_apps))
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        try { Directory.Delete(_sandboxRoot, recursive: true); } catch (IOException) { }
+    }
+}
