@@ -1,0 +1,47 @@
+using ReBench.Agents.Drivers;
+using ReBench.Agents.Grpc;
+using ReBench.Agents.Runs;
+using ReBench.Agents.Session;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Agents;
+
+public static class AgentsSetup
+{
+    public static WebApplicationBuilder AddAgents(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<AgentsOptions>(builder.Configuration.GetSection("Agents"));
+        // In production Services:Session is the gateway's internal listener, never the orchestrator directly.
+        AddClient<AttemptSession.AttemptSessionClient>(services, "Session");
+        AddClient<Scoring.V1.Scoring.ScoringClient>(services, "Scoring");
+
+        services.AddSingleton<TransientRetry>();
+        services.AddSingleton<IAgentDriver, NoopDriver>();
+        services.AddSingleton<IAgentDriver, ReferenceDriver>();
+        services.AddSingleton<IAgentDriver, ScriptedDriver>();
+        services.AddSingleton<DriverCatalog>();
+        services.AddSingleton<RunRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunRegistry>());
+        return builder;
+    }
+
+    public static WebApplication MapAgents(this WebApplication app)
+    {
+        app.MapGrpcService<AgentsGrpcService>();
+        return app;
+    }
+
+    // The address is read when the client is first created, so configuration added late (tests, hosting) still applies.
+    private static void AddClient<TClient>(IServiceCollection services, string name) where TClient : class =>
+        services.AddGrpcClient<TClient>((sp, o) =>
+        {
+            var address = sp.GetRequiredService<IConfiguration>()[$"Services:{name}"]
+                ?? throw new InvalidOperationException($"Services:{name} is not configured");
+            o.Address = new Uri(address);
+        });
+}
+
+/// <summary>A type from this assembly for WebApplicationFactory, which cannot take the static <see cref="AgentsSetup"/>.</summary>
+public sealed class AgentsEntryPoint;

@@ -1,0 +1,64 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using ReBench.Agents.Drivers;
+using ReBench.Agents.Runs;
+using ReBench.Agents.V1;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Agents.Grpc;
+
+public sealed class AgentsGrpcService(DriverCatalog drivers, RunRegistry runs, IOptions<AgentsOptions> options) : V1.Agents.AgentsBase
+{
+    public override Task<ListAgentsResponse> ListAgents(ListAgentsRequest request, ServerCallContext context)
+    {
+        var response = new ListAgentsResponse();
+        response.Agents.AddRange(drivers.All.Select(d => new AgentInfo
+        {
+            Name = d.Name, Description = d.Description, RequiredSettings = { d.RequiredSettings },
+        }));
+        return Task.FromResult(response);
+    }
+
+    public override Task<Run> StartRun(StartRunRequest request, ServerCallContext context)
+    {
+        var attemptId = Guard.Id(request.AttemptId, "attempt_id");
+        var agent = Guard.Required(request.Agent, "agent");
+        Guard.Required(request.TaskId, "task_id");
+        var driver = drivers.Find(agent) ?? throw Guard.NotFound($"unknown agent '{agent}'; known: {drivers.KnownNames}");
+        var missing = driver.RequiredSettings.Where(s => string.IsNullOrWhiteSpace(request.Settings.GetValueOrDefault(s))).ToList();
+        if (missing.Count > 0) throw Guard.Invalid($"agent '{agent}' needs setting(s): {string.Join(", ", missing)}");
+        var settings = new Dictionary<string, string>(request.Settings);
+        if (driver.ValidateSettings(settings) is { } problem) throw Guard.Invalid(problem);
+        TimeSpan? budget = request.TimeBudget?.ToTimeSpan();
+        if (budget <= TimeSpan.Zero) throw Guard.Invalid($"time_budget must be positive, got {budget}");
+
+        var run = runs.StartOrGet(new RunSpec(attemptId, driver, request.TaskId, request.Variant, request.Instructions, budget, settings));
+        if (run.Agent != agent)
+            throw Guard.FailedPrecondition($"attempt {attemptId} already has a run of agent '{run.Agent}', not '{agent}'");
+        return Task.FromResult(ToProto(run));
+    }
+
+    public override Task<Run> GetRun(GetRunRequest request, ServerCallContext context)
+    {
+        var attemptId = Guard.Id(request.AttemptId, "attempt_id");
+        var run = runs.Find(attemptId) ?? throw Guard.NotFound($"no run for attempt {attemptId}");
+        return Task.FromResult(ToProto(run));
+    }
+
+    public override async Task<Run> StopRun(StopRunRequest request, ServerCallContext context)
+    {
+        var attemptId = Guard.Id(request.AttemptId, "attempt_id");
+        var run = await runs.StopAsync(attemptId, request.Reason, options.Value.StopWait, context.CancellationToken)
+            ?? throw Guard.NotFound($"no run for attempt {attemptId}");
+        return ToProto(run);
+    }
+
+    private static Run ToProto(AgentRun run) => new()
+    {
+        AttemptId = run.AttemptId.ToString(),
+        Agent = run.Agent,
+        State = run.State.ToString().ToLowerInvariant(),
+        Steps = run.Steps,
+        Error = run.Error ?? "",
+    };
+}
