@@ -29,10 +29,13 @@ async Task Baseline()
     await cmd.ExecuteNonQueryAsync();
 }
 
-for (var i = 0; i < 30; i++) { await Act(); await Baseline(); } // warm-up: JIT, connection pools, HTTP/2 streams
+Task Exec() => platform.ExecDirectAsync("true");
+
+for (var i = 0; i < 30; i++) { await Act(); await Baseline(); await Exec(); } // warm-up: JIT, connection pools, HTTP/2 streams
 
 var act = new List<double>(iterations);
 var baseline = new List<double>(iterations);
+var exec = new List<double>(iterations);
 for (var i = 1; i <= iterations; i++)
 {
     var t = Stopwatch.GetTimestamp();
@@ -41,7 +44,10 @@ for (var i = 1; i <= iterations; i++)
     t = Stopwatch.GetTimestamp();
     await Baseline();
     baseline.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    t = Stopwatch.GetTimestamp();
+    await Exec();
+    exec.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
     if (i % 100 == 0) Console.WriteLine($"  {i}/{iterations}");
 }
 
-Report.Print(act, baseline);
+Report.Print(act, baseline, exec);

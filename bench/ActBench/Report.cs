@@ -13,7 +13,7 @@ internal static class Report
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
     }
 
-    public static void Print(List<double> act, List<double> baseline)
+    public static void Print(List<double> act, List<double> baseline, List<double> exec)
     {
         string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
         var (a50, a99, b50, b99) = (Percentile(act, 50), Percentile(act, 99), Percentile(baseline, 50), Percentile(baseline, 99));
@@ -22,6 +22,7 @@ internal static class Report
         Console.WriteLine("|------------------------------------------------|-------|-------|");
         Console.WriteLine($"| Act `true` via gateway -> orchestrator -> sandbox | {F(a50),5} | {F(a99),5} |");
         Console.WriteLine($"| baseline: spawn `true` + 1 committed PG insert | {F(b50),5} | {F(b99),5} |");
+        Console.WriteLine($"| (breakdown) sandbox Exec `true` over gRPC alone | {F(Percentile(exec, 50)),5} | {F(Percentile(exec, 99)),5} |");
         Console.WriteLine();
         Console.WriteLine($"ratio Act/baseline (p50): {F(a50 / b50)}x");
         Console.WriteLine($"platform overhead (p50 Act - p50 baseline): {F(a50 - b50)} ms");

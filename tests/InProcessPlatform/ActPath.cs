@@ -76,6 +76,16 @@ public sealed class ActPath : IAsyncDisposable
         Session = new AttemptSession.AttemptSessionClient(GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayInternalPort}"));
     }
 
+    /// <summary>The sandbox's part of an Act alone: one Exec straight to the sandbox service.</summary>
+    public async Task ExecDirectAsync(string command)
+    {
+        _sandbox ??= new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        using var call = _sandbox.Exec(new ExecRequest { EnvironmentId = AttemptId.ToString("N"), Command = command });
+        while (await call.ResponseStream.MoveNext(default)) { }
+    }
+
+    private Sandbox.V1.Sandbox.SandboxClient? _sandbox;
+
     private async Task<Guid> SeedRunningAttemptAsync(WebApplication orchestrator)
     {
         var sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
@@ -86,7 +96,10 @@ public sealed class ActPath : IAsyncDisposable
         await orchestrator.Services.GetRequiredService<CampaignStore>().CreateAsync(new CampaignCreated(scheduled.CampaignId, "actpath",
             [new("actpath", "cpu")], [new("scripted", [])], 1, TimeSpan.FromHours(1), [attemptId], null, "bench", now), [scheduled], default);
         var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, "local", "1", "none", "none", 1, 0, "min", true, "bench");
-        await orchestrator.Services.GetRequiredService<AttemptStore>().AppendAsync(attemptId, s => AttemptDecider.Start(s, info, "bench", now), default);
+        var attempts = orchestrator.Services.GetRequiredService<AttemptStore>();
+        await attempts.AppendAsync(attemptId, s => AttemptDecider.Start(s, info, "bench", now), default);
+        // No agents service here: the steps are driven by the caller, so mark the agent as launched.
+        await attempts.AppendAsync(attemptId, s => AttemptDecider.LaunchAgent(s, now), default);
         return attemptId;
     }
 

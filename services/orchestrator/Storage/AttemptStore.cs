@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Marten;
 using JasperFx;
 using JasperFx.Events;
@@ -13,12 +14,23 @@ public sealed class AttemptStore(IDocumentStore store)
 {
     private const int MaxConflictRetries = 50;
 
+    // Folded states by attempt. A load reads only the events after the cached version, so a long attempt is
+    // not refolded from its first event on every step; the database stays the source of truth.
+    private readonly ConcurrentDictionary<Guid, AttemptState> _cache = new();
+
     public async Task<AttemptState?> TryLoadAsync(Guid id, CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(id, token: ct);
-        return events.Count == 0 ? null : AttemptEvolver.Fold(events.Select(e => e.Data));
+        var cached = _cache.GetValueOrDefault(id);
+        var events = await session.Events.FetchStreamAsync(id, fromVersion: (cached?.Version ?? 0) + 1, token: ct);
+        if (cached is null && events.Count == 0) return null;
+        var state = AttemptEvolver.Fold(events.Select(e => e.Data), cached);
+        Remember(state);
+        return state;
     }
+
+    private void Remember(AttemptState state) =>
+        _cache.AddOrUpdate(state.Id, state, (_, old) => old.Version >= state.Version ? old : state);
 
     public async Task<AttemptState> LoadAsync(Guid id, CancellationToken ct) =>
         await TryLoadAsync(id, ct) ?? throw new DomainRejection(RejectionKind.NotFound, $"attempt {id} does not exist");
@@ -38,6 +50,7 @@ public sealed class AttemptStore(IDocumentStore store)
             try
             {
                 await session.SaveChangesAsync(ct);
+                Remember(next);
                 return next;
             }
             catch (Exception e) when (tries < MaxConflictRetries && IsConcurrencyConflict(e))

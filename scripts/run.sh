@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run the whole platform locally and show a demo campaign:
+# PostgreSQL 127.0.0.1:55432 and RabbitMQ 127.0.0.1:5672 (state in .data/run), a Release build of RE-Bench.sln,
+# the five services on 127.0.0.1:5100-5105 (logs .data/run/logs, pids .data/run/pids), then `rebench demo`.
+# The platform keeps running afterwards; scripts/stop.sh stops it. Running this again restarts the services
+# on a fresh build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO_ROOT=$(pwd)
+source scripts/lib/services.sh
+
+CONFIG=Release
+PG_PORT=55432 RMQ_PORT=5672
+T0=$SECONDS
+
+infra_install
+pg_start run "$PG_PORT"
+rmq_start run "$RMQ_PORT"
+
+# Stop services from an earlier run before building: rewriting the dlls of a running process can crash it.
+stop_services
+
+if ! ls nuget-local/Patched.DistributedLock.Postgres.1.3.3.1.nupkg >/dev/null 2>&1; then
+  log "packing the Marten restore shim into nuget-local/"
+  dotnet pack shims/Patched.DistributedLock.Postgres/Patched.DistributedLock.Postgres.csproj -c Release -o nuget-local -nologo -v q
+fi
+t=$SECONDS
+timeout 900 dotnet build RE-Bench.sln -c "$CONFIG" -nologo -v q -clp:ErrorsOnly || die "build failed"
+log "build ($CONFIG) done in $((SECONDS - t)) s"
+
+KEY_FILE="$RUN_DIR/api-key"
+if [ -n "${REBENCH_API_KEY:-}" ]; then
+  KEY=$REBENCH_API_KEY
+else
+  if [ ! -s "$KEY_FILE" ]; then
+    mkdir -p "$RUN_DIR"
+    (umask 077; od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$KEY_FILE")
+  fi
+  KEY=$(cat "$KEY_FILE")
+fi
+
+PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+RMQ=(RabbitMq__Host=127.0.0.1 "RabbitMq__Port=$RMQ_PORT")
+mkdir -p "$RUN_DIR/sandbox"
+
+start_service sandbox "$CONFIG" 5102 Service__Port=5102 "Sandbox__Root=$RUN_DIR/sandbox"
+start_service scoring "$CONFIG" 5103 Service__Port=5103 Services__Sandbox=http://127.0.0.1:5102 \
+  "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" "Scoring__TasksRoot=$REPO_ROOT/tasks"
+start_service agents "$CONFIG" 5104 Service__Port=5104 \
+  Services__Session=http://127.0.0.1:5105 Services__Scoring=http://127.0.0.1:5103
+start_service orchestrator "$CONFIG" 5101 Service__Port=5101 "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" \
+  Services__Sandbox=http://127.0.0.1:5102 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104
+start_service gateway "$CONFIG" 5100 Service__Port=5100 Gateway__InternalPort=5105 \
+  Services__Orchestrator=http://127.0.0.1:5101 "Gateway__ApiKeys__0=$KEY"
+wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DIR/gateway.log)"
+log "platform up in $((SECONDS - T0)) s"
+
+CLI="$REPO_ROOT/tools/rebench/bin/$CONFIG/net10.0/rebench.dll"
+dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY" demo \
+  --task ai_rd_triton_cumsum:cpu --agents noop,reference --k 2 --budget 3m
+
+cat <<EOF
+
+The platform is still running (gateway http://127.0.0.1:5100).
+  stop it:   scripts/stop.sh
+  logs:      $LOG_DIR/<service>.log   (sandbox, scoring, agents, orchestrator, gateway)
+  use the CLI:
+    export REBENCH_API_KEY=$KEY
+    alias rebench='dotnet $CLI --gateway http://127.0.0.1:5100 --api-key \$REBENCH_API_KEY'
+    rebench --help
+EOF
