@@ -31,12 +31,16 @@ public sealed class AttemptSessionHandler(
     public async Task<ActResult> ActAsync(Guid attemptId, ActRequest request, CancellationToken ct)
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
-        var state = await attempts.LoadAsync(attemptId, ct);
+        ActionRequested? requested = null;
+        var state = await attempts.AppendAsync(attemptId, s =>
+        {
+            // A step already done returns its recorded result, even once the attempt has ended.
+            if (AttemptDecider.Step(s, request.StepId) == StepStatus.Done) return [];
+            requested = Describe(s, request, time.GetUtcNow());
+            return AttemptDecider.RequestAction(s, requested, time.GetUtcNow());
+        }, ct);
         if (state.CompletedSteps.GetValueOrDefault(request.StepId) is ActionCompleted done) return ToResult(done);
-
-        var now = time.GetUtcNow();
-        var requested = Describe(state, request, now);
-        state = await attempts.AppendAsync(attemptId, s => AttemptDecider.RequestAction(s, requested, time.GetUtcNow()), ct);
+        requested ??= Describe(state, request, time.GetUtcNow());
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct, locks.AbortToken(attemptId));
         ActionCompleted completed;
@@ -61,9 +65,9 @@ public sealed class AttemptSessionHandler(
     public async Task<ScoreResult> ScoreAsync(Guid attemptId, string stepId, CancellationToken ct)
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
-        var state = await attempts.LoadAsync(attemptId, ct);
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Step(s, stepId) == StepStatus.Done
+            ? [] : AttemptDecider.RequestScore(s, stepId, "agent", Actor, time.GetUtcNow()), ct);
         if (state.CompletedSteps.GetValueOrDefault(stepId) is IntermediateScoreRecorded done) return ToResult(done);
-        state = await attempts.AppendAsync(attemptId, s => AttemptDecider.RequestScore(s, stepId, "agent", Actor, time.GetUtcNow()), ct);
         var score = await scorer.ScoreAsync(state, stepId, ct);
         await attempts.AppendAsync(attemptId, s => AttemptDecider.RecordScore(s, score), CancellationToken.None);
         return ToResult(score);

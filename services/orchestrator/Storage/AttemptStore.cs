@@ -35,11 +35,15 @@ public sealed class AttemptStore(IDocumentStore store)
     public async Task<AttemptState> LoadAsync(Guid id, CancellationToken ct) =>
         await TryLoadAsync(id, ct) ?? throw new DomainRejection(RejectionKind.NotFound, $"attempt {id} does not exist");
 
+    /// <summary>
+    /// Decides on the cached state (optimistically: a stale cache fails the append's version check, and the retry
+    /// reads what it missed) and appends the events with the attempt's view in one transaction.
+    /// </summary>
     public async Task<AttemptState> AppendAsync(Guid id, Func<AttemptState, object[]> decide, CancellationToken ct)
     {
         for (var tries = 1; ; tries++)
         {
-            var state = await LoadAsync(id, ct);
+            var state = tries == 1 && _cache.TryGetValue(id, out var cached) ? cached : await LoadAsync(id, ct);
             var events = decide(state);
             if (events.Length == 0) return state;
             var next = AttemptEvolver.Fold(events, state);

@@ -1,0 +1,237 @@
+using System.Text.RegularExpressions;
+using ReBench.Scoring.Scores;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace ReBench.Scoring.Catalog;
+
+/// <summary>
+/// Reads and validates one bundle folder. A bundle with any problem is refused as a whole, with every problem listed,
+/// so a task author fixes them in one pass.
+/// </summary>
+public static partial class BundleLoader
+{
+    public const int FormatVersion = 1;
+    public const string ManifestFile = "manifest.yaml";
+    public const string DefaultScorerCommand = "/usr/bin/python3 \"$REBENCH_PROTECTED/score.py\"";
+    public const int DefaultScorerTimeoutSeconds = 600;
+
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    public static (TaskBundle? Bundle, IReadOnlyList<BundleProblem> Problems) Load(string directory)
+    {
+        directory = Path.GetFullPath(directory);
+        var problems = new Problems(directory);
+        var manifest = Parse(directory, problems);
+        if (manifest is null) return (null, problems.Items);
+
+        var id = CheckHeader(manifest, directory, problems);
+        var variants = CheckVariantList(manifest, directory, problems);
+        var digest = BundleDigest.Compute(directory);
+        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, problems)).ToList();
+        if (problems.Items.Count > 0 || id is null) return (null, problems.Items);
+
+        var defaultVariant = manifest.DefaultVariant ?? built[0]!.Name;
+        return (new TaskBundle(id, directory, defaultVariant, digest, built.Select(v => v!).ToList()), []);
+    }
+
+    private static ManifestDocument? Parse(string directory, Problems problems)
+    {
+        var path = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(path))
+        {
+            problems.Add(ManifestFile, "file", "is missing");
+            return null;
+        }
+        try
+        {
+            var manifest = Yaml.Deserialize<ManifestDocument?>(File.ReadAllText(path));
+            if (manifest is null) problems.Add(ManifestFile, "file", "is empty");
+            return manifest;
+        }
+        catch (YamlException e)
+        {
+            // YamlDotNet names the C# type ("... not found on type 'X'"), which means nothing to a task author.
+            var reason = TypeName().Replace((e.InnerException ?? e).Message, "");
+            problems.Add(ManifestFile, $"line {e.Start.Line}, column {e.Start.Column}", $"cannot be read: {reason}");
+            return null;
+        }
+    }
+
+    private static string? CheckHeader(ManifestDocument m, string directory, Problems problems)
+    {
+        if (m.FormatVersion != FormatVersion)
+            problems.Add(ManifestFile, "format_version", m.FormatVersion is null
+                ? $"is missing (this platform reads format {FormatVersion})"
+                : $"is {m.FormatVersion}; this platform reads format {FormatVersion}");
+        var folder = Path.GetFileName(directory);
+        if (string.IsNullOrWhiteSpace(m.Id)) problems.Add(ManifestFile, "id", "is missing");
+        else if (m.Id != folder) problems.Add(ManifestFile, "id", $"'{m.Id}' differs from the bundle's folder name '{folder}'");
+        else if (!NamePattern().IsMatch(m.Id)) problems.Add(ManifestFile, "id", $"'{m.Id}' must match {NamePattern()}");
+        if (string.IsNullOrWhiteSpace(m.Version)) problems.Add(ManifestFile, "version", "is missing");
+        if (string.IsNullOrWhiteSpace(m.Title)) problems.Add(ManifestFile, "title", "is missing");
+        return m.Id;
+    }
+
+    private static List<VariantSection> CheckVariantList(ManifestDocument m, string directory, Problems problems)
+    {
+        if (m.Variants is not { Count: > 0 })
+        {
+            problems.Add(ManifestFile, "variants", "is missing or empty; a task needs at least one variant");
+            return [];
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var valid = new List<VariantSection>();
+        for (var i = 0; i < m.Variants.Count; i++)
+        {
+            var v = m.Variants[i];
+            if (v is null) problems.Add(ManifestFile, $"variants[{i}]", "is empty");
+            else if (string.IsNullOrWhiteSpace(v.Name)) problems.Add(ManifestFile, $"variants[{i}].name", "is missing");
+            else if (!NamePattern().IsMatch(v.Name)) problems.Add(ManifestFile, $"variants[{i}].name", $"'{v.Name}' must match {NamePattern()}");
+            else if (!seen.Add(v.Name)) problems.Add(ManifestFile, $"variants[{i}].name", $"'{v.Name}' is listed twice");
+            else valid.Add(v);
+        }
+        if (m.DefaultVariant is not null && !seen.Contains(m.DefaultVariant))
+            problems.Add(ManifestFile, "default_variant", $"'{m.DefaultVariant}' is not one of the variants ({string.Join(", ", seen)})");
+        return valid;
+    }
+
+    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, Problems problems)
+    {
+        var name = v.Name!;
+        var at = $"variants[{name}]";
+        var instructions = ReadInstructions(v, at, directory, problems);
+        var folders = FindFolders(name, directory, problems);
+        var resources = CheckResources(ResourcesSection.Merge(m.Resources, v.Overrides?.Resources), name, problems);
+        var scoring = CheckScoring(ScoringSection.Merge(m.Scoring, v.Overrides?.Scoring), name, problems);
+        var envVars = v.Overrides?.RequiredEnvironmentVariables ?? m.RequiredEnvironmentVariables ?? [];
+        foreach (var envVar in envVars.Where(e => !EnvVarPattern().IsMatch(e ?? "")))
+            problems.Add(ManifestFile, $"required_environment_variables ({at})", $"'{envVar}' is not a valid environment variable name");
+        var network = PermissionsSection.Merge(m.Permissions, v.Overrides?.Permissions).Network ?? false;
+
+        if (instructions is null || folders is null || resources is null || scoring is null) return null;
+        return new TaskVariant(m.Id!, name, m.Version!, m.Title!, instructions, digest, BundleDigest.Compute(folders.Scoring),
+            folders, resources, network, envVars, scoring);
+    }
+
+    private static string? ReadInstructions(VariantSection v, string at, string directory, Problems problems)
+    {
+        if (string.IsNullOrWhiteSpace(v.Instructions))
+        {
+            problems.Add(ManifestFile, $"{at}.instructions", "is missing");
+            return null;
+        }
+        var path = Path.GetFullPath(Path.Combine(directory, v.Instructions));
+        if (!path.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            problems.Add(ManifestFile, $"{at}.instructions", $"'{v.Instructions}' points outside the bundle");
+            return null;
+        }
+        if (!File.Exists(path))
+        {
+            problems.Add(v.Instructions, $"{at}.instructions", "names a file that is missing");
+            return null;
+        }
+        var text = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(text)) problems.Add(v.Instructions, $"{at}.instructions", "names an empty file");
+        return text;
+    }
+
+    /// <summary>variants/NAME/FOLDER when the variant has its own, else the bundle's shared FOLDER.</summary>
+    private static VariantFolders? FindFolders(string variant, string directory, Problems problems)
+    {
+        string? Find(string folder)
+        {
+            var own = Path.Combine(directory, "variants", variant, folder);
+            var shared = Path.Combine(directory, folder);
+            return Directory.Exists(own) ? own : Directory.Exists(shared) ? shared : null;
+        }
+        var agent = Find("agent");
+        var scoring = Find("scoring");
+        var reference = Find("reference");
+
+        var where = $"(variant {variant}; looked in variants/{variant}/ and the bundle root)";
+        if (agent is null) problems.Add("agent/", "folder", $"is missing {where}");
+        if (scoring is null) problems.Add("scoring/", "folder", $"is missing {where}");
+        else if (!File.Exists(Path.Combine(scoring, "score.py")))
+            problems.Add(Path.GetRelativePath(directory, Path.Combine(scoring, "score.py")), "file", $"is missing: the scorer of variant {variant}");
+        if (reference is null) problems.Add("reference/", "folder", $"is missing {where}");
+        else if (!BundleDigest.Files(reference).Any())
+            problems.Add(Path.GetRelativePath(directory, reference) + "/", "folder", $"holds no reference solution files (variant {variant})");
+
+        if (agent is null || scoring is null || reference is null) return null;
+        return new VariantFolders(agent, scoring, reference);
+    }
+
+    private static TaskResources? CheckResources(ResourcesSection r, string variant, Problems problems)
+    {
+        var before = problems.Items.Count;
+        string Field(string f) => $"resources.{f} (variant {variant})";
+        if (r.Cpus is not > 0) problems.Add(ManifestFile, Field("cpus"), r.Cpus is null ? "is missing" : $"is {r.Cpus}; it must be at least 1");
+        if (r.MemoryMb is not > 0) problems.Add(ManifestFile, Field("memory_mb"), r.MemoryMb is null ? "is missing" : $"is {r.MemoryMb}; it must be at least 1");
+        if (r.DiskMb is < 0) problems.Add(ManifestFile, Field("disk_mb"), $"is {r.DiskMb}; it must not be negative");
+        var range = r.Gpu?.CountRange ?? [0, 0];
+        if (range.Count != 2 || range[0] < 0 || range[0] > range[1])
+            problems.Add(ManifestFile, Field("gpu.count_range"), $"[{string.Join(", ", range)}] must be [min, max] with 0 <= min <= max");
+        else if (range[1] > 0 && string.IsNullOrWhiteSpace(r.Gpu?.Model))
+            problems.Add(ManifestFile, Field("gpu.model"), "is missing; a task that uses GPUs must name their model");
+        if (problems.Items.Count > before) return null;
+        return new TaskResources(r.Cpus!.Value, r.MemoryMb!.Value, r.DiskMb ?? 0, range[0], range[1], r.Gpu?.Model);
+    }
+
+    private static ScoringRules? CheckScoring(ScoringSection s, string variant, Problems problems)
+    {
+        var before = problems.Items.Count;
+        string Field(string f) => $"scoring.{f} (variant {variant})";
+        const string Missing = "is missing (set it under scoring or the variant's overrides.scoring)";
+        if (string.IsNullOrWhiteSpace(s.RawScore)) problems.Add(ManifestFile, Field("raw_score"), Missing);
+        ScoreDirection? direction = s.Direction switch { "lower" => ScoreDirection.Lower, "higher" => ScoreDirection.Higher, _ => null };
+        if (direction is null) problems.Add(ManifestFile, Field("direction"), s.Direction is null ? Missing : $"'{s.Direction}' is not lower or higher");
+        AggregationRule? aggregation = s.Aggregation switch { "min" => AggregationRule.Min, "max" => AggregationRule.Max, "last" => AggregationRule.Last, _ => null };
+        if (aggregation is null) problems.Add(ManifestFile, Field("aggregation"), s.Aggregation is null ? Missing : $"'{s.Aggregation}' is not min, max or last");
+        CheckConstant(s.Start, Field("start"), Missing, problems);
+        CheckConstant(s.Reference, Field("reference"), Missing, problems);
+        if (s.Start is { } start && s.Reference is { } reference && double.IsFinite(start) && double.IsFinite(reference))
+        {
+            if (start == reference)
+                problems.Add(ManifestFile, Field("reference"), $"equals scoring.start ({start}); normalization would divide by zero");
+            else if (direction is { } d && (d == ScoreDirection.Lower ? reference > start : reference < start))
+                problems.Add(ManifestFile, Field("reference"), $"{reference} is not better than start {start} for direction {s.Direction}");
+        }
+        if (string.IsNullOrWhiteSpace(s.MeasuredBy)) problems.Add(ManifestFile, Field("measured_by"), "is missing: say which command on which machine measured start and reference");
+        if (s.ScorerTimeoutSeconds is < 1) problems.Add(ManifestFile, Field("scorer_timeout_seconds"), $"is {s.ScorerTimeoutSeconds}; it must be at least 1");
+        if (s.Command is not null && string.IsNullOrWhiteSpace(s.Command)) problems.Add(ManifestFile, Field("command"), "is empty");
+        if (problems.Items.Count > before) return null;
+
+        return new ScoringRules(s.RawScore!, direction!.Value, aggregation!.Value, s.Start!.Value, s.Reference!.Value, s.MeasuredBy!,
+            s.ScoreVisible ?? true, s.ScorerTimeoutSeconds ?? DefaultScorerTimeoutSeconds, s.CatchOutOfMemory ?? false,
+            s.Command ?? DefaultScorerCommand);
+    }
+
+    private static void CheckConstant(double? value, string field, string missing, Problems problems)
+    {
+        if (value is null) problems.Add(ManifestFile, field, missing);
+        else if (!double.IsFinite(value.Value)) problems.Add(ManifestFile, field, $"is {value}; it must be a finite number");
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(" on type '[^']*'")]
+    private static partial Regex TypeName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvVarPattern();
+
+    private sealed class Problems(string directory)
+    {
+        public List<BundleProblem> Items { get; } = [];
+
+        /// <summary>Message: "BUNDLE/FILE: FIELD PROBLEM", with FILE relative to the bundle.</summary>
+        public void Add(string file, string field, string problem) =>
+            Items.Add(new BundleProblem(Path.Combine(directory, file), $"{Path.GetFileName(directory)}/{file}: {field} {problem}"));
+    }
+}

@@ -1,0 +1,92 @@
+namespace ReBench.Scoring.Catalog;
+
+// The YAML shape of manifest.yaml, format v1 (tasks/README.md). Every field is nullable so that a missing field is
+// reported by the validator instead of silently becoming 0 or false. Unknown keys fail the parse, which catches typos.
+
+public sealed class ManifestDocument
+{
+    public int? FormatVersion { get; set; }
+    public string? Id { get; set; }
+    public string? Version { get; set; }
+    public string? Title { get; set; }
+    public string? DefaultVariant { get; set; }
+    public PermissionsSection? Permissions { get; set; }
+    public ResourcesSection? Resources { get; set; }
+    public List<string>? RequiredEnvironmentVariables { get; set; }
+    public ScoringSection? Scoring { get; set; }
+    public List<VariantSection>? Variants { get; set; }
+}
+
+public sealed class VariantSection
+{
+    public string? Name { get; set; }
+    public string? Instructions { get; set; }
+    public OverridesSection? Overrides { get; set; }
+}
+
+/// <summary>What a variant may override; each field it sets replaces the task-level one, field by field.</summary>
+public sealed class OverridesSection
+{
+    public PermissionsSection? Permissions { get; set; }
+    public ResourcesSection? Resources { get; set; }
+    public List<string>? RequiredEnvironmentVariables { get; set; }
+    public ScoringSection? Scoring { get; set; }
+}
+
+public sealed class PermissionsSection
+{
+    public bool? Network { get; set; }
+
+    public static PermissionsSection Merge(PermissionsSection? task, PermissionsSection? variant) =>
+        new() { Network = variant?.Network ?? task?.Network };
+}
+
+public sealed class ResourcesSection
+{
+    public int? Cpus { get; set; }
+    public long? MemoryMb { get; set; }
+    public long? DiskMb { get; set; }
+    public GpuSection? Gpu { get; set; }
+
+    public static ResourcesSection Merge(ResourcesSection? task, ResourcesSection? variant) => new()
+    {
+        Cpus = variant?.Cpus ?? task?.Cpus,
+        MemoryMb = variant?.MemoryMb ?? task?.MemoryMb,
+        DiskMb = variant?.DiskMb ?? task?.DiskMb,
+        Gpu = variant?.Gpu ?? task?.Gpu,
+    };
+}
+
+public sealed class GpuSection
+{
+    public List<int>? CountRange { get; set; }
+    public string? Model { get; set; }
+}
+
+public sealed class ScoringSection
+{
+    public string? RawScore { get; set; }
+    public string? Direction { get; set; }
+    public string? Aggregation { get; set; }
+    public double? Start { get; set; }
+    public double? Reference { get; set; }
+    public string? MeasuredBy { get; set; }
+    public bool? ScoreVisible { get; set; }
+    public int? ScorerTimeoutSeconds { get; set; }
+    public bool? CatchOutOfMemory { get; set; }
+    public string? Command { get; set; }
+
+    public static ScoringSection Merge(ScoringSection? task, ScoringSection? variant) => new()
+    {
+        RawScore = variant?.RawScore ?? task?.RawScore,
+        Direction = variant?.Direction ?? task?.Direction,
+        Aggregation = variant?.Aggregation ?? task?.Aggregation,
+        Start = variant?.Start ?? task?.Start,
+        Reference = variant?.Reference ?? task?.Reference,
+        MeasuredBy = variant?.MeasuredBy ?? task?.MeasuredBy,
+        ScoreVisible = variant?.ScoreVisible ?? task?.ScoreVisible,
+        ScorerTimeoutSeconds = variant?.ScorerTimeoutSeconds ?? task?.ScorerTimeoutSeconds,
+        CatchOutOfMemory = variant?.CatchOutOfMemory ?? task?.CatchOutOfMemory,
+        Command = variant?.Command ?? task?.Command,
+    };
+}

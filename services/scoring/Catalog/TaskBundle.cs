@@ -1,0 +1,44 @@
+using ReBench.Scoring.Scores;
+
+namespace ReBench.Scoring.Catalog;
+
+/// <summary>A validated bundle: every variant's configuration is complete, its files exist.</summary>
+public sealed record TaskBundle(string Id, string Directory, string DefaultVariant, string Digest, IReadOnlyList<TaskVariant> Variants)
+{
+    public IReadOnlyList<string> VariantNames => Variants.Select(v => v.Name).ToList();
+}
+
+/// <summary>One runnable task: the task-level manifest with the variant's overrides applied.</summary>
+public sealed record TaskVariant(
+    string TaskId,
+    string Name,
+    string Version,
+    string Title,
+    string Instructions,
+    string BundleDigest,
+    string ScorerDigest,
+    VariantFolders Folders,
+    TaskResources Resources,
+    bool Network,
+    IReadOnlyList<string> RequiredEnvironmentVariables,
+    ScoringRules Scoring);
+
+/// <summary>Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones.</summary>
+public sealed record VariantFolders(string Agent, string Scoring, string Reference);
+
+public sealed record TaskResources(int Cpus, long MemoryMb, long DiskMb, int GpuCountMin, int GpuCountMax, string? GpuModel);
+
+public sealed record ScoringRules(
+    string RawScore,
+    ScoreDirection Direction,
+    AggregationRule Aggregation,
+    double Start,
+    double Reference,
+    string MeasuredBy,
+    bool ScoreVisible,
+    int TimeoutSeconds,
+    bool CatchOutOfMemory,
+    string Command);
+
+/// <summary>Why a bundle was refused: the offending file and a message naming it and the field.</summary>
+public sealed record BundleProblem(string Path, string Message);

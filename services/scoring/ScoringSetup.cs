@@ -1,0 +1,39 @@
+using ReBench.Scoring.Catalog;
+using ReBench.Scoring.Grpc;
+using ReBench.Scoring.Submissions;
+
+namespace ReBench.Scoring;
+
+public static class ScoringSetup
+{
+    public static WebApplicationBuilder AddScoring(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        // Read when first resolved, so configuration added after this call (tests, hosts) still counts.
+        services.AddSingleton(sp => TaskCatalog.Load(
+            TaskCatalog.ResolveRoot(sp.GetRequiredService<IConfiguration>()["Scoring:TasksRoot"], AppContext.BaseDirectory)));
+        services.AddHealthChecks().AddCheck<TaskCatalogHealthCheck>("task-catalog");
+        services.AddGrpcClient<Sandbox.V1.Sandbox.SandboxClient>((sp, o) =>
+        {
+            var address = sp.GetRequiredService<IConfiguration>()["Services:Sandbox"]
+                ?? throw new InvalidOperationException("Services:Sandbox is not configured");
+            o.Address = new Uri(address);
+        });
+        services.AddTransient<SubmissionScorer>(); // as transient as the gRPC client it holds
+        return builder;
+    }
+
+    public static WebApplication MapScoring(this WebApplication app)
+    {
+        // Loads the catalog now: a missing tasks root fails the start, and bad bundles are logged before any request.
+        var catalog = app.Services.GetRequiredService<TaskCatalog>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ScoringSetup));
+        logger.LogInformation("Serving {Count} task(s) from {Root}", catalog.Bundles.Count(), catalog.Root);
+        foreach (var problem in catalog.Problems) logger.LogWarning("Refused task bundle: {Problem}", problem.Message);
+        app.MapGrpcService<ScoringGrpcService>();
+        return app;
+    }
+}
+
+/// <summary>A type from this assembly for WebApplicationFactory, which cannot take the static <see cref="ScoringSetup"/>.</summary>
+public sealed class ScoringEntryPoint;

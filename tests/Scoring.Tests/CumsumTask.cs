@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace ReBench.Scoring.Tests;
+
+/// <summary>The shipped ai_rd_triton_cumsum bundle, and a way to run its scorer with the system Python.</summary>
+public static class CumsumTask
+{
+    public static string Dir => Path.Combine(Testing.TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum");
+
+    public const string WrongSolution = """
+        import numpy as np
+        print("a solution may print to stdout without breaking the result line")
+
+        def prefix_sum(x):
+            return np.cumsum(x, dtype=np.int32)  # the plain prefix sum, without the parity rule
+        """;
+
+    public sealed record Result(JsonElement Line, string Stdout, string Stderr, int ExitCode)
+    {
+        public double? Score => Line.GetProperty("score").ValueKind == JsonValueKind.Null ? null : Line.GetProperty("score").GetDouble();
+        public JsonElement Message => Line.GetProperty("message");
+        public JsonElement Details => Line.GetProperty("details");
+    }
+
+    /// <summary>Runs scoring/score.py on the solution file; the result is the JSON of its last stdout line.</summary>
+    public static async Task<Result> ScoreAsync(string solutionPath)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            ArgumentList = { Path.Combine(Dir, "scoring", "score.py"), solutionPath },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        var lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 0, $"the scorer printed nothing; stderr: {await stderr}");
+        return new Result(JsonDocument.Parse(lines[^1]).RootElement, await stdout, await stderr, process.ExitCode);
+    }
+}
+
+public sealed class CumsumScorerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-solution-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task The_reference_solution_is_valid_and_much_faster_than_the_starting_one()
+    {
+        var start = await CumsumTask.ScoreAsync(Path.Combine(CumsumTask.Dir, "agent", "solution.py"));
+        var reference = await CumsumTask.ScoreAsync(Path.Combine(CumsumTask.Dir, "reference", "solution.py"));
+
+        foreach (var result in new[] { start, reference })
+        {
+            Assert.Equal(0, result.ExitCode);
+            Assert.NotNull(result.Score);
+            Assert.True(double.IsFinite(result.Score!.Value));
+            Assert.True(result.Message.GetProperty("correct").GetBoolean());
+            Assert.Equal(Math.Log(result.Message.GetProperty("time_ms").GetDouble()), result.Score.Value, 3);
+            Assert.True(result.Details.GetProperty("timings_ms").GetArrayLength() >= 3);
+        }
+        // ln 10 apart at least: the task's room for improvement is real even on a busy machine.
+        Assert.True(start.Score - reference.Score > Math.Log(10), $"start {start.Score}, reference {reference.Score}");
+        Assert.NotEqual(start.Details.GetProperty("seed").GetUInt64(), reference.Details.GetProperty("seed").GetUInt64());
+        Assert.Empty(Directory.GetDirectories(Path.Combine(CumsumTask.Dir, "scoring"), "__pycache__"));
+    }
+
+    [Fact]
+    public async Task A_wrong_solution_scores_null_with_a_message()
+    {
+        var path = Write("solution.py", CumsumTask.WrongSolution);
+
+        var result = await CumsumTask.ScoreAsync(path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Null(result.Score);
+        Assert.Contains("wrong values", result.Message.GetProperty("error").GetString());
+        Assert.Contains("may print to stdout", result.Stderr);
+        Assert.DoesNotContain("may print to stdout", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("import numpy as np\ndef prefix_sum(x):\n    raise RuntimeError('boom')\n", "raised RuntimeError: boom")]
+    [InlineData("def other(x):\n    return x\n", "does not define a function prefix_sum")]
+    [InlineData("import numpy as np\ndef prefix_sum(x):\n    return x.astype(np.int64)\n", "dtype int64")]
+    [InlineData("import sys\nsys.exit(0)\n", "importing")]
+    [InlineData("def prefix_sum(x):\n    return list(x)\n", "returned list")]
+    public async Task A_failing_solution_scores_null_and_the_message_says_why(string solution, string error)
+    {
+        var result = await CumsumTask.ScoreAsync(Write("solution.py", solution));
+
+        Assert.Null(result.Score);
+        Assert.Contains(error, result.Message.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_missing_solution_file_scores_null()
+    {
+        var result = await CumsumTask.ScoreAsync(Path.Combine(_dir, "absent.py"));
+
+        Assert.Null(result.Score);
+        Assert.Contains("does not exist", result.Message.GetProperty("error").GetString());
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
