@@ -19,4 +19,16 @@ public sealed record AttemptFinished(
     double? RawScore,
     double? NormalizedScore,
     bool FinalScoreValid,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt)
+{
+    // Added after the first version: optional members, so older messages still deserialize.
+    public double TimeBudgetSeconds { get; init; }
+    /// <summary>Working time used, pauses excluded.</summary>
+    public double WorkingSeconds { get; init; }
+    public double CostUsd { get; init; }
+    public long ModelCalls { get; init; }
+    /// <summary>Every intermediate score in order, for score-over-time analysis.</summary>
+    public IReadOnlyList<ScorePoint> ScoreTimeline { get; init; } = [];
+}
+
+public sealed record ScorePoint(long ElapsedMs, bool Valid, double? RawScore, double? NormalizedScore);

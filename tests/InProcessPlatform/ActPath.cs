@@ -31,7 +31,7 @@ public sealed class ActPath : IAsyncDisposable
     private readonly List<WebApplication> _apps = [];
     private readonly string _sandboxRoot = Directory.CreateTempSubdirectory("rebench-actpath-").FullName;
 
-    public List<Activity> Spans { get; } = [];
+    public SpanSink Spans { get; } = new();
     public int GatewayInternalPort { get; private set; }
     public int OrchestratorPort { get; private set; }
     public int SandboxPort { get; private set; }

@@ -110,4 +110,45 @@ public sealed class AttemptDeciderTests
         var events = AttemptDecider.RequestScore(s, "final", "final", "orchestrator", T0.AddSeconds(3));
         Assert.IsType<ScoreRequested>(Assert.Single(events));
     }
+
+    [Fact]
+    public void PausedTimeDoesNotCountAgainstTheBudget()
+    {
+        var s = Running(TimeSpan.FromSeconds(60));
+        s = Apply(s, AttemptDecider.Pause(s, "p1", "rate limit", "agent", T0.AddSeconds(10)));
+        Assert.Empty(AttemptDecider.Pause(s, "p2", "again", "agent", T0.AddSeconds(11))); // already paused
+        Assert.Empty(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(100))); // the clock is stopped
+        Assert.Equal(10_000, AttemptDecider.ElapsedMs(s, T0.AddSeconds(100)));
+
+        s = Apply(s, AttemptDecider.Resume(s, "r1", "agent", T0.AddSeconds(100)));
+        Assert.Equal(T0.AddSeconds(150), s.Deadline); // 90 s paused moves the deadline by 90 s
+        Assert.Equal(TimeSpan.FromSeconds(90), s.PausedTotal);
+        Assert.Equal(20_000, AttemptDecider.ElapsedMs(s, T0.AddSeconds(110)));
+        Assert.Empty(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(149)));
+        Assert.Single(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(150)));
+        Assert.Empty(AttemptDecider.Resume(s, "r1", "agent", T0.AddSeconds(120))); // retried resume: no-op
+    }
+
+    [Fact]
+    public void AQueuedAttemptRecordsEachDistinctReasonOnce()
+    {
+        var s = Scheduled();
+        s = Apply(s, AttemptDecider.Queue(s, "2 GPUs of model H100 requested, 0 free", T0));
+        Assert.Empty(AttemptDecider.Queue(s, "2 GPUs of model H100 requested, 0 free", T0.AddSeconds(1)));
+        Assert.Single(AttemptDecider.Queue(s, "2 GPUs of model H100 requested, 1 free", T0.AddSeconds(2)));
+        s = AttemptEvolver.Fold(AttemptDecider.Start(s, Info, "test", T0.AddSeconds(3)), s);
+        Assert.Null(s.QueuedReason);
+        Assert.Empty(AttemptDecider.Queue(s, "late", T0.AddSeconds(4))); // a started attempt is not queued
+    }
+
+    [Fact]
+    public void ModelCallsAccumulateCostOnceEach()
+    {
+        var s = Running();
+        var call = new ModelCallCompleted(Id, "m1", "openai", "gpt", 10, 5, 0, 0, 0.25, 100, "{}", "{}", T0);
+        s = Apply(s, AttemptDecider.RecordModelCall(s, call, T0.AddSeconds(1)));
+        Assert.Empty(AttemptDecider.RecordModelCall(s, call, T0.AddSeconds(2)));
+        Assert.Equal(0.25, s.CostUsd);
+        Assert.Equal(1, s.ModelCalls);
+    }
 }

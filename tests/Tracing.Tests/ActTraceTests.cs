@@ -25,7 +25,7 @@ public sealed class ActTraceTests
         Activity[] spans = [];
         for (var i = 0; i < 50; i++)
         {
-            lock (platform.Spans) spans = platform.Spans.DistinctBy(s => s.SpanId).ToArray();
+            spans = platform.Spans.Snapshot().DistinctBy(s => s.SpanId).ToArray();
             if (spans.Any(s => IsServerSpan(s, platform.GatewayInternalPort, "/rebench.orchestrator.v1.AttemptSession/Act"))) break;
             await Task.Delay(100);
         }

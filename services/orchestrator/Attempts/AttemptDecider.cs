@@ -29,6 +29,10 @@ public static class AttemptDecider
         ];
     }
 
+    /// <summary>Recorded once per distinct reason, not on every retry of the scheduler.</summary>
+    public static object[] Queue(AttemptState s, string reason, DateTimeOffset now) =>
+        s.Phase == AttemptPhase.Scheduled && s.QueuedReason != reason ? [new AttemptQueued(s.Id, reason, now)] : [];
+
     public static object[] LaunchAgent(AttemptState s, DateTimeOffset now) =>
         s.Phase == AttemptPhase.Running && !s.AgentLaunched ? [new AgentLaunched(s.Id, s.Agent, now)] : [];
 
@@ -37,8 +41,25 @@ public static class AttemptDecider
     {
         if (s.Phase != AttemptPhase.Running)
             throw new DomainRejection(RejectionKind.FailedPrecondition, $"attempt {s.Id} is {Describe(s)}; no more steps are accepted");
-        if (s.Deadline is { } d && now >= d)
+        if (s.PausedSince is null && s.Deadline is { } d && now >= d)
             throw new DomainRejection(RejectionKind.FailedPrecondition, $"attempt {s.Id} has used its time budget ({s.TimeBudget}); no more steps are accepted");
+    }
+
+    /// <summary>Pausing an already paused clock is a no-op, so a retried pause records nothing twice.</summary>
+    public static object[] Pause(AttemptState s, string stepId, string reason, string actor, DateTimeOffset now)
+    {
+        if (Step(s, stepId) == StepStatus.Done || s.PausedSince is not null) return [];
+        EnsureActive(s, now);
+        return [new AttemptPaused(s.Id, stepId, string.IsNullOrWhiteSpace(reason) ? "unspecified" : reason, actor, now)];
+    }
+
+    public static object[] Resume(AttemptState s, string stepId, string actor, DateTimeOffset now)
+    {
+        if (Step(s, stepId) == StepStatus.Done || s.PausedSince is not { } since) return [];
+        if (s.Phase != AttemptPhase.Running)
+            throw new DomainRejection(RejectionKind.FailedPrecondition, $"attempt {s.Id} is {Describe(s)}; its clock cannot resume");
+        var pausedFor = now - since;
+        return [new AttemptResumed(s.Id, stepId, pausedFor, (s.Deadline ?? now) + pausedFor, actor, now)];
     }
 
     public static object[] RequestAction(AttemptState s, ActionRequested request, DateTimeOffset now)
@@ -74,7 +95,7 @@ public static class AttemptDecider
     }
 
     public static object[] ExhaustBudget(AttemptState s, DateTimeOffset now) =>
-        s.Phase == AttemptPhase.Running && s.Deadline is { } d && now >= d ? [new BudgetExhausted(s.Id, d, now)] : [];
+        s.Phase == AttemptPhase.Running && s.PausedSince is null && s.Deadline is { } d && now >= d ? [new BudgetExhausted(s.Id, d, now)] : [];
 
     public static object[] RecordFinalScore(AttemptState s, bool valid, double? raw, double normalized, DateTimeOffset now)
     {
@@ -96,8 +117,13 @@ public static class AttemptDecider
         return [new AttemptCancelled(s.Id, string.IsNullOrWhiteSpace(reason) ? "cancelled by request" : reason, actor, now)];
     }
 
-    public static long ElapsedMs(AttemptState s, DateTimeOffset now) =>
-        s.StartedAt is { } start ? (long)Math.Max(0, (now - start).TotalMilliseconds) : 0;
+    /// <summary>Working time: wall-clock since the start less every pause, the current one included.</summary>
+    public static long ElapsedMs(AttemptState s, DateTimeOffset now)
+    {
+        if (s.StartedAt is not { } start) return 0;
+        var end = s.PausedSince ?? s.EndedAt ?? now;
+        return (long)Math.Max(0, (end - start - s.PausedTotal).TotalMilliseconds);
+    }
 
     private static string Describe(AttemptState s) => s.Phase switch
     {

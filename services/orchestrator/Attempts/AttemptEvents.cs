@@ -47,3 +47,12 @@ public sealed record AttemptCompleted(Guid AttemptId, string Reason, DateTimeOff
 public sealed record AttemptFailed(Guid AttemptId, string Reason, DateTimeOffset At);
 
 public sealed record AttemptCancelled(Guid AttemptId, string Reason, string Actor, DateTimeOffset At);
+
+/// <summary>The attempt's clock stops: time until the matching resume does not count against the budget.</summary>
+public sealed record AttemptPaused(Guid AttemptId, string StepId, string Reason, string Actor, DateTimeOffset At);
+
+/// <summary>The clock runs again; the deadline moves later by the paused time.</summary>
+public sealed record AttemptResumed(Guid AttemptId, string StepId, TimeSpan PausedFor, DateTimeOffset NewDeadline, string Actor, DateTimeOffset At);
+
+/// <summary>The attempt could not be placed yet (e.g. no free GPUs); it stays scheduled and waits in the queue.</summary>
+public sealed record AttemptQueued(Guid AttemptId, string Reason, DateTimeOffset At);

@@ -37,6 +37,13 @@ public sealed record AttemptState
     public ImmutableList<IntermediateScoreRecorded> Scores { get; init; } = ImmutableList<IntermediateScoreRecorded>.Empty;
     public FinalScoreRecorded? Final { get; init; }
     public int ActionCount { get; init; }
+    /// <summary>Set while the clock is paused (LLM rate limits, a human's break): the budget does not run.</summary>
+    public DateTimeOffset? PausedSince { get; init; }
+    public TimeSpan PausedTotal { get; init; }
+    public double CostUsd { get; init; }
+    /// <summary>Why a scheduled attempt is still waiting for a place, if it tried and could not get one.</summary>
+    public string? QueuedReason { get; init; }
+    public long ModelCalls { get; init; }
     public long Version { get; init; }
 
     public bool IsTerminal => Phase is AttemptPhase.Completed or AttemptPhase.Failed or AttemptPhase.Cancelled;

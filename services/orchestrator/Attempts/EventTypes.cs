@@ -9,7 +9,7 @@ public static class EventTypes
     [
         typeof(AttemptScheduled), typeof(AttemptStarted), typeof(AgentLaunched), typeof(ActionRequested), typeof(ActionCompleted),
         typeof(ScoreRequested), typeof(IntermediateScoreRecorded), typeof(ModelCallCompleted), typeof(SubmissionReceived),
-        typeof(BudgetExhausted), typeof(FinalScoreRecorded), typeof(AttemptCompleted), typeof(AttemptFailed), typeof(AttemptCancelled),
+        typeof(BudgetExhausted), typeof(FinalScoreRecorded), typeof(AttemptCompleted), typeof(AttemptFailed), typeof(AttemptCancelled), typeof(AttemptPaused), typeof(AttemptResumed), typeof(AttemptQueued),
         typeof(CampaignCreated), typeof(CampaignAttemptFinished), typeof(CampaignCompleted),
     ];
 }

@@ -47,4 +47,10 @@ public sealed class AttemptSessionGrpc(AttemptSessionHandler handler) : AttemptS
         if (request.CostUsd < 0 || !double.IsFinite(request.CostUsd)) throw Guard.Invalid($"cost_usd must be a finite non-negative number, got {request.CostUsd}");
         return handler.RecordModelCallAsync(id, request, context.CancellationToken);
     }
+
+    public override Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context) =>
+        handler.PauseAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"), request.Reason, context.CancellationToken);
+
+    public override Task<ClockState> ResumeClock(ResumeClockRequest request, ServerCallContext context) =>
+        handler.ResumeAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"), context.CancellationToken);
 }

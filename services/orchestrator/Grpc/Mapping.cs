@@ -20,6 +20,7 @@ internal static class Mapping
             RawScore = v.RawScore ?? double.NaN, NormalizedScore = v.NormalizedScore ?? (v.EndedAt is null ? double.NaN : 0),
             FinalScoreValid = v.FinalScoreValid, ScoreCount = v.ScoreCount, EventCount = v.Version, BundleDigest = v.BundleDigest ?? "",
             EnvironmentId = v.EnvironmentId ?? "", FailureReason = v.FailureReason ?? "", ActionCount = v.ActionCount,
+            QueuedReason = v.QueuedReason ?? "", Paused = v.Paused, CostUsd = v.CostUsd, WorkingSeconds = v.WorkingSeconds ?? 0,
         };
         if (v.StartedAt is { } s) a.StartedAt = Timestamp.FromDateTimeOffset(s);
         if (v.EndedAt is { } e) a.EndedAt = Timestamp.FromDateTimeOffset(e);

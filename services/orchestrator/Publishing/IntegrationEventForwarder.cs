@@ -39,9 +39,9 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
             {
                 AttemptStarted s => new AttemptStartedIntegration(e.Id, view.Id, view.CampaignId, view.TaskId, view.Variant,
                     view.Agent, s.BundleDigest, s.At),
-                AttemptCompleted c => Finished(e, view, "completed", c.At),
-                AttemptFailed f => Finished(e, view, "failed", f.At),
-                AttemptCancelled x => Finished(e, view, "cancelled", x.At),
+                AttemptCompleted c => await FinishedAsync(e, view, "completed", c.At, operations, cancellationToken),
+                AttemptFailed f => await FinishedAsync(e, view, "failed", f.At, operations, cancellationToken),
+                AttemptCancelled x => await FinishedAsync(e, view, "cancelled", x.At, operations, cancellationToken),
                 _ => null,
             };
             if (message is not null)
@@ -50,8 +50,22 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
         return NullChangeListener.Instance;
     }
 
-    private static AttemptFinished Finished(IEvent e, AttemptView v, string status, DateTimeOffset at) =>
-        new(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, v.RawScore, v.NormalizedScore, v.FinalScoreValid, at);
+    private static async Task<AttemptFinished> FinishedAsync(IEvent e, AttemptView v, string status, DateTimeOffset at,
+        IDocumentOperations operations, CancellationToken ct)
+    {
+        // The stream up to this event, so the message describes the attempt as it was when it ended.
+        var events = await operations.Events.FetchStreamAsync(e.StreamId, version: e.Version, token: ct);
+        var state = AttemptEvolver.Fold(events.Select(x => x.Data));
+        return new AttemptFinished(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, state.Final?.RawScore,
+            state.Final?.NormalizedScore, state.Final?.Valid ?? false, at)
+        {
+            TimeBudgetSeconds = state.TimeBudget.TotalSeconds,
+            WorkingSeconds = AttemptDecider.ElapsedMs(state, at) / 1000.0,
+            CostUsd = state.CostUsd,
+            ModelCalls = state.ModelCalls,
+            ScoreTimeline = state.Scores.Select(x => new ScorePoint(x.ElapsedMs, x.Valid, x.RawScore, x.NormalizedScore)).ToList(),
+        };
+    }
 }
 
 internal sealed class NullChangeListener : IChangeListener

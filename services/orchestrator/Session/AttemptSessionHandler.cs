@@ -104,6 +104,31 @@ public sealed class AttemptSessionHandler(
         return new RecordModelCallResult { Version = state.Version };
     }
 
+    public async Task<ClockState> PauseAsync(Guid attemptId, string stepId, string reason, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Pause(s, stepId, reason, Actor, time.GetUtcNow()), ct);
+        return Clock(state);
+    }
+
+    public async Task<ClockState> ResumeAsync(Guid attemptId, string stepId, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Resume(s, stepId, Actor, time.GetUtcNow()), ct);
+        return Clock(state);
+    }
+
+    private ClockState Clock(AttemptState s)
+    {
+        var now = time.GetUtcNow();
+        var working = AttemptDecider.ElapsedMs(s, now);
+        return new ClockState
+        {
+            Paused = s.PausedSince is not null, WorkingMs = working, PausedTotalMs = (long)s.PausedTotal.TotalMilliseconds,
+            RemainingMs = Math.Max(0, (long)s.TimeBudget.TotalMilliseconds - working),
+        };
+    }
+
     private ActionRequested Describe(AttemptState state, ActRequest request, DateTimeOffset now)
     {
         if (request.ActionCase == ActRequest.ActionOneofCase.Run)

@@ -31,6 +31,12 @@ public sealed class AttemptView
     public string? EnvironmentId { get; set; }
     public string? FailureReason { get; set; }
     public bool AgentLaunched { get; set; }
+    public bool Paused { get; set; }
+    public string? QueuedReason { get; set; }
+    public double CostUsd { get; set; }
+    public long ModelCalls { get; set; }
+    /// <summary>Working time (pauses excluded) of an ended attempt; null while it runs.</summary>
+    public double? WorkingSeconds { get; set; }
 
     public static AttemptView From(AttemptState s) => new()
     {
@@ -40,6 +46,8 @@ public sealed class AttemptView
         RawScore = s.Final?.RawScore, NormalizedScore = s.Final?.NormalizedScore, FinalScoreValid = s.Final?.Valid ?? false,
         ScoreCount = s.Scores.Count, ActionCount = s.ActionCount, Version = s.Version, BundleDigest = s.BundleDigest,
         EnvironmentId = s.EnvironmentId, FailureReason = s.FailureReason, AgentLaunched = s.AgentLaunched,
+        Paused = s.PausedSince is not null, QueuedReason = s.QueuedReason, CostUsd = s.CostUsd, ModelCalls = s.ModelCalls,
+        WorkingSeconds = s.EndedAt is { } end ? AttemptDecider.ElapsedMs(s, end) / 1000.0 : null,
     };
 }
 

@@ -39,7 +39,7 @@ public sealed class AttemptLifecycle(
                 AgentFilesDir = task.AgentFilesDir,
                 ProtectedFilesDir = task.ProtectedFilesDir,
                 Network = task.Network,
-                Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb },
+                Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb, DiskMb = task.DiskMb, GpuCount = task.GpuCount, GpuModel = task.GpuModel },
                 Labels = { ["attempt"] = attemptId.ToString(), ["campaign"] = state.CampaignId.ToString() },
             }, cancellationToken: ct);
             var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, System.Environment.MachineName, task.Version,
@@ -47,6 +47,11 @@ public sealed class AttemptLifecycle(
                 task.Aggregation.ToString().Replace("Aggregation", "").ToLowerInvariant(), task.ScoreVisible, PlatformInfo.Version);
             state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), ct);
             await LaunchAgentAsync(state, task.Instructions, ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            // Busy, not impossible: the attempt stays scheduled (visibly queued) and the supervisor tries again.
+            await attempts.AppendAsync(attemptId, s => AttemptDecider.Queue(s, e.Status.Detail, time.GetUtcNow()), ct);
         }
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {

@@ -19,6 +19,7 @@ public sealed class AttemptSupervisor(
     TimeProvider time,
     ILogger<AttemptSupervisor> logger) : BackgroundService
 {
+    public const string HumanAgent = "human";
     private readonly ConcurrentDictionary<Guid, Task> _inFlight = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,6 +48,8 @@ public sealed class AttemptSupervisor(
             .Where(a => a.Phase == AttemptPhase.Scheduled || a.Phase == AttemptPhase.Running || a.Phase == AttemptPhase.Finalizing)
             .OrderBy(a => a.ScheduledAt).ThenBy(a => a.Index)
             .ToListAsync(ct);
+        // Human baselines go before queued agent attempts (they are people waiting at a terminal).
+        active = active.OrderBy(a => a.Agent == HumanAgent ? 0 : 1).ToList();
         var now = time.GetUtcNow();
         var running = active.Count(a => a.Phase != AttemptPhase.Scheduled);
         foreach (var a in active)
@@ -57,7 +60,7 @@ public sealed class AttemptSupervisor(
                     running++;
                     Dispatch(a.Id, ct => lifecycle.StartAsync(a.Id, ct), ct);
                     break;
-                case AttemptPhase.Running when a.Deadline is { } d && now >= d:
+                case AttemptPhase.Running when !a.Paused && a.Deadline is { } d && now >= d:
                     Dispatch(a.Id, ct => lifecycle.EnforceDeadlineAsync(a.Id, ct), ct);
                     break;
                 case AttemptPhase.Running when !a.AgentLaunched:

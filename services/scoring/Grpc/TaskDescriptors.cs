@@ -26,6 +26,9 @@ public static class TaskDescriptors
         Cpus = v.Resources.Cpus,
         MemoryMb = v.Resources.MemoryMb,
         Network = v.Network,
+        DiskMb = v.Resources.DiskMb,
+        GpuCount = v.Resources.GpuCountMin,
+        GpuModel = v.Resources.GpuModel ?? "",
         Variants = { bundle.VariantNames },
     };
 
