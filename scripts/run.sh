@@ -39,6 +39,13 @@ else
   KEY=$(cat "$KEY_FILE")
 fi
 
+# The orchestrator's Ed25519 seal key (docs/audit.md), kept so seals still verify after a restart.
+SEAL_KEY_FILE="$RUN_DIR/signing-key"
+if [ ! -s "$SEAL_KEY_FILE" ]; then
+  mkdir -p "$RUN_DIR"
+  (umask 077; head -c 32 /dev/urandom | base64 -w0 >"$SEAL_KEY_FILE")
+fi
+
 PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
 RMQ=(RabbitMq__Host=127.0.0.1 "RabbitMq__Port=$RMQ_PORT")
 mkdir -p "$RUN_DIR/sandbox"
@@ -49,7 +56,8 @@ start_service scoring "$CONFIG" 5103 Service__Port=5103 Services__Sandbox=http:/
 start_service agents "$CONFIG" 5104 Service__Port=5104 \
   Services__Session=http://127.0.0.1:5105 Services__Scoring=http://127.0.0.1:5103
 start_service orchestrator "$CONFIG" 5101 Service__Port=5101 "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" \
-  Services__Sandbox=http://127.0.0.1:5102 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104
+  Services__Sandbox=http://127.0.0.1:5102 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104 \
+  "Audit__SigningKey=$(cat "$SEAL_KEY_FILE")"
 start_service gateway "$CONFIG" 5100 Service__Port=5100 Gateway__InternalPort=5105 \
   Services__Orchestrator=http://127.0.0.1:5101 "Gateway__ApiKeys__0=$KEY"
 wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DIR/gateway.log)"

@@ -2,7 +2,7 @@
 # Local infrastructure for RE-Bench: a private PostgreSQL cluster and a private RabbitMQ node on loopback,
 # one pair per profile ("test", "run") so both profiles can run side by side. Sourced by the other scripts.
 #
-#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy)
+#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy, python3-torch)
 #   pg_start <profile> <port>          start (or reuse) the cluster; data in .data/<profile>/pg
 #   pg_stop <profile>
 #   rmq_start <profile> <port>         start (or reuse) the node; state in .data/<profile>/rabbitmq
@@ -69,6 +69,10 @@ infra_install() {
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   # The CPU task's scorer runs with the system interpreter, not whatever python3 is first on PATH.
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+  # The CPU variants of the model-training tasks (LLM Foundry, Fix Embedding, Restricted MLM) use torch 1.13 (CPU).
+  /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+  # The sandbox isolates environments with bubblewrap (namespaces); without it Sandbox:Isolation=auto falls back to none.
+  command -v bwrap >/dev/null || missing+=(bubblewrap)
   apt_install "${missing[@]}"
 }
 

@@ -1,4 +1,6 @@
 using ReBench.Agents.Drivers;
+using ReBench.Agents.Drivers.Modular;
+using ReBench.Agents.Llm;
 using ReBench.Agents.Grpc;
 using ReBench.Agents.Runs;
 using ReBench.Agents.Session;
@@ -21,6 +23,8 @@ public static class AgentsSetup
         services.AddSingleton<IAgentDriver, NoopDriver>();
         services.AddSingleton<IAgentDriver, ReferenceDriver>();
         services.AddSingleton<IAgentDriver, ScriptedDriver>();
+        services.AddSingleton<ProviderCatalog>();
+        services.AddSingleton<IAgentDriver, ModularDriver>();
         services.AddSingleton<DriverCatalog>();
         services.AddSingleton<RunRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<RunRegistry>());

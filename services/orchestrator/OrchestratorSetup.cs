@@ -4,6 +4,7 @@ using JasperFx.Events.Daemon;
 using Marten;
 using MassTransit;
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Grpc;
 using ReBench.Orchestrator.Publishing;
@@ -32,6 +33,10 @@ public static class OrchestratorSetup
                 o.Events.StreamIdentity = StreamIdentity.AsGuid;
                 o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 o.Events.AddEventTypes(EventTypes.All);
+                // Audit (docs/audit.md): each event's chain link is an event header; the seal is an event of its own.
+                // Marten's history-rewriting features (masking, archiving) stay off.
+                o.Events.MetadataConfig.HeadersEnabled = true;
+                o.Events.AddEventType(typeof(AttemptSealed));
                 o.Schema.For<AttemptView>().Index(a => a.CampaignId).Index(a => a.Phase);
                 o.Schema.For<CampaignView>();
             })
@@ -67,6 +72,10 @@ public static class OrchestratorSetup
         AddClient<Scoring.V1.Scoring.ScoringClient>(services, config, "Scoring");
         AddClient<Agents.V1.Agents.AgentsClient>(services, config, "Agents");
 
+        services.AddSingleton<PlatformKey>();
+        services.AddSingleton<AuditChain>();
+        services.AddSingleton<AttemptAuditor>();
+        services.AddSingleton<AuditApi>();
         services.AddSingleton<AttemptLocks>();
         services.AddSingleton<AttemptStore>();
         services.AddSingleton<CampaignStore>();

@@ -15,4 +15,22 @@ public sealed class SandboxOptions
     /// open forever, and it is not the command's output anyway.
     /// </summary>
     public int OutputDrainMilliseconds { get; set; } = 500;
+
+    /// <summary>
+    /// <c>auto</c> (namespaces where this machine supports them, else none, with the reason logged), <c>namespaces</c>
+    /// (refuse to start without them) or <c>none</c> (plain directories, commands run as the service's user).
+    /// </summary>
+    public string Isolation { get; set; } = "auto";
+
+    /// <summary>The unprivileged user isolated environments run as; created as a system user when missing.</summary>
+    public string AgentUser { get; set; } = "rebench-agent";
+
+    /// <summary>The group scorer runs get in addition, which alone may read the protected area (rebench-spec 3.2).</summary>
+    public string ProtectedGroup { get; set; } = "protected";
+
+    /// <summary>Processes and threads one isolated environment may have at once (its pids cgroup).</summary>
+    public int PidsMax { get; set; } = 4096;
+
+    /// <summary>Host paths bound read-only into isolated environments (symlinks are recreated as symlinks).</summary>
+    public List<string> ReadOnlyPaths { get; set; } = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"];
 }

@@ -1,5 +1,7 @@
 using ReBench.Sandbox.Environments;
+using ReBench.Sandbox.Gpus;
 using ReBench.Sandbox.Grpc;
+using ReBench.Sandbox.Kubernetes;
 using ReBench.Sandbox.Local;
 
 namespace ReBench.Sandbox;
@@ -11,6 +13,9 @@ public static class SandboxSetup
         builder.Services.Configure<SandboxOptions>(builder.Configuration.GetSection("Sandbox"));
         builder.Services.AddGrpc(o => o.Interceptors.Add<SandboxErrorInterceptor>());
         builder.Services.AddSingleton<IEnvironmentDriver, LocalEnvironmentDriver>();
+        // Both replace or wrap the IEnvironmentDriver registered above, so they stay after it.
+        builder.AddKubernetesDriver();
+        builder.AddGpuAllocation();
         return builder;
     }
 

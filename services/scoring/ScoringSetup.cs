@@ -1,6 +1,8 @@
 using ReBench.Scoring.Catalog;
 using ReBench.Scoring.Grpc;
+using ReBench.Scoring.Reports;
 using ReBench.Scoring.Submissions;
+using ReBench.Scoring.TaskStandard;
 
 namespace ReBench.Scoring;
 
@@ -19,7 +21,12 @@ public static class ScoringSetup
                 ?? throw new InvalidOperationException("Services:Sandbox is not configured");
             o.Address = new Uri(address);
         });
-        services.AddTransient<SubmissionScorer>(); // as transient as the gRPC client it holds
+        services.AddTransient<ScorerExec>(); // as transient as the gRPC client it holds
+        services.AddTransient<SubmissionScorer>();
+        services.AddTransient<TaskStandardBridge>();
+        services.AddSingleton<TamperCheck>();       // caches the bundles' expected digests
+        services.AddSingleton<ScoreLogLedger>();    // the rows written to each environment's score log
+        services.AddReports(builder.Configuration); // results store and Reports API (Reports/ReportsSetup.cs)
         return builder;
     }
 
@@ -31,6 +38,7 @@ public static class ScoringSetup
         logger.LogInformation("Serving {Count} task(s) from {Root}", catalog.Bundles.Count(), catalog.Root);
         foreach (var problem in catalog.Problems) logger.LogWarning("Refused task bundle: {Problem}", problem.Message);
         app.MapGrpcService<ScoringGrpcService>();
+        app.MapGrpcService<ReportsGrpcService>();
         return app;
     }
 }

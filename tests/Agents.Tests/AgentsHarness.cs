@@ -20,13 +20,16 @@ public sealed class AgentsHarness : IAsyncDisposable
     public FakeSession Session => Backends.Session;
     public V1.Agents.AgentsClient Client { get; private set; } = null!;
 
-    public static async Task<AgentsHarness> StartAsync()
+    /// <param name="settings">Extra configuration of the agents service (e.g. Agents:Providers:...).</param>
+    public static async Task<AgentsHarness> StartAsync(params (string Key, string Value)[] settings)
     {
         var h = new AgentsHarness();
         await h.Backends.StartAsync();
-        h._factory = new WebApplicationFactory<AgentsEntryPoint>().WithWebHostBuilder(b => b
-            .UseSetting("Services:Session", h.Backends.Address)
-            .UseSetting("Services:Scoring", h.Backends.Address));
+        h._factory = new WebApplicationFactory<AgentsEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Services:Session", h.Backends.Address).UseSetting("Services:Scoring", h.Backends.Address);
+            foreach (var (k, v) in settings) b.UseSetting(k, v);
+        });
         var channel = GrpcChannel.ForAddress(h._factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = h._factory.Server.CreateHandler() });
         h.Client = new V1.Agents.AgentsClient(channel);
         return h;

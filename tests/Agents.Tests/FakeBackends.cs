@@ -27,13 +27,14 @@ public sealed class FakeSession : AttemptSession.AttemptSessionBase
     private int _count;
 
     public Func<SessionCall, ServerCallContext, Task>? Behavior { get; set; }
+    public string ActStdout { get; set; } = "ok\n";
     public IReadOnlyList<SessionCall> Calls => [.. _calls];
     public TaskCompletionSource<SessionCall> FirstCall { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task<ActResult> Act(ActRequest request, ServerCallContext context)
     {
         await RecordAsync("Act", request.StepId, request, context);
-        return new ActResult { StepId = request.StepId, ExitCode = 0, Stdout = "ok\n" };
+        return new ActResult { StepId = request.StepId, ExitCode = 0, Stdout = ActStdout };
     }
 
     public override async Task<ScoreResult> Score(ScoreRequest request, ServerCallContext context)
@@ -58,6 +59,18 @@ public sealed class FakeSession : AttemptSession.AttemptSessionBase
     {
         await RecordAsync("RecordModelCall", request.StepId, request, context);
         return new RecordModelCallResult { Version = 1 };
+    }
+
+    public override async Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context)
+    {
+        await RecordAsync("PauseClock", request.StepId, request, context);
+        return new ClockState { Paused = true };
+    }
+
+    public override async Task<ClockState> ResumeClock(ResumeClockRequest request, ServerCallContext context)
+    {
+        await RecordAsync("ResumeClock", request.StepId, request, context);
+        return new ClockState { Paused = false };
     }
 
     private async Task RecordAsync(string method, string stepId, IMessage request, ServerCallContext context)

@@ -54,7 +54,12 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
             "action_requested", "action_completed", "action_requested", "action_completed",
             "score_requested", "intermediate_score_recorded",
             "submission_received", "score_requested", "intermediate_score_recorded", "final_score_recorded", "attempt_completed",
+            "attempt_sealed",
         ], types);
+        var verified = await client.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = scripted.AttemptId });
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.True(verified.Sealed);
+        Assert.Equal(events.Count - 1, verified.SealedVersion);
 
         var requested = events.Where(e => e.EventType == "action_requested").ToList();
         var completed = events.Where(e => e.EventType == "action_completed").ToList();
@@ -115,6 +120,10 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         Assert.Equal(["before\n", "slept\n", "after\n"], outputs);
         Assert.Single(events, e => e.EventType == "attempt_completed");
         Assert.Single(events, e => e.EventType == "final_score_recorded");
+        // Sealed once, and still verifiable after the restart (the signing key comes from configuration).
+        Assert.Single(events, e => e.EventType == "attempt_sealed");
+        var verified = await client.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = attemptId });
+        Assert.True(verified.Ok, verified.Problem);
     }
 
     [Fact]
@@ -137,7 +146,8 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         var duration = attempt.EndedAt.ToDateTimeOffset() - attempt.StartedAt.ToDateTimeOffset();
         Assert.InRange(duration.TotalSeconds, 3.5, 45);
         // The last intermediate score at the end of the budget, then the aggregate.
-        Assert.Equal("final_score_recorded", events[^2].EventType);
+        Assert.Equal("final_score_recorded", events[^3].EventType);
+        Assert.Equal(["attempt_completed", "attempt_sealed"], events.TakeLast(2).Select(e => e.EventType));
     }
 
     private async Task<IReadOnlyList<Attempt>> WaitAsync(Orchestrator.V1.Orchestrator.OrchestratorClient client, string campaignId)

@@ -14,6 +14,8 @@ namespace ReBench.EndToEnd.Tests;
 public sealed class PlatformProcesses : IAsyncLifetime
 {
     public const string ApiKey = "e2e-test-key";
+    /// <summary>Base64 of a 32-byte Ed25519 seed (test only).</summary>
+    public const string SigningKey = "ZTJlLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhISE=";
     private readonly Dictionary<string, Process> _processes = [];
     private readonly Dictionary<string, int> _ports = [];
     private readonly string _workDir = Directory.CreateTempSubdirectory("rebench-e2e-").FullName;
@@ -22,6 +24,9 @@ public sealed class PlatformProcesses : IAsyncLifetime
 
     public int Port(string service) => _ports[service];
     public int InternalPort => _ports["gateway-internal"];
+    /// <summary>Where the agents service's provider "scripted" (OpenAI wire) points; a test serves its scripted model here.</summary>
+    public int LlmPort { get; } = TestEnv.FreePort();
+    public const string LlmApiKey = "e2e-llm-secret-key";
     public string LogsDir => _workDir;
 
     public async Task InitializeAsync()
@@ -88,6 +93,12 @@ public sealed class PlatformProcesses : IAsyncLifetime
             case "agents":
                 env["Services__Session"] = $"http://127.0.0.1:{InternalPort}";
                 env["Services__Scoring"] = Url("scoring");
+                env["Agents__Providers__scripted__Kind"] = "openai";
+                env["Agents__Providers__scripted__Endpoint"] = $"http://127.0.0.1:{LlmPort}/v1";
+                env["Agents__Providers__scripted__ApiKey"] = LlmApiKey;
+                env["Agents__Providers__scripted__Model"] = "scripted-model";
+                env["Agents__Providers__scripted__InputPricePerMTok"] = "3";
+                env["Agents__Providers__scripted__OutputPricePerMTok"] = "15";
                 break;
             case "orchestrator":
                 env["ConnectionStrings__Postgres"] = TestEnv.PostgresConnectionString;
@@ -99,6 +110,8 @@ public sealed class PlatformProcesses : IAsyncLifetime
                 env["Services__Scoring"] = Url("scoring");
                 env["Services__Agents"] = Url("agents");
                 env["Orchestrator__MaxConcurrentAttempts"] = "2";
+                // A fixed seal key, so seals made before RestartOrchestratorAsync still verify after it.
+                env["Audit__SigningKey"] = SigningKey;
                 break;
             case "gateway":
                 env["Gateway__InternalPort"] = InternalPort.ToString();

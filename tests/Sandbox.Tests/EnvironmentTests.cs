@@ -21,7 +21,7 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
             var env = await sandbox.NewEnvironmentAsync(source, protectedSource);
             var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
             Assert.Equal("ready", info.State);
-            Assert.Equal("local", info.Driver);
+            Assert.Contains(info.Driver, new[] { "local", "local+namespaces" }); // auto: namespaces where the machine allows
             Assert.Equal(Path.Combine(sandbox.Root, env, "home"), info.HomePath);
 
             Assert.Equal("do the task", (await _client.RunAsync(env, "cat nested/task.txt")).Stdout);

@@ -9,13 +9,17 @@ using SandboxEntryPoint = SandboxService::ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Tests;
 
-/// <summary>The sandbox service in process, on a temporary root of its own.</summary>
-public sealed class SandboxFixture : IDisposable
+/// <summary>The sandbox service in process, on a temporary root of its own, with the default isolation (auto).</summary>
+public class SandboxFixture : IDisposable
 {
     private readonly List<WebApplicationFactory<SandboxEntryPoint>> _factories = [];
+    private readonly IReadOnlyDictionary<string, string> _settings;
 
-    public SandboxFixture()
+    public SandboxFixture() : this(new Dictionary<string, string>()) { }
+
+    protected SandboxFixture(IReadOnlyDictionary<string, string> settings)
     {
+        _settings = settings;
         Root = Path.Combine(Path.GetTempPath(), "rebench-sandbox-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
         Client = StartService();
@@ -27,23 +31,36 @@ public sealed class SandboxFixture : IDisposable
     /// <summary>A fresh service instance on the same root, as after a restart.</summary>
     public V1.Sandbox.SandboxClient StartService()
     {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b => b.UseSetting("Sandbox:Root", Root));
+        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Sandbox:Root", Root);
+            foreach (var (key, value) in _settings) b.UseSetting(key, value);
+        });
         _factories.Add(factory);
         var channel = GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() });
         return new V1.Sandbox.SandboxClient(channel);
     }
 
-    public async Task<string> NewEnvironmentAsync(string? agentFilesDir = null, string? protectedFilesDir = null)
+    public async Task<string> NewEnvironmentAsync(string? agentFilesDir = null, string? protectedFilesDir = null,
+        Resources? resources = null, bool network = false)
     {
         var env = await Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
         {
             TaskId = "test-task", AgentFilesDir = agentFilesDir ?? "", ProtectedFilesDir = protectedFilesDir ?? "",
+            Resources = resources, Network = network,
         });
         return env.EnvironmentId;
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
+        GC.SuppressFinalize(this);
+        // Environments hold processes, mounts and cgroups outside the root: destroy what the tests left running.
+        foreach (var dir in Directory.Exists(Root) ? new DirectoryInfo(Root).EnumerateDirectories().Where(d => !d.Name.StartsWith('.')) : [])
+        {
+            try { Client.DestroyEnvironment(new DestroyEnvironmentRequest { EnvironmentId = dir.Name }); }
+            catch (RpcException) { }
+        }
         foreach (var f in _factories) f.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }

@@ -26,6 +26,9 @@ public static class CliApp
         root.Subcommands.Add(CampaignCommands.Build());
         root.Subcommands.Add(AttemptCommands.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(ReportCommands.Build()); root.Subcommands.Add(ReportCommands.Import());
+        root.Subcommands.Add(AuditCommands.Verify());
+        root.Subcommands.Add(AuditCommands.Export());
         return root;
     }
 

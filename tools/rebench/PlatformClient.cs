@@ -22,9 +22,11 @@ public sealed class PlatformClient : IDisposable
             UnsafeUseInsecureChannelCallCredentials = true,
         });
         Orchestrator = new Orchestrator.V1.Orchestrator.OrchestratorClient(_channel);
+        Reports = new Scoring.V1.Reports.ReportsClient(_channel);
     }
 
     public Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator { get; }
+    public Scoring.V1.Reports.ReportsClient Reports { get; }
 
     public void Dispose() => _channel.Dispose();
 }

@@ -50,6 +50,17 @@ public sealed class SessionClient(AttemptSession.AttemptSessionClient client, Tr
             return client.RecordModelCallAsync(r, cancellationToken: c).ResponseAsync;
         }, ct);
 
+    /// <summary>Stops the attempt's clock (e.g. while waiting out a provider's rate limit); the wait is not working time.</summary>
+    public Task<ClockState> PauseClockAsync(string reason, CancellationToken ct) =>
+        StepAsync("PauseClock", (id, c) => client.PauseClockAsync(new PauseClockRequest
+        {
+            AttemptId = AttemptId, StepId = id, Reason = reason,
+        }, cancellationToken: c).ResponseAsync, ct);
+
+    public Task<ClockState> ResumeClockAsync(CancellationToken ct) =>
+        StepAsync("ResumeClock", (id, c) => client.ResumeClockAsync(new ResumeClockRequest { AttemptId = AttemptId, StepId = id },
+            cancellationToken: c).ResponseAsync, ct);
+
     /// <summary>A read: it changes nothing, so it takes no step id.</summary>
     public Task<ScoreLogResponse> ScoreLogAsync(CancellationToken ct) =>
         CallAsync("ScoreLog", c => client.ScoreLogAsync(new ScoreLogRequest { AttemptId = AttemptId }, cancellationToken: c).ResponseAsync, ct);

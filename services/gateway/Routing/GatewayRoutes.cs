@@ -31,6 +31,8 @@ public static class GatewayRoutes
         // are for the platform only.
         Route("scoring-list-tasks", "/rebench.scoring.v1.Scoring/ListTasks", "scoring", Listener.Public),
         Route("scoring-get-task", "/rebench.scoring.v1.Scoring/GetTask", "scoring", Listener.Public),
+        // Reports over finished attempts (score@k, budgets, costs). ImportHumanBaselines writes, behind the API key like the rest.
+        Route("scoring-reports", "/rebench.scoring.v1.Reports/{**rest}", "scoring", Listener.Public),
         Route("attempt-session", "/rebench.orchestrator.v1.AttemptSession/{**method}", "orchestrator", Listener.Internal),
     ];
 

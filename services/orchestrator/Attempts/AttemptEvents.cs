@@ -28,7 +28,13 @@ public sealed record ScoreRequested(Guid AttemptId, string StepId, string Reason
 
 public sealed record IntermediateScoreRecorded(
     Guid AttemptId, string StepId, bool Valid, double? RawScore, double? NormalizedScore,
-    string MessageJson, string DetailsJson, string? InvalidReason, bool ScoreVisible, long ElapsedMs, DateTimeOffset At);
+    string MessageJson, string DetailsJson, string? InvalidReason, bool ScoreVisible, long ElapsedMs, DateTimeOffset At)
+{
+    /// <summary>The scoring service's tamper checks found evidence (scorer or protected files changed, a forged score-log row).</summary>
+    public bool FlaggedForReview { get; init; }
+    /// <summary>The evidence, a JSON array of findings; null when not flagged.</summary>
+    public string? TamperEvidenceJson { get; init; }
+}
 
 public sealed record ModelCallCompleted(
     Guid AttemptId, string StepId, string Provider, string Model, long InputTokens, long OutputTokens,

@@ -45,6 +45,8 @@ public sealed record AttemptState
     public string? QueuedReason { get; init; }
     public long ModelCalls { get; init; }
     public long Version { get; init; }
+    /// <summary>Chain link of the last stored event (docs/audit.md); set by the store, never by the evolver.</summary>
+    public string? ChainHead { get; init; }
 
     public bool IsTerminal => Phase is AttemptPhase.Completed or AttemptPhase.Failed or AttemptPhase.Cancelled;
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Marten;
+using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.Supervision;
@@ -14,7 +15,8 @@ public sealed class OrchestratorGrpc(
     CampaignStore campaigns,
     AttemptEventReader events,
     AttemptLifecycle lifecycle,
-    IDocumentStore store) : V1.Orchestrator.OrchestratorBase
+    IDocumentStore store,
+    AuditApi audit) : V1.Orchestrator.OrchestratorBase
 {
     private const int DefaultPageSize = 500;
 
@@ -81,6 +83,15 @@ public sealed class OrchestratorGrpc(
         await lifecycle.CancelAsync(id, request.Reason, Caller(context), context.CancellationToken);
         return await GetAttempt(new GetAttemptRequest { AttemptId = id.ToString() }, context);
     }
+
+    public override Task<VerifyAttemptResponse> VerifyAttempt(VerifyAttemptRequest request, ServerCallContext context) =>
+        audit.VerifyAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
+
+    public override Task<GetPublicKeyResponse> GetPublicKey(GetPublicKeyRequest request, ServerCallContext context) =>
+        Task.FromResult(audit.PublicKey());
+
+    public override Task ExportAttempt(ExportAttemptRequest request, IServerStreamWriter<V1.StoredEvent> responseStream, ServerCallContext context) =>
+        audit.ExportAsync(Guard.Id(request.AttemptId, "attempt_id"), responseStream, context.CancellationToken);
 
     private async Task<Campaign> LoadCampaignAsync(Guid id, CancellationToken ct)
     {

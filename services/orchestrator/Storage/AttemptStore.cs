@@ -3,6 +3,7 @@ using Marten;
 using JasperFx;
 using JasperFx.Events;
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
 
 namespace ReBench.Orchestrator.Storage;
 
@@ -10,7 +11,7 @@ namespace ReBench.Orchestrator.Storage;
 /// Loads an attempt by folding its stream and appends decided events with optimistic concurrency, together with
 /// the attempt's view, in one transaction. A concurrent writer makes the append retry against the new state.
 /// </summary>
-public sealed class AttemptStore(IDocumentStore store)
+public sealed class AttemptStore(IDocumentStore store, AuditChain audit)
 {
     private const int MaxConflictRetries = 50;
 
@@ -25,6 +26,7 @@ public sealed class AttemptStore(IDocumentStore store)
         var events = await session.Events.FetchStreamAsync(id, fromVersion: (cached?.Version ?? 0) + 1, token: ct);
         if (cached is null && events.Count == 0) return null;
         var state = AttemptEvolver.Fold(events.Select(e => e.Data), cached);
+        if (events.Count > 0) state = state with { ChainHead = AuditChain.LinkOf(events[^1]) };
         Remember(state);
         return state;
     }
@@ -48,8 +50,11 @@ public sealed class AttemptStore(IDocumentStore store)
             if (events.Length == 0) return state;
             var next = AttemptEvolver.Fold(events, state);
             await using var session = store.LightweightSession();
-            // Marten's expected version is the stream's version after these events.
-            session.Events.Append(id, next.Version, events);
+            // Each event is linked into the hash chain; the event that ends the attempt is sealed in the same
+            // transaction, so no ended attempt is ever unsealed, whatever crashes (docs/audit.md).
+            var (appended, head) = audit.Append(session, id, state.Version, state.ChainHead, events, seal: !state.IsTerminal && next.IsTerminal);
+            if (appended.Length > events.Length) next = AttemptEvolver.Fold(appended[events.Length..], next);
+            next = next with { ChainHead = head };
             session.Store(AttemptView.From(next));
             try
             {

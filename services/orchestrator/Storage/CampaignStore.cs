@@ -2,28 +2,32 @@ using Marten;
 using JasperFx;
 using JasperFx.Events;
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Campaigns;
 
 namespace ReBench.Orchestrator.Storage;
 
-public sealed class CampaignStore(IDocumentStore store)
+public sealed class CampaignStore(IDocumentStore store, AuditChain audit)
 {
-    public async Task<CampaignState?> TryLoadAsync(Guid id, CancellationToken ct)
+    public async Task<CampaignState?> TryLoadAsync(Guid id, CancellationToken ct) => (await LoadWithHeadAsync(id, ct)).State;
+
+    /// <summary>The state and the chain link of the stream's last event, which the next append continues.</summary>
+    private async Task<(CampaignState? State, string? Head)> LoadWithHeadAsync(Guid id, CancellationToken ct)
     {
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(id, token: ct);
-        return events.Count == 0 ? null : CampaignLogic.Fold(events.Select(e => e.Data));
+        return events.Count == 0 ? (null, null) : (CampaignLogic.Fold(events.Select(e => e.Data)), AuditChain.LinkOf(events[^1]));
     }
 
     /// <summary>The campaign stream and every attempt stream in one transaction: all of it exists, or none.</summary>
     public async Task CreateAsync(CampaignCreated created, IReadOnlyList<AttemptScheduled> attempts, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
-        session.Events.StartStream<CampaignState>(created.CampaignId, created);
+        audit.StartStream<CampaignState>(session, created.CampaignId, created);
         session.Store(new CampaignView { Id = created.CampaignId, Name = created.Name, CreatedAt = created.At, RequestId = created.RequestId });
         foreach (var a in attempts)
         {
-            session.Events.StartStream<AttemptState>(a.AttemptId, a);
+            audit.StartStream<AttemptState>(session, a.AttemptId, a);
             session.Store(AttemptView.From(AttemptEvolver.Fold([a])));
         }
         await session.SaveChangesAsync(ct);
@@ -33,11 +37,12 @@ public sealed class CampaignStore(IDocumentStore store)
     {
         for (var tries = 1; ; tries++)
         {
-            var state = await TryLoadAsync(id, ct) ?? throw new DomainRejection(RejectionKind.NotFound, $"campaign {id} does not exist");
+            var (loaded, head) = await LoadWithHeadAsync(id, ct);
+            var state = loaded ?? throw new DomainRejection(RejectionKind.NotFound, $"campaign {id} does not exist");
             var events = decide(state);
             if (events.Length == 0) return;
             await using var session = store.LightweightSession();
-            session.Events.Append(id, state.Version + events.Length, events);
+            audit.Append(session, id, state.Version, head, events, seal: false);
             try
             {
                 await session.SaveChangesAsync(ct);

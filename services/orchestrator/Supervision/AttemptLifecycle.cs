@@ -42,6 +42,7 @@ public sealed class AttemptLifecycle(
                 Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb, DiskMb = task.DiskMb, GpuCount = task.GpuCount, GpuModel = task.GpuModel },
                 Labels = { ["attempt"] = attemptId.ToString(), ["campaign"] = state.CampaignId.ToString() },
             }, cancellationToken: ct);
+            await PrepareEnvironmentAsync(state, env.EnvironmentId, ct);
             var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, System.Environment.MachineName, task.Version,
                 task.BundleDigest, task.ScorerDigest, task.StartScore, task.ReferenceScore,
                 task.Aggregation.ToString().Replace("Aggregation", "").ToLowerInvariant(), task.ScoreVisible, PlatformInfo.Version);
@@ -58,6 +59,25 @@ public sealed class AttemptLifecycle(
             logger.LogWarning("Attempt {Attempt} could not start: {Error}", attemptId, e.Status.Detail);
             await attempts.AppendAsync(attemptId, s => AttemptDecider.Fail(s, $"could not start: {e.Status.Detail}", time.GetUtcNow()), ct);
             await DestroyEnvironmentAsync(attemptId.ToString("N"), ct);
+        }
+    }
+
+    /// <summary>
+    /// The scoring service readies the environment before the agent starts (score log, tamper baseline, a Task
+    /// Standard family's start()). A scoring service without the call (older version) is skipped.
+    /// </summary>
+    private async Task PrepareEnvironmentAsync(AttemptState state, string environmentId, CancellationToken ct)
+    {
+        try
+        {
+            await scoring.PrepareEnvironmentAsync(new PrepareEnvironmentRequest
+            {
+                AttemptId = state.Id.ToString(), TaskId = state.TaskId, Variant = state.Variant, EnvironmentId = environmentId,
+            }, cancellationToken: ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            logger.LogDebug("The scoring service does not prepare environments: {Status}", e.Status);
         }
     }
 
@@ -110,7 +130,7 @@ public sealed class AttemptLifecycle(
         }
         if (state.Final is null)
         {
-            var request = new AggregateRequest { TaskId = state.TaskId, Variant = state.Variant };
+            var request = new AggregateRequest { TaskId = state.TaskId, Variant = state.Variant, EnvironmentId = state.EnvironmentId ?? "" };
             request.RawScores.AddRange(state.Scores.Select(s => ScoreMath.FromStored(s.RawScore)));
             var final = await scoring.AggregateAsync(request, cancellationToken: ct);
             state = await attempts.AppendAsync(state.Id, s => AttemptDecider.RecordFinalScore(

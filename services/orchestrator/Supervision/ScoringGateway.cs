@@ -20,6 +20,10 @@ public sealed class ScoringGateway(Scoring.V1.Scoring.ScoringClient scoring, Tim
             string.IsNullOrEmpty(result.MessageJson) ? "{}" : result.MessageJson,
             string.IsNullOrEmpty(result.DetailsJson) ? "{}" : result.DetailsJson,
             result.Valid ? null : (string.IsNullOrEmpty(result.InvalidReason) ? "invalid_submission" : result.InvalidReason),
-            result.ScoreVisible, AttemptDecider.ElapsedMs(state, now), now);
+            result.ScoreVisible, AttemptDecider.ElapsedMs(state, now), now)
+        {
+            FlaggedForReview = result.FlaggedForReview,
+            TamperEvidenceJson = result.FlaggedForReview ? result.TamperEvidenceJson : null,
+        };
     }
 }

@@ -8,7 +8,7 @@ using Environment = ReBench.Sandbox.V1.Environment;
 namespace ReBench.Sandbox.Grpc;
 
 /// <summary>Translates the Sandbox API onto the configured <see cref="IEnvironmentDriver"/>.</summary>
-public sealed class SandboxGrpcService(IEnvironmentDriver driver) : V1.Sandbox.SandboxBase
+public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCapacity capacity) : V1.Sandbox.SandboxBase
 {
     public override async Task<Environment> CreateEnvironment(CreateEnvironmentRequest request, ServerCallContext context)
     {
@@ -84,6 +84,9 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver) : V1.Sandbox.S
         Guard.Required(request.EnvironmentId, "environment_id");
         return new DestroyEnvironmentResult { Existed = await driver.DestroyAsync(request.EnvironmentId, context.CancellationToken) };
     }
+
+    public override Task<Capacity> GetCapacity(GetCapacityRequest request, ServerCallContext context) =>
+        capacity.GetAsync(context.CancellationToken);
 
     private static Environment ToProto(EnvironmentInfo e) => new()
     {

@@ -14,6 +14,9 @@ internal sealed class LocalEnvironment(string id, string directory)
     public string Protected => Path.Combine(Directory, "protected");
     public bool Destroyed => _destroyed;
 
+    /// <summary>What the isolation keeps for this environment (see Isolation/), or null.</summary>
+    public object? Isolation { get; set; }
+
     public void Track(int pgid) => _groups[pgid] = 0;
 
     /// <summary>Forgets a group once nothing is left in it, so Destroy never signals a recycled pid.</summary>

@@ -4,13 +4,15 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using ReBench.Sandbox.Environments;
+using ReBench.Sandbox.Local.Isolation;
 
 namespace ReBench.Sandbox.Local;
 
 /// <summary>
-/// Environments as plain directories on this node, <c>&lt;root&gt;/&lt;id&gt;/{home,protected}</c>, with commands run as
-/// the service's user. There is no isolation: a command can read anything the service can. Resources and network
-/// are not enforced. The directory layout is the state, so environments survive a restart.
+/// Environments as directories on this node, <c>&lt;root&gt;/&lt;id&gt;/{home,protected}</c>. How far they are confined
+/// is the <see cref="IEnvironmentIsolation"/>'s business (Sandbox:Isolation): with none, commands run as the
+/// service's user and can read anything it can; with namespaces, see <see cref="NamespaceIsolation"/>. The directory
+/// layout is the state, so environments survive a restart.
 /// </summary>
 internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
 {
@@ -24,16 +26,20 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
     private readonly string _root;
     private readonly ConcurrentDictionary<string, LocalEnvironment> _environments = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    private readonly IEnvironmentIsolation _isolation;
 
-    public LocalEnvironmentDriver(IOptions<SandboxOptions> options, TimeProvider time, ILogger<LocalEnvironmentDriver> logger)
+    public LocalEnvironmentDriver(IOptions<SandboxOptions> options, TimeProvider time, ILogger<LocalEnvironmentDriver> logger,
+        IHostApplicationLifetime lifetime)
     {
         _options = options.Value;
         _time = time;
         _logger = logger;
         if (!Path.IsPathRooted(_options.Root)) throw new InvalidOperationException($"Sandbox:Root '{_options.Root}' must be absolute");
         Directory.CreateDirectory(_options.Root);
+        _isolation = IsolationSelector.Create(_options, logger);
         _root = PathResolver.RealPath(Path.GetFullPath(_options.Root));
         Rediscover();
+        lifetime.ApplicationStopping.Register(Suspend);
     }
 
     public string Name => "local";
@@ -43,6 +49,7 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         var id = spec.EnvironmentId is { Length: > 0 } given ? SandboxNames.CheckId(given) : Guid.NewGuid().ToString();
         var agentFiles = CheckSourceDir(spec.AgentFilesDir, "agent_files_dir");
         var protectedFiles = CheckSourceDir(spec.ProtectedFilesDir, "protected_files_dir");
+        ResourceChecks.Check(spec.Resources, _root);
 
         var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
@@ -56,21 +63,42 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
             {
                 await Task.Run(() =>
                 {
-                    if (agentFiles is null) Directory.CreateDirectory(Path.Combine(staging, "home"));
-                    else DirectoryCopier.Copy(agentFiles, Path.Combine(staging, "home"), ct);
+                    Directory.CreateDirectory(staging);
+                    _isolation.PrepareHome(staging, spec.Resources);
+                    if (agentFiles is not null) DirectoryCopier.Copy(agentFiles, Path.Combine(staging, "home"), ct);
                     if (protectedFiles is null) Directory.CreateDirectory(Path.Combine(staging, "protected"));
                     else DirectoryCopier.Copy(protectedFiles, Path.Combine(staging, "protected"), ct);
+                    _isolation.Seal(staging);
                 }, ct);
                 var directory = Path.Combine(_root, id);
                 Directory.Move(staging, directory);
                 var environment = new LocalEnvironment(id, directory);
+                try
+                {
+                    await Task.Run(() => _isolation.Start(environment, spec with { EnvironmentId = id }), CancellationToken.None);
+                }
+                catch
+                {
+                    _isolation.Teardown(environment);
+                    Directory.Delete(directory, recursive: true);
+                    throw;
+                }
                 _environments[id] = environment;
-                _logger.LogInformation("Created environment {EnvironmentId} for task {TaskId} at {Directory}", id, spec.TaskId, directory);
+                _logger.LogInformation("Created environment {EnvironmentId} for task {TaskId} at {Directory} (driver {Driver})",
+                    id, spec.TaskId, directory, _isolation.DriverName);
                 return Describe(environment);
+            }
+            catch (IOException e) when (DiskFull(e))
+            {
+                throw SandboxException.Exhausted($"the agent files do not fit in resources.disk_mb {spec.Resources?.DiskMb} MB: {e.Message}");
             }
             finally
             {
-                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+                if (Directory.Exists(staging))
+                {
+                    _isolation.DiscardStaging(staging);
+                    Directory.Delete(staging, recursive: true);
+                }
             }
         }
         finally
@@ -90,6 +118,7 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
     {
         var environment = Live(spec.EnvironmentId);
         if (string.IsNullOrWhiteSpace(spec.Command)) throw SandboxException.Invalid("command is required");
+        if (spec.Command.Contains('\0')) throw SandboxException.Invalid("command contains a NUL byte, which no shell command can carry");
         if (spec.Timeout is { } t && t < TimeSpan.Zero) throw SandboxException.Invalid($"timeout {t} is negative");
         if (spec.MaxOutputBytes < 0 || spec.MaxOutputBytes > _options.MaxOutputBytesLimit)
         {
@@ -98,14 +127,18 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         var workingDir = PathResolver.Resolve(AreaOf(environment, FileArea.Home), spec.WorkingDir ?? "", "working_dir");
         if (!Directory.Exists(workingDir)) throw SandboxException.Invalid($"working_dir '{spec.WorkingDir}' is not a directory in the home");
 
+        var startInfo = StartInfo(spec, environment, workingDir);
+        var oomKillsBefore = _isolation.OomKills(environment);
+        _isolation.WrapExec(environment, spec, startInfo);
         var execution = new LocalExecution(
-            StartInfo(spec, environment, workingDir),
+            startInfo,
             environment,
             _time,
             spec.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : TimeSpan.FromSeconds(_options.DefaultTimeoutSeconds),
             TimeSpan.FromMilliseconds(_options.OutputDrainMilliseconds),
             spec.MaxOutputBytes > 0 ? spec.MaxOutputBytes : _options.DefaultMaxOutputBytes,
-            spec.Stdin);
+            spec.Stdin,
+            () => _isolation.OomKills(environment) > oomKillsBefore);
         await foreach (var output in execution.RunAsync(ct)) yield return output;
     }
 
@@ -133,6 +166,8 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         var parent = Path.GetDirectoryName(file)!;
         if (File.Exists(parent)) throw SandboxException.Precondition($"a parent of path '{path}' is a file");
         Directory.CreateDirectory(parent);
+        var home = AreaOf(environment, FileArea.Home);
+        for (var d = parent; d.Length > home.Length && PathResolver.Inside(home, d); d = Path.GetDirectoryName(d)!) _isolation.OwnAsAgent(d);
 
         // Write beside the target and rename, so readers never see a half-written file.
         var temporary = Path.Combine(parent, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
@@ -142,7 +177,12 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
             File.SetUnixFileMode(temporary, executable
                 ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
                 : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            _isolation.OwnAsAgent(temporary);
             File.Move(temporary, file, overwrite: true);
+        }
+        catch (IOException e) when (DiskFull(e))
+        {
+            throw SandboxException.Exhausted($"environment {environmentId} is out of disk space (its resources.disk_mb cap): {e.Message}");
         }
         finally
         {
@@ -160,7 +200,11 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         {
             if (!_environments.TryGetValue(environmentId, out var environment) || environment.Destroyed) return false;
             environment.KillAll();
-            await Task.Run(() => Directory.Delete(environment.Directory, recursive: true), CancellationToken.None);
+            await Task.Run(() =>
+            {
+                _isolation.Teardown(environment);
+                Directory.Delete(environment.Directory, recursive: true);
+            }, CancellationToken.None);
             _logger.LogInformation("Destroyed environment {EnvironmentId}", environmentId);
             return true;
         }
@@ -201,16 +245,32 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         return info;
     }
 
+    /// <summary>On shutdown: nothing of an isolated environment keeps running without the service that manages it.</summary>
+    private void Suspend()
+    {
+        foreach (var environment in _environments.Values.Where(e => !e.Destroyed))
+        {
+            try { _isolation.Suspend(environment); }
+            catch (Exception e) { _logger.LogWarning(e, "Suspending environment {EnvironmentId} failed", environment.Id); }
+        }
+    }
+
     private void Rediscover()
     {
         var staging = Path.Combine(_root, StagingDir);
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        if (Directory.Exists(staging))
+        {
+            _isolation.DiscardStaging(staging);
+            Directory.Delete(staging, recursive: true);
+        }
         foreach (var dir in new DirectoryInfo(_root).EnumerateDirectories())
         {
             if (dir.LinkTarget is not null || !Directory.Exists(Path.Combine(dir.FullName, "home"))) continue;
             try { SandboxNames.CheckId(dir.Name); }
             catch (SandboxException) { continue; }
-            _environments[dir.Name] = new LocalEnvironment(dir.Name, dir.FullName);
+            var environment = new LocalEnvironment(dir.Name, dir.FullName);
+            _isolation.Recover(environment);
+            _environments[dir.Name] = environment;
         }
         _logger.LogInformation("Sandbox root {Root}: found {Count} existing environments", _root, _environments.Count);
     }
@@ -239,8 +299,10 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         return dir;
     }
 
-    private static EnvironmentInfo Describe(LocalEnvironment e) =>
-        new(e.Id, e.Home, e.Protected, "local", e.Destroyed ? EnvironmentState.Destroyed : EnvironmentState.Ready);
+    private static bool DiskFull(IOException e) => e.HResult == 28 || e.Message.Contains("No space left", StringComparison.Ordinal);
+
+    private EnvironmentInfo Describe(LocalEnvironment e) =>
+        new(e.Id, e.Home, e.Protected, _isolation.DriverName, e.Destroyed ? EnvironmentState.Destroyed : EnvironmentState.Ready);
 
     private static SandboxException UnknownEnvironment(string id) => SandboxException.NotFound($"environment {id} does not exist");
 }

@@ -18,10 +18,11 @@ internal sealed class LocalExecution
     private readonly TimeSpan _drain;
     private readonly long _maxOutputBytes;
     private readonly ReadOnlyMemory<byte> _stdin;
+    private readonly Func<bool> _oomKilled;
     private readonly Channel<ExecOutput> _events = Channel.CreateUnbounded<ExecOutput>(new() { SingleReader = true });
 
     public LocalExecution(ProcessStartInfo startInfo, LocalEnvironment environment, TimeProvider time, TimeSpan timeout,
-        TimeSpan drain, long maxOutputBytes, ReadOnlyMemory<byte> stdin)
+        TimeSpan drain, long maxOutputBytes, ReadOnlyMemory<byte> stdin, Func<bool> oomKilled)
     {
         _process = new Process { StartInfo = startInfo };
         _environment = environment;
@@ -30,6 +31,7 @@ internal sealed class LocalExecution
         _drain = drain;
         _maxOutputBytes = maxOutputBytes;
         _stdin = stdin;
+        _oomKilled = oomKilled;
     }
 
     public async IAsyncEnumerable<ExecOutput> RunAsync([EnumeratorCancellation] CancellationToken ct)
@@ -88,7 +90,7 @@ internal sealed class LocalExecution
                 _time.GetElapsedTime(started),
                 stdout.ElidedBytes,
                 stderr.ElidedBytes,
-                OomKilled: false));
+                OomKilled: _oomKilled()));
             _events.Writer.TryComplete();
         }
         catch (Exception e)

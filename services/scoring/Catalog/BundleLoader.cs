@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ReBench.Scoring.Scores;
+using ReBench.Scoring.TaskStandard;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -29,9 +30,10 @@ public static partial class BundleLoader
         if (manifest is null) return (null, problems.Items);
 
         var id = CheckHeader(manifest, directory, problems);
+        var family = TaskStandardBridgeSpec.CheckKind(manifest, ManifestFile, (file, field, problem) => problems.Add(file, field, problem));
         var variants = CheckVariantList(manifest, directory, problems);
         var digest = BundleDigest.Compute(directory);
-        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, problems)).ToList();
+        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, family, problems)).ToList();
         if (problems.Items.Count > 0 || id is null) return (null, problems.Items);
 
         var defaultVariant = manifest.DefaultVariant ?? built[0]!.Name;
@@ -99,14 +101,22 @@ public static partial class BundleLoader
         return valid;
     }
 
-    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, Problems problems)
+    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, string? family, Problems problems)
     {
         var name = v.Name!;
         var at = $"variants[{name}]";
         var instructions = ReadInstructions(v, at, directory, problems);
-        var folders = FindFolders(name, directory, problems);
+        // A Task Standard family brings its own entry point instead of score.py.
+        var entryPoint = family is null ? "score.py" : family + ".py";
+        var folders = FindFolders(name, directory, entryPoint, problems);
         var resources = CheckResources(ResourcesSection.Merge(m.Resources, v.Overrides?.Resources), name, problems);
-        var scoring = CheckScoring(ScoringSection.Merge(m.Scoring, v.Overrides?.Scoring), name, problems);
+        var merged = ScoringSection.Merge(m.Scoring, v.Overrides?.Scoring);
+        // The Task Standard's "no selection function" means the last score (rebench-spec 3.1, get_best_score).
+        if (family is not null) merged.Aggregation ??= "last";
+        var scoring = CheckScoring(merged, name, problems);
+        if (v.Task is not null && family is null) problems.Add(ManifestFile, $"{at}.task", "is only for bundles of kind task_standard");
+        if (scoring is not null && folders is not null)
+            scoring = scoring with { ProtectedAgentFiles = CheckProtectedAgentFiles(merged.ProtectedAgentFiles, folders.Agent, name, problems) };
         var envVars = v.Overrides?.RequiredEnvironmentVariables ?? m.RequiredEnvironmentVariables ?? [];
         foreach (var envVar in envVars.Where(e => !EnvVarPattern().IsMatch(e ?? "")))
             problems.Add(ManifestFile, $"required_environment_variables ({at})", $"'{envVar}' is not a valid environment variable name");
@@ -114,7 +124,24 @@ public static partial class BundleLoader
 
         if (instructions is null || folders is null || resources is null || scoring is null) return null;
         return new TaskVariant(m.Id!, name, m.Version!, m.Title!, instructions, digest, BundleDigest.Compute(folders.Scoring),
-            folders, resources, network, envVars, scoring);
+            folders, resources, network, envVars, scoring)
+        {
+            TaskStandard = family is null ? null : new TaskStandardTask(family, string.IsNullOrWhiteSpace(v.Task) ? name : v.Task),
+        };
+    }
+
+    /// <summary>Each listed path must be a plain relative path to a file of the variant's agent/ folder.</summary>
+    private static IReadOnlyList<string> CheckProtectedAgentFiles(List<string>? paths, string agentDir, string variant, Problems problems)
+    {
+        foreach (var path in paths ?? [])
+        {
+            var parts = (path ?? "").Split('/');
+            if (string.IsNullOrWhiteSpace(path) || path.StartsWith('/') || parts.Any(p => p is "" or "." or ".."))
+                problems.Add(ManifestFile, $"scoring.protected_agent_files (variant {variant})", $"'{path}' must be a plain relative path");
+            else if (!File.Exists(Path.Combine(agentDir, path)))
+                problems.Add(ManifestFile, $"scoring.protected_agent_files (variant {variant})", $"'{path}' is not a file of the agent/ folder");
+        }
+        return paths ?? [];
     }
 
     private static string? ReadInstructions(VariantSection v, string at, string directory, Problems problems)
@@ -141,7 +168,7 @@ public static partial class BundleLoader
     }
 
     /// <summary>variants/NAME/FOLDER when the variant has its own, else the bundle's shared FOLDER.</summary>
-    private static VariantFolders? FindFolders(string variant, string directory, Problems problems)
+    private static VariantFolders? FindFolders(string variant, string directory, string entryPoint, Problems problems)
     {
         string? Find(string folder)
         {
@@ -156,8 +183,8 @@ public static partial class BundleLoader
         var where = $"(variant {variant}; looked in variants/{variant}/ and the bundle root)";
         if (agent is null) problems.Add("agent/", "folder", $"is missing {where}");
         if (scoring is null) problems.Add("scoring/", "folder", $"is missing {where}");
-        else if (!File.Exists(Path.Combine(scoring, "score.py")))
-            problems.Add(Path.GetRelativePath(directory, Path.Combine(scoring, "score.py")), "file", $"is missing: the scorer of variant {variant}");
+        else if (!File.Exists(Path.Combine(scoring, entryPoint)))
+            problems.Add(Path.GetRelativePath(directory, Path.Combine(scoring, entryPoint)), "file", $"is missing: the scorer of variant {variant}");
         if (reference is null) problems.Add("reference/", "folder", $"is missing {where}");
         else if (!BundleDigest.Files(reference).Any())
             problems.Add(Path.GetRelativePath(directory, reference) + "/", "folder", $"holds no reference solution files (variant {variant})");

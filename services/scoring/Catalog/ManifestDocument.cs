@@ -10,6 +10,9 @@ public sealed class ManifestDocument
     public string? Version { get; set; }
     public string? Title { get; set; }
     public string? DefaultVariant { get; set; }
+    /// <summary>native (default) or task_standard: a METR Task Standard family run through the bridge.</summary>
+    public string? Kind { get; set; }
+    public TaskStandardSection? TaskStandard { get; set; }
     public PermissionsSection? Permissions { get; set; }
     public ResourcesSection? Resources { get; set; }
     public List<string>? RequiredEnvironmentVariables { get; set; }
@@ -21,7 +24,16 @@ public sealed class VariantSection
 {
     public string? Name { get; set; }
     public string? Instructions { get; set; }
+    /// <summary>task_standard bundles: the family's task name (a key of get_tasks()); the variant's name when absent.</summary>
+    public string? Task { get; set; }
     public OverridesSection? Overrides { get; set; }
+}
+
+/// <summary>Where a Task Standard family lives: a module in the bundle's scoring/ folder.</summary>
+public sealed class TaskStandardSection
+{
+    /// <summary>The family's module name: scoring/&lt;family&gt;.py defines class TaskFamily.</summary>
+    public string? Family { get; set; }
 }
 
 /// <summary>What a variant may override; each field it sets replaces the task-level one, field by field.</summary>
@@ -75,6 +87,8 @@ public sealed class ScoringSection
     public int? ScorerTimeoutSeconds { get; set; }
     public bool? CatchOutOfMemory { get; set; }
     public string? Command { get; set; }
+    /// <summary>Home-relative files the scorer relies on that must stay as the bundle's agent/ copy (tamper-checked).</summary>
+    public List<string>? ProtectedAgentFiles { get; set; }
 
     public static ScoringSection Merge(ScoringSection? task, ScoringSection? variant) => new()
     {
@@ -88,5 +102,6 @@ public sealed class ScoringSection
         ScorerTimeoutSeconds = variant?.ScorerTimeoutSeconds ?? task?.ScorerTimeoutSeconds,
         CatchOutOfMemory = variant?.CatchOutOfMemory ?? task?.CatchOutOfMemory,
         Command = variant?.Command ?? task?.Command,
+        ProtectedAgentFiles = variant?.ProtectedAgentFiles ?? task?.ProtectedAgentFiles,
     };
 }

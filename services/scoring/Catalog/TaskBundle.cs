@@ -21,7 +21,14 @@ public sealed record TaskVariant(
     TaskResources Resources,
     bool Network,
     IReadOnlyList<string> RequiredEnvironmentVariables,
-    ScoringRules Scoring);
+    ScoringRules Scoring)
+{
+    /// <summary>Set for bundles of kind task_standard: the family and task the bridge runs.</summary>
+    public TaskStandardTask? TaskStandard { get; init; }
+}
+
+/// <summary>A METR Task Standard task: scoring/&lt;Family&gt;.py's TaskFamily, task <see cref="Task"/> of its get_tasks().</summary>
+public sealed record TaskStandardTask(string Family, string Task);
 
 /// <summary>Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones.</summary>
 public sealed record VariantFolders(string Agent, string Scoring, string Reference);
@@ -38,7 +45,11 @@ public sealed record ScoringRules(
     bool ScoreVisible,
     int TimeoutSeconds,
     bool CatchOutOfMemory,
-    string Command);
+    string Command)
+{
+    /// <summary>Home-relative paths that must keep the content of the bundle's agent/ folder (tamper-checked).</summary>
+    public IReadOnlyList<string> ProtectedAgentFiles { get; init; } = [];
+}
 
 /// <summary>Why a bundle was refused: the offending file and a message naming it and the field.</summary>
 public sealed record BundleProblem(string Path, string Message);

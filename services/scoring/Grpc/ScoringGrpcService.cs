@@ -3,13 +3,14 @@ using Grpc.Core;
 using ReBench.Scoring.Catalog;
 using ReBench.Scoring.Scores;
 using ReBench.Scoring.Submissions;
+using ReBench.Scoring.TaskStandard;
 using ReBench.Scoring.V1;
 using ReBench.ServiceDefaults;
 
 namespace ReBench.Scoring.Grpc;
 
 /// <summary>Translates the Scoring API onto the catalog, the score rules and the submission scorer.</summary>
-public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer) : V1.Scoring.ScoringBase
+public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer, TaskStandardBridge taskStandard, TimeProvider time) : V1.Scoring.ScoringBase
 {
     public override Task<ListTasksResponse> ListTasks(ListTasksRequest request, ServerCallContext context)
     {
@@ -42,14 +43,34 @@ public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer sco
             InvalidReason = outcome.InvalidReason,
             ScoreVisible = variant.Scoring.ScoreVisible,
             DurationMs = outcome.DurationMs,
+            FlaggedForReview = outcome.FlaggedForReview,
+            TamperEvidenceJson = outcome.FlaggedForReview ? TamperEvidence.ToJson(outcome.Evidence) : "",
         };
     }
 
-    public override Task<FinalScore> Aggregate(AggregateRequest request, ServerCallContext context)
+    public override async Task<PrepareEnvironmentResult> PrepareEnvironment(PrepareEnvironmentRequest request, ServerCallContext context)
     {
-        var rules = Resolve(request.TaskId, request.Variant).Scoring;
-        var final = ScoreMath.Final(request.RawScores, rules.Aggregation, rules.Start, rules.Reference);
-        return Task.FromResult(new FinalScore { Valid = final.Valid, RawScore = final.Raw, NormalizedScore = final.Normalized });
+        Guard.Required(request.AttemptId, "attempt_id");
+        Guard.Required(request.EnvironmentId, "environment_id");
+        var variant = Resolve(request.TaskId, request.Variant);
+        var started = time.GetTimestamp();
+        var (already, ranStart) = await scorer.PrepareAsync(request.AttemptId, request.EnvironmentId, variant, context.CancellationToken);
+        return new PrepareEnvironmentResult
+        {
+            AlreadyPrepared = already, RanTaskStart = ranStart, DurationMs = (long)time.GetElapsedTime(started).TotalMilliseconds,
+        };
+    }
+
+    public override async Task<FinalScore> Aggregate(AggregateRequest request, ServerCallContext context)
+    {
+        var variant = Resolve(request.TaskId, request.Variant);
+        var rules = variant.Scoring;
+        // A Task Standard family's own aggregate_scores runs in the environment; None or no such method -> the manifest's rule.
+        var final = variant.TaskStandard is not null && request.EnvironmentId.Length > 0
+            ? await taskStandard.AggregateAsync(request.EnvironmentId, variant, request.RawScores, scorer.TaskEnv(variant), context.CancellationToken)
+            : null;
+        final ??= ScoreMath.Final(request.RawScores, rules.Aggregation, rules.Start, rules.Reference);
+        return new FinalScore { Valid = final.Value.Valid, RawScore = final.Value.Raw, NormalizedScore = final.Value.Normalized };
     }
 
     public override async Task<ReferenceSolution> GetReferenceSolution(GetReferenceSolutionRequest request, ServerCallContext context)

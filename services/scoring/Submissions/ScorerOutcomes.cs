@@ -6,11 +6,20 @@ using ReBench.Scoring.Scores;
 namespace ReBench.Scoring.Submissions;
 
 /// <summary>What the sandbox reported for one scorer process.</summary>
-public sealed record ScorerRun(int ExitCode, bool TimedOut, bool OomKilled, long DurationMs, string Stdout, string Stderr);
+public sealed record ScorerRun(int ExitCode, bool TimedOut, bool OomKilled, long DurationMs, string Stdout, string Stderr)
+{
+    /// <summary>stdout as bytes, for outputs that are not text (NUL-separated listings).</summary>
+    public byte[] StdoutBytes { get; init; } = [];
+}
 
 /// <summary>One intermediate score. Raw and normalized are NaN unless valid; the message is for the agent, always.</summary>
 public sealed record ScoreOutcome(
-    bool Valid, double Raw, double Normalized, string MessageJson, string DetailsJson, string InvalidReason, long DurationMs);
+    bool Valid, double Raw, double Normalized, string MessageJson, string DetailsJson, string InvalidReason, long DurationMs)
+{
+    /// <summary>What the tamper checks found around this run; any finding flags the attempt for review.</summary>
+    public IReadOnlyList<TamperFinding> Evidence { get; init; } = [];
+    public bool FlaggedForReview => Evidence.Count > 0;
+}
 
 public static class InvalidReasons
 {
@@ -18,6 +27,8 @@ public static class InvalidReasons
     public const string Timeout = "timeout";
     public const string OutOfMemory = "out_of_memory";
     public const string ScorerCrash = "scorer_crash";
+    /// <summary>The scorer or its protected files were changed: the run is not trusted (or not even started).</summary>
+    public const string TamperDetected = "tamper_detected";
 }
 
 /// <summary>

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using ReBench.Sandbox.Environments;
+
+namespace ReBench.Sandbox.Local.Isolation;
+
+/// <summary>
+/// What the local driver does beyond plain directories. <see cref="NoIsolation"/> keeps the original behaviour
+/// (commands run as the service's user); <see cref="NamespaceIsolation"/> confines each environment to its own
+/// namespaces, user and cgroups. The driver calls these hooks in order: PrepareHome, Seal, Start (create);
+/// Recover (after a restart); WrapExec and OomKills (Exec); OwnAsAgent (WriteFile); Teardown (Destroy).
+/// </summary>
+internal interface IEnvironmentIsolation
+{
+    /// <summary>none | namespaces.</summary>
+    string Mode { get; }
+
+    /// <summary>What Environment.driver reports.</summary>
+    string DriverName { get; }
+
+    /// <summary>Creates <c>staging/home</c>, on a size-capped file system when the environment has a disk limit.</summary>
+    void PrepareHome(string staging, ResourceSpec? resources);
+
+    /// <summary>Sets ownership and modes once the files are copied in.</summary>
+    void Seal(string staging);
+
+    void Start(LocalEnvironment environment, EnvironmentSpec spec);
+
+    /// <summary>Re-attaches to an environment found on disk at startup.</summary>
+    void Recover(LocalEnvironment environment);
+
+    /// <summary>Turns the plain <c>setsid bash -c</c> start info into one that runs inside the environment.</summary>
+    void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info);
+
+    /// <summary>The environment's OOM-kill counter (0 where none is kept).</summary>
+    long OomKills(LocalEnvironment environment);
+
+    /// <summary>Gives a file or directory the service created in the home to the agent.</summary>
+    void OwnAsAgent(string path);
+
+    /// <summary>Kills everything of the environment and releases its mounts and cgroups; the directory is the driver's.</summary>
+    void Teardown(LocalEnvironment environment);
+
+    /// <summary>
+    /// The service is stopping: ends the environment's processes and releases its mounts and cgroups but keeps its
+    /// files, so a stopped service leaves nothing running and <see cref="Recover"/> brings it back on the next start.
+    /// </summary>
+    void Suspend(LocalEnvironment environment);
+
+    /// <summary>Releases what <see cref="PrepareHome"/> set up in a staging directory that is being thrown away.</summary>
+    void DiscardStaging(string staging);
+}
+
+/// <summary>The original local driver: a private directory, commands run as the service's user, nothing enforced.</summary>
+internal sealed class NoIsolation : IEnvironmentIsolation
+{
+    public string Mode => "none";
+    public string DriverName => "local";
+    public void PrepareHome(string staging, ResourceSpec? resources) => Directory.CreateDirectory(Path.Combine(staging, "home"));
+    public void Seal(string staging) { }
+    public void Start(LocalEnvironment environment, EnvironmentSpec spec) { }
+    public void Recover(LocalEnvironment environment) { }
+    public void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info) { }
+    public long OomKills(LocalEnvironment environment) => 0;
+    public void OwnAsAgent(string path) { }
+    public void Teardown(LocalEnvironment environment) { }
+    public void Suspend(LocalEnvironment environment) { }
+    public void DiscardStaging(string staging) { }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace ReBench.Sandbox.Local.Isolation;
+
+/// <summary>Chooses the isolation for <c>Sandbox:Isolation</c> = auto | namespaces | none by probing this machine.</summary>
+internal static class IsolationSelector
+{
+    public static IEnvironmentIsolation Create(SandboxOptions options, ILogger logger)
+    {
+        var requested = (options.Isolation ?? "auto").Trim().ToLowerInvariant();
+        if (requested is not ("auto" or "namespaces" or "none"))
+        {
+            throw new InvalidOperationException($"Sandbox:Isolation '{options.Isolation}' is not one of auto, namespaces, none");
+        }
+        if (requested == "none")
+        {
+            logger.LogWarning("Sandbox isolation: none (configured). Commands run as the service's user with no confinement");
+            return new NoIsolation();
+        }
+        var missing = WhyNotNamespaces();
+        if (missing is not null)
+        {
+            if (requested == "namespaces") throw new InvalidOperationException($"Sandbox:Isolation is 'namespaces' but {missing}");
+            logger.LogWarning("Sandbox isolation: none, because {Reason}. Commands run as the service's user with no confinement", missing);
+            return new NoIsolation();
+        }
+        var cgroups = Cgroups.Detect(out var cgroupReason);
+        var account = AgentAccount.Ensure(options.AgentUser, options.ProtectedGroup);
+        if (cgroups is null) logger.LogWarning("Sandbox isolation: resource limits are NOT enforced: {Reason}", cgroupReason);
+        logger.LogInformation(
+            "Sandbox isolation: namespaces (bubblewrap; mount, pid, ipc, uts and network namespaces; user {User} uid {Uid}, group {Group} gid {Gid}; {Cgroups})",
+            account.User, account.Uid, account.ProtectedGroup, account.ProtectedGid, cgroups is null ? "no cgroups" : cgroupReason);
+        return new NamespaceIsolation(options, account, cgroups, logger);
+    }
+
+    /// <summary>Null when namespaces work here; otherwise what is missing, with the error seen.</summary>
+    private static string? WhyNotNamespaces()
+    {
+        if (!OperatingSystem.IsLinux()) return "this is not Linux";
+        if (Native.Geteuid() != 0) return "the service does not run as root (it must create namespaces, cgroups and mounts and switch users)";
+        foreach (var tool in new[] { "bwrap", "nsenter", "setpriv" })
+        {
+            if (Which(tool) is null) return $"'{tool}' is not installed (Debian packages bubblewrap, util-linux)";
+        }
+        var probe = new ProcessStartInfo("bwrap") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--ro-bind", "/", "/", "--proc", "/proc", "/bin/true" })
+        {
+            probe.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(probe)!;
+        var error = p.StandardError.ReadToEnd().Trim();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? null : $"bwrap cannot create namespaces here (exit {p.ExitCode}): {error}";
+    }
+
+    private static string? Which(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
+            .Concat(["/usr/sbin", "/usr/bin"]).Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+}

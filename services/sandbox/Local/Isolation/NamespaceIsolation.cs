@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ReBench.Sandbox.Environments;
+
+namespace ReBench.Sandbox.Local.Isolation;
+
+/// <summary>
+/// Each environment is a long-lived bubblewrap "holder" (a sleeping process whose PID 1 is bwrap's init) in new
+/// mount, PID, IPC, UTS and (unless the task allows network) network namespaces, placed in the environment's
+/// cgroups. The holder's root is a tmpfs with the base system bound read-only, a private /tmp, /proc and /dev, the
+/// home bound writable and the protected area bound read-only, both at their host paths. Each Exec enters the
+/// holder's namespaces with nsenter (joining the cgroups first) and drops to the agent user with setpriv, with the
+/// protected group added for scorer runs. Background processes therefore outlive their Exec, as without isolation,
+/// and die with the holder's PID namespace on Destroy.
+/// </summary>
+internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount account, Cgroups? cgroups, ILogger logger) : IEnvironmentIsolation
+{
+    private const string StateFile = "isolation.json";
+    private const string HolderInfoFile = "holder-info.json";
+    private const string HolderErrorFile = "holder-stderr.txt";
+    private const string HolderReadyFile = "holder-ready.txt";
+    private const string JoinCgroupsAndExec =
+        "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 125; shift; n=$((n-1)); done; exec \"$@\"";
+
+    public string Mode => "namespaces";
+    public string DriverName => "local+namespaces";
+
+    public void PrepareHome(string staging, ResourceSpec? resources)
+    {
+        var home = Path.Combine(staging, "home");
+        if (resources is { DiskMb: > 0 }) DiskImage.CreateAndMount(staging, home, resources.DiskMb);
+        else Directory.CreateDirectory(home);
+    }
+
+    public void Seal(string staging)
+    {
+        // The agent owns its home; protected files are root:protected, dirs 0750 and files 0640 (0750 if executable),
+        // so the agent cannot read them and nobody but root can write them (the score log included).
+        OwnTree(Path.Combine(staging, "home"), account.Uid, account.Gid, null, null);
+        File.SetUnixFileMode(Path.Combine(staging, "home"), (UnixFileMode)0b111_101_000);
+        OwnTree(Path.Combine(staging, "protected"), 0, account.ProtectedGid, (UnixFileMode)0b111_101_000, (UnixFileMode)0b110_100_000);
+    }
+
+    public void Start(LocalEnvironment environment, EnvironmentSpec spec)
+    {
+        var state = new IsolationState(spec.Network, spec.Resources, cgroups?.Create(environment.Id, spec.Resources, options.PidsMax) ?? []);
+        var handle = new NamespaceHandle(state);
+        environment.Isolation = handle;
+        StartHolder(environment, handle);
+    }
+
+    public void Recover(LocalEnvironment environment)
+    {
+        var path = Path.Combine(environment.Directory, StateFile);
+        if (!File.Exists(path)) return; // created without isolation; it is confined from its next Exec on
+        var state = JsonSerializer.Deserialize<IsolationState>(File.ReadAllText(path))!;
+        environment.Isolation = new NamespaceHandle(state);
+        var image = Path.Combine(environment.Directory, DiskImage.FileName);
+        if (File.Exists(image) && DiskImage.MountsUnder(environment.Home).Count == 0) DiskImage.Mount(image, environment.Home);
+    }
+
+    public void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info)
+    {
+        var handle = EnsureHolder(environment);
+        var workingDir = info.WorkingDirectory;
+        var command = info.ArgumentList[^1];
+        info.ArgumentList.Clear();
+        string[] args =
+        [
+            "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", handle.State.Cgroups.Count.ToString(),
+            .. Cgroups.ProcsFiles(handle.State.Cgroups),
+            "nsenter", "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd=" + workingDir, "--",
+            "setpriv", $"--reuid={account.Uid}", $"--regid={account.Gid}",
+            spec.AsScorer ? $"--groups={account.ProtectedGid}" : "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            "/bin/bash", "-c", command,
+        ];
+        foreach (var a in args) info.ArgumentList.Add(a);
+    }
+
+    public long OomKills(LocalEnvironment environment) =>
+        environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(h.State.Cgroups) : 0;
+
+    public void OwnAsAgent(string path) => Native.Lchown(path, account.Uid, account.Gid);
+
+    public void Teardown(LocalEnvironment environment)
+    {
+        if (environment.Isolation is NamespaceHandle handle)
+        {
+            lock (handle)
+            {
+                // Killing the PID namespace's init takes every process in the namespace with it.
+                if (HolderAlive(environment, handle.State.HolderPid)) Native.Kill(handle.State.HolderPid, Native.SigKill);
+                var cgroupPaths = handle.State.Cgroups.Count > 0 ? handle.State.Cgroups : cgroups?.PathsFor(environment.Id) ?? [];
+                if (!Cgroups.KillAndRemove(cgroupPaths, TimeSpan.FromSeconds(10)))
+                {
+                    logger.LogWarning("Environment {EnvironmentId}: cgroups {Cgroups} could not be removed", environment.Id, string.Join(",", cgroupPaths));
+                }
+                handle.Outer?.WaitForExit(5000);
+                handle.Outer?.Dispose();
+            }
+        }
+        DiskImage.UnmountUnder(environment.Directory);
+    }
+
+    public void Suspend(LocalEnvironment environment) => Teardown(environment);
+
+    public void DiscardStaging(string staging) => DiskImage.UnmountUnder(staging);
+
+    private NamespaceHandle EnsureHolder(LocalEnvironment environment)
+    {
+        if (environment.Isolation is not NamespaceHandle handle)
+        {
+            // An environment from before isolation was switched on: confine it from now on.
+            Seal(environment.Directory);
+            Start(environment, new EnvironmentSpec(environment.Id, "", null, null, null, false, new Dictionary<string, string>()));
+            return (NamespaceHandle)environment.Isolation!;
+        }
+        lock (handle)
+        {
+            if (!HolderAlive(environment, handle.State.HolderPid))
+            {
+                logger.LogWarning("Environment {EnvironmentId}: holder {Pid} is gone (service restart or OOM); starting a new one", environment.Id, handle.State.HolderPid);
+                if (cgroups is not null && handle.State.Cgroups.Any(c => !Directory.Exists(c)))
+                {
+                    handle.State = handle.State with { Cgroups = cgroups.Create(environment.Id, handle.State.Resources, options.PidsMax) };
+                }
+                StartHolder(environment, handle);
+            }
+        }
+        return handle;
+    }
+
+    private void StartHolder(LocalEnvironment environment, NamespaceHandle handle)
+    {
+        var infoFile = Path.Combine(environment.Directory, HolderInfoFile);
+        var errorFile = Path.Combine(environment.Directory, HolderErrorFile);
+        var readyFile = Path.Combine(environment.Directory, HolderReadyFile);
+        File.Delete(infoFile);
+        File.Delete(readyFile);
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        // Redirections in the shell, so the holder keeps none of the service's descriptors or pipes open.
+        string[] args =
+        [
+            "/bin/sh", "-c", JoinCgroupsAndExec + " 3>\"$INFO\" 2>\"$ERR\" </dev/null >\"$READY\"", "sh",
+            handle.State.Cgroups.Count.ToString(), .. Cgroups.ProcsFiles(handle.State.Cgroups),
+            .. BubblewrapArgs(environment, handle.State.Network),
+        ];
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        info.Environment["INFO"] = infoFile;
+        info.Environment["ERR"] = errorFile;
+        info.Environment["READY"] = readyFile;
+        var outer = Process.Start(info)!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        int? pid = null;
+        while (pid is null)
+        {
+            // bwrap writes the pid before it sets up the mounts; the holder's "ready" line comes after all of it.
+            if (File.Exists(readyFile) && File.ReadAllText(readyFile).StartsWith("ready", StringComparison.Ordinal)) pid = ReadChildPid(infoFile);
+            if (pid is not null) break;
+            if (outer.HasExited || DateTime.UtcNow > deadline)
+            {
+                var error = File.Exists(errorFile) ? File.ReadAllText(errorFile).Trim() : "";
+                if (!outer.HasExited) outer.Kill();
+                throw SandboxException.Precondition($"the sandbox for environment {environment.Id} did not start: {(error.Length > 0 ? error : "bwrap gave no child pid")}");
+            }
+            Thread.Sleep(2);
+        }
+        // The holder's init must not be the OOM killer's pick: its death would end every process of the environment.
+        // Lowering it needs CAP_SYS_RESOURCE, which a container may not grant (this build machine does not): then best effort.
+        try { File.WriteAllText($"/proc/{pid}/oom_score_adj", "-1000"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        handle.Outer = outer;
+        handle.State = handle.State with { HolderPid = pid.Value };
+        File.WriteAllText(Path.Combine(environment.Directory, StateFile), JsonSerializer.Serialize(handle.State));
+    }
+
+    private IEnumerable<string> BubblewrapArgs(LocalEnvironment environment, bool network)
+    {
+        var args = new List<string> { "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "rebench" };
+        if (!network) args.Add("--unshare-net");
+        args.AddRange(["--cap-drop", "ALL"]);
+        foreach (var path in options.ReadOnlyPaths)
+        {
+            var entry = new FileInfo(path);
+            if (entry.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
+            else if (Directory.Exists(path) || File.Exists(path)) args.AddRange(["--ro-bind", path, path]);
+        }
+        args.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--perms", "1777", "--tmpfs", "/var/tmp"]);
+        // GPUs: the device nodes are there; which GPUs a process uses is what CUDA_VISIBLE_DEVICES says.
+        if (Directory.Exists("/dev"))
+        {
+            foreach (var dev in Directory.EnumerateFileSystemEntries("/dev", "nvidia*")) args.AddRange(["--dev-bind-try", dev, dev]);
+        }
+        var ancestors = new List<string>();
+        for (var d = environment.Directory; d != "/" && d.Length > 0; d = Path.GetDirectoryName(d)!) ancestors.Insert(0, d);
+        foreach (var d in ancestors.Where(d => d is not "/tmp" and not "/run" and not "/var" and not "/var/tmp")) args.AddRange(["--dir", d]);
+        args.AddRange(["--bind", environment.Home, environment.Home, "--ro-bind", environment.Protected, environment.Protected]);
+        // chdir to /: with every capability dropped, root cannot enter the agent's 0750 home.
+        args.AddRange(["--chdir", "/", "--info-fd", "3", "--", "/bin/sh", "-c", "echo ready; exec /bin/sleep infinity"]);
+        return args;
+    }
+
+    private static int? ReadChildPid(string infoFile)
+    {
+        try
+        {
+            var text = File.ReadAllText(infoFile);
+            var at = text.IndexOf("\"child-pid\":", StringComparison.Ordinal);
+            if (at < 0) return null;
+            var digits = new string(text[(at + 12)..].SkipWhile(char.IsWhiteSpace).TakeWhile(char.IsAsciiDigit).ToArray());
+            return int.TryParse(digits, out var pid) && text.Contains('}') ? pid : null;
+        }
+        catch (FileNotFoundException) { return null; }
+    }
+
+    /// <summary>Alive and still ours: a recycled pid would not carry this environment's home in its command line.</summary>
+    private static bool HolderAlive(LocalEnvironment environment, int pid)
+    {
+        if (pid <= 0) return false;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z')) return false;
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains(environment.Home + "\0", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    private static void OwnTree(string root, int uid, int gid, UnixFileMode? dirMode, UnixFileMode? fileMode)
+    {
+        Native.Lchown(root, uid, gid);
+        if (dirMode is { } dm) File.SetUnixFileMode(root, dm);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            Native.Lchown(entry.FullName, uid, gid);
+            if (entry.LinkTarget is not null) continue;
+            if (entry is DirectoryInfo && dirMode is { } d) entry.UnixFileMode = d;
+            else if (entry is FileInfo && fileMode is { } f)
+            {
+                entry.UnixFileMode = (entry.UnixFileMode & UnixFileMode.UserExecute) != 0 ? f | UnixFileMode.UserExecute | UnixFileMode.GroupExecute : f;
+            }
+        }
+    }
+}
+
+/// <summary>Persisted beside the environment (outside what the sandbox sees), so a restarted service can tear it down.</summary>
+internal sealed record IsolationState(bool Network, ResourceSpec? Resources, IReadOnlyList<string> Cgroups, int HolderPid = 0);
+
+internal sealed class NamespaceHandle(IsolationState state)
+{
+    public IsolationState State { get; set; } = state;
+    public Process? Outer { get; set; }
+}

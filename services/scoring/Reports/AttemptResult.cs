@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+
+namespace ReBench.Scoring.Reports;
+
+/// <summary>
+/// One finished attempt in the results store (a Marten document): an agent's, from the orchestrator's
+/// AttemptFinished event, or a human expert's, imported from CSV. Id is the source event's id (imports derive one
+/// from the CSV content), which is what makes recording idempotent.
+/// </summary>
+public sealed class AttemptResult
+{
+    public const string HumanAgent = "human";
+    public const string Completed = "completed";
+
+    public Guid Id { get; set; }
+    public Guid AttemptId { get; set; }
+    public Guid CampaignId { get; set; }
+    public string TaskId { get; set; } = "";
+    public string Variant { get; set; } = "";
+    public string Agent { get; set; } = "";
+    /// <summary>completed, failed or cancelled.</summary>
+    public string Status { get; set; } = "";
+    public double? RawScore { get; set; }
+    public double? NormalizedScore { get; set; }
+    public bool Valid { get; set; }
+    public double TimeBudgetSeconds { get; set; }
+    public double WorkingSeconds { get; set; }
+    public double CostUsd { get; set; }
+    /// <summary>What <see cref="CostUsd"/> is made of: see <see cref="CostBasis"/>.</summary>
+    public string CostBasis { get; set; } = Reports.CostBasis.ModelCalls;
+    public long ModelCalls { get; set; }
+    public List<ResultPoint> Timeline { get; set; } = [];
+    public DateTimeOffset FinishedAt { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+    /// <summary>"orchestrator", or "human-import:&lt;source&gt;".</summary>
+    public string Source { get; set; } = "";
+
+    /// <summary>"task_id:variant": the unit score@k averages over.</summary>
+    [JsonIgnore]
+    public string TaskKey => $"{TaskId}:{Variant}";
+
+    /// <summary>
+    /// The score reports use: a completed attempt without a valid score counts as normalized 0 (rebench-spec 6.3),
+    /// as does a non-finite stored value.
+    /// </summary>
+    [JsonIgnore]
+    public double ReportScore => Valid && NormalizedScore is { } n && double.IsFinite(n) ? Math.Max(0, n) : 0;
+}
+
+/// <summary>One intermediate score of an attempt; null scores and Valid = false are invalid submissions (NaN).</summary>
+public sealed record ResultPoint(long ElapsedMs, bool Valid, double? RawScore, double? NormalizedScore);
+
+public static class CostBasis
+{
+    public const string ModelCalls = "model_calls";
+    public const string HourlyRate = "hourly_rate";
+    /// <summary>A human row imported without a rate: the cost is unknown, not zero.</summary>
+    public const string Unknown = "unknown";
+}

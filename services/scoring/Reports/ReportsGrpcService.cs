@@ -1,0 +1,174 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ReBench.Scoring.Catalog;
+using ReBench.Scoring.V1;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Scoring.Reports;
+
+/// <summary>The Reports API: validates, reads the results store, and hands the numbers to the pure report functions.</summary>
+public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog, TimeProvider time) : V1.Reports.ReportsBase
+{
+    private const int MaxK = 10_000;
+    private const int MaxPoints = 1_000;
+
+    public override async Task<ScoreAtKResponse> ScoreAtK(ScoreAtKRequest request, ServerCallContext context)
+    {
+        if (request.K < 1 || request.K > MaxK) throw Guard.Invalid($"k must be between 1 and {MaxK}, got {request.K}");
+        var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
+        var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
+        var results = await store.QueryAsync(Query(request.Filter, budget), context.CancellationToken);
+        var tasks = Reports.ScoreAtK.TasksOf(results);
+        var response = new ScoreAtKResponse { Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks } };
+        response.Rows.AddRange(Reports.ScoreAtK.Rows(results, request.K, bootstrap, tasks).Select(ToProto));
+        return response;
+    }
+
+    public override async Task<TimeBudgetsResponse> TimeBudgets(TimeBudgetsRequest request, ServerCallContext context)
+    {
+        if (request.TotalBudget is null) throw Guard.Invalid("total_budget is required");
+        var total = Seconds(request.TotalBudget, "total_budget");
+        var budgets = request.AttemptBudgets.Select((b, i) => Seconds(b, $"attempt_budgets[{i}]")).ToList();
+        foreach (var b in budgets.Where(b => Reports.TimeBudgets.KFor(total, b) is null))
+            throw Guard.Invalid($"attempt budget {Format(b)} does not divide total_budget {Format(total)} into a whole number of attempts");
+        var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
+        var results = await store.QueryAsync(Query(request.Filter, null), context.CancellationToken);
+        var report = Reports.TimeBudgets.Compare(results, total, budgets.Count == 0 ? null : budgets, bootstrap);
+        var response = new TimeBudgetsResponse
+        {
+            TotalBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(total)),
+            Seed = bootstrap.Seed,
+            BootstrapResamples = bootstrap.Resamples,
+            Tasks = { report.Tasks },
+        };
+        response.Rows.AddRange(report.Rows.Select(ToProto));
+        foreach (var (agent, index) in report.BestRowByAgent) response.BestRowByAgent[agent] = index;
+        return response;
+    }
+
+    public override async Task<ScoreOverTimeResponse> ScoreOverTime(ScoreOverTimeRequest request, ServerCallContext context)
+    {
+        var points = request.Points == 0 ? Reports.ScoreOverTime.DefaultPoints : request.Points;
+        if (points < 2 || points > MaxPoints) throw Guard.Invalid($"points must be between 2 and {MaxPoints}, got {request.Points}");
+        var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
+        var results = await store.QueryAsync(Query(request.Filter, budget), context.CancellationToken);
+        var response = new ScoreOverTimeResponse();
+        foreach (var s in Reports.ScoreOverTime.Series(results, points))
+        {
+            var series = new ScoreOverTimeSeries { Agent = s.Agent, Task = s.Task ?? "", Attempts = s.Attempts };
+            series.Points.AddRange(s.Points.Select(p => new TimePoint
+            {
+                Elapsed = Duration.FromTimeSpan(TimeSpan.FromSeconds(p.Seconds)), BestSoFar = p.BestSoFar,
+            }));
+            response.Series.Add(series);
+        }
+        return response;
+    }
+
+    public override async Task<CostsResponse> Costs(CostsRequest request, ServerCallContext context)
+    {
+        var results = await store.QueryAsync(Query(request.Filter, null), context.CancellationToken);
+        var report = Reports.Costs.Compute(results);
+        var response = new CostsResponse { TotalUsd = report.TotalUsd };
+        response.Attempts.AddRange(report.Attempts.Select(l => new AttemptCost
+        {
+            AttemptId = l.Attempt.AttemptId.ToString(),
+            CampaignId = l.Attempt.CampaignId.ToString(),
+            Task = l.Attempt.TaskKey,
+            Agent = l.Attempt.Agent,
+            Status = l.Attempt.Status,
+            CostUsd = l.CostUsd,
+            ModelCalls = l.Attempt.ModelCalls,
+            WorkingHours = l.Attempt.WorkingSeconds / 3600,
+            Basis = l.Basis,
+        }));
+        response.Campaigns.AddRange(report.Campaigns.Select(c => new CampaignCost
+        {
+            CampaignId = c.CampaignId.ToString(), Attempts = c.Attempts, CostUsd = c.CostUsd, ModelCalls = c.ModelCalls, WorkingHours = c.WorkingHours,
+        }));
+        return response;
+    }
+
+    public override async Task<ImportHumanBaselinesResponse> ImportHumanBaselines(ImportHumanBaselinesRequest request, ServerCallContext context)
+    {
+        Guard.Required(request.Csv, "csv");
+        IReadOnlyList<AttemptResult> rows;
+        try
+        {
+            rows = HumanBaselineCsv.Parse(request.Csv, request.Source, Lookup, time.GetUtcNow());
+        }
+        catch (CsvImportException e)
+        {
+            throw Guard.Invalid($"csv: {e.Message}");
+        }
+        var (inserted, present) = await store.RecordAllAsync(rows, context.CancellationToken);
+        return new ImportHumanBaselinesResponse
+        {
+            BatchId = rows[0].CampaignId.ToString(),
+            Imported = inserted,
+            AlreadyPresent = present,
+            AttemptIds = { rows.Select(r => r.AttemptId.ToString()) },
+        };
+    }
+
+    /// <summary>The catalog's constants for a CSV row, without the NotFound exceptions TaskCatalog.Resolve throws.</summary>
+    private TaskLookup Lookup(string taskId, string? variant)
+    {
+        var bundle = catalog.Bundles.FirstOrDefault(b => b.Id == taskId);
+        if (bundle is null)
+        {
+            var known = string.Join(", ", catalog.Bundles.Select(b => b.Id));
+            return new TaskLookup(null, "task", $"unknown task '{taskId}'; known tasks: {(known.Length == 0 ? "none" : known)}");
+        }
+        var name = variant ?? bundle.DefaultVariant;
+        var v = bundle.Variants.FirstOrDefault(x => x.Name == name);
+        return v is null
+            ? new TaskLookup(null, "variant", $"task '{taskId}' has no variant '{name}'; its variants: {string.Join(", ", bundle.VariantNames)}")
+            : new TaskLookup(new TaskConstants(v.Name, v.Scoring.Start, v.Scoring.Reference));
+    }
+
+    private static ResultQuery Query(ReportFilter? filter, double? budgetSeconds)
+    {
+        if (filter is null) return ResultQuery.All with { BudgetSeconds = budgetSeconds };
+        foreach (var t in filter.Tasks) Guard.Required(t, "filter.tasks[]");
+        foreach (var a in filter.Agents) Guard.Required(a, "filter.agents[]");
+        var campaigns = filter.CampaignIds.Select(c => Guard.Id(c, "filter.campaign_ids[]")).ToList();
+        return new ResultQuery(filter.Tasks.ToList(), filter.Agents.ToList(), campaigns, budgetSeconds);
+    }
+
+    private static BootstrapOptions Bootstrap(ulong? seed, int resamples)
+    {
+        if (resamples < 0 || resamples > BootstrapOptions.MaxResamples)
+            throw Guard.Invalid($"bootstrap_resamples must be between 0 (default {BootstrapOptions.DefaultResamples}) and {BootstrapOptions.MaxResamples}, got {resamples}");
+        return new BootstrapOptions(seed ?? BootstrapOptions.DefaultSeed, resamples == 0 ? BootstrapOptions.DefaultResamples : resamples);
+    }
+
+    private static double Seconds(Duration d, string field)
+    {
+        if (d.Seconds < 0 || d.Nanos < 0 || (d.Seconds == 0 && d.Nanos == 0)) throw Guard.Invalid($"{field} must be positive");
+        return d.ToTimeSpan().TotalSeconds;
+    }
+
+    private static string Format(double seconds) => TimeSpan.FromSeconds(seconds).ToString("c");
+
+    private static V1.ScoreAtKRow ToProto(ScoreAtKRowResult r)
+    {
+        var row = new V1.ScoreAtKRow
+        {
+            Agent = r.Agent,
+            AttemptBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(r.BudgetSeconds)),
+            K = r.K,
+            Score = r.Score,
+            CiLow = r.CiLow,
+            CiHigh = r.CiHigh,
+            TasksScored = r.PerTask.Count,
+            MissingTasks = { r.MissingTasks },
+            Attempts = r.Attempts,
+        };
+        row.PerTask.AddRange(r.PerTask.Select(t => new TaskScoreAtK
+        {
+            Task = t.Task, Attempts = t.Attempts, AttemptsWithoutValidScore = t.AttemptsWithoutValidScore, Score = t.Score,
+        }));
+        return row;
+    }
+}

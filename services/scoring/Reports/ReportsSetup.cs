@@ -1,0 +1,62 @@
+using JasperFx;
+using Marten;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ReBench.Scoring.Reports;
+
+/// <summary>
+/// The results store and its feed: Marten on ConnectionStrings:Postgres (schema Scoring:Schema, default "scoring")
+/// and a MassTransit consumer of AttemptFinished (RabbitMQ at RabbitMq:Host/Port, queue prefix RabbitMq:QueuePrefix,
+/// default "scoring"; an in-process bus without a host). Without a connection string neither is registered and the
+/// Reports API answers FAILED_PRECONDITION, so the scoring service still runs where it only scores.
+/// </summary>
+public static class ReportsSetup
+{
+    public static IServiceCollection AddReports(this IServiceCollection services, IConfiguration config)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        var connectionString = config.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            services.AddSingleton<IResultsStore, UnconfiguredResultsStore>();
+            return services;
+        }
+
+        var schema = config["Scoring:Schema"] ?? "scoring";
+        services.AddMarten(o =>
+            {
+                o.Connection(connectionString);
+                o.DatabaseSchemaName = schema;
+                o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // The attempt is unique too: the same attempt is recorded once whatever event id reports it.
+                o.Schema.For<AttemptResult>().UniqueIndex(r => r.AttemptId).Index(r => r.Agent).Index(r => r.CampaignId);
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+        services.AddSingleton<IResultsStore, MartenResultsStore>();
+
+        services.AddMassTransit(x =>
+        {
+            x.AddConsumer<AttemptResultsConsumer>();
+            if (config["RabbitMq:Host"] is { Length: > 0 } host)
+            {
+                x.UsingRabbitMq((ctx, cfg) =>
+                {
+                    cfg.Host(host, config.GetValue<ushort>("RabbitMq:Port", 5672), config["RabbitMq:VirtualHost"] ?? "/", h =>
+                    {
+                        h.Username(config["RabbitMq:Username"] ?? "guest");
+                        h.Password(config["RabbitMq:Password"] ?? "guest");
+                    });
+                    cfg.ConfigureEndpoints(ctx, new KebabCaseEndpointNameFormatter(config["RabbitMq:QueuePrefix"] ?? "scoring", false));
+                });
+            }
+            else
+            {
+                // No broker configured: an in-process bus, for tests and single-process experiments only.
+                x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+            }
+        });
+        return services;
+    }
+}

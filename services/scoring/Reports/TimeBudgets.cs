@@ -1,0 +1,56 @@
+namespace ReBench.Scoring.Reports;
+
+/// <summary>The time-budget view of one total budget: every (agent, allocation) row, and each agent's best one.</summary>
+public sealed record TimeBudgetReport(
+    double TotalSeconds,
+    IReadOnlyList<ScoreAtKRowResult> Rows,
+    IReadOnlyDictionary<string, int> BestRowByAgent,
+    IReadOnlyList<string> Tasks);
+
+/// <summary>
+/// RE-Bench's comparison of ways to spend one total time budget T (rebench-spec 5.1, paper Fig. 5): an allocation
+/// of k attempts of budget b with k x b = T scores best-of-k, i.e. score@k over the attempts run at budget b.
+/// </summary>
+public static class TimeBudgets
+{
+    /// <summary>
+    /// Rows for every agent and every per-attempt budget in <paramref name="budgets"/> (null: every stored budget)
+    /// that divides <paramref name="totalSeconds"/> into a whole k and at which the agent has completed attempts.
+    /// Tasks are those with completed attempts at any compared budget.
+    /// </summary>
+    public static TimeBudgetReport Compare(IEnumerable<AttemptResult> results, double totalSeconds, IReadOnlyCollection<double>? budgets,
+        BootstrapOptions bootstrap)
+    {
+        if (!(totalSeconds > 0) || !double.IsFinite(totalSeconds))
+            throw new ArgumentOutOfRangeException(nameof(totalSeconds), totalSeconds, "the total budget must be positive");
+        var completed = results.Where(r => r.Status == AttemptResult.Completed).ToList();
+        var candidates = (budgets ?? completed.Select(r => r.TimeBudgetSeconds).Distinct().ToList())
+            .Where(b => KFor(totalSeconds, b) is not null)
+            .ToHashSet();
+        var inScope = completed.Where(r => candidates.Contains(r.TimeBudgetSeconds)).ToList();
+        var tasks = ScoreAtK.TasksOf(inScope);
+
+        var rows = inScope
+            .GroupBy(r => (r.Agent, Budget: r.TimeBudgetSeconds))
+            .OrderBy(g => g.Key.Agent, StringComparer.Ordinal).ThenBy(g => g.Key.Budget)
+            .Select(g => ScoreAtK.Row(g.Key.Agent, g.Key.Budget, KFor(totalSeconds, g.Key.Budget)!.Value, g.ToList(), tasks, bootstrap))
+            .ToList();
+
+        // Best = highest score; on a tie the allocation with fewer, longer attempts (it is listed later).
+        var best = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (!best.TryGetValue(rows[i].Agent, out var j) || rows[i].Score >= rows[j].Score) best[rows[i].Agent] = i;
+        }
+        return new TimeBudgetReport(totalSeconds, rows, best, tasks);
+    }
+
+    /// <summary>T / b when it is a whole number (within rounding of the stored seconds), else null.</summary>
+    public static int? KFor(double totalSeconds, double budgetSeconds)
+    {
+        if (!(budgetSeconds > 0) || budgetSeconds > totalSeconds * (1 + 1e-9)) return null;
+        var k = totalSeconds / budgetSeconds;
+        var whole = Math.Round(k);
+        return Math.Abs(k - whole) <= 1e-6 * whole && whole <= int.MaxValue ? (int)whole : null;
+    }
+}

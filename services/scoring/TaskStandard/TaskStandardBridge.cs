@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using ReBench.Scoring.Catalog;
+using ReBench.Scoring.Scores;
+using ReBench.Scoring.Submissions;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Scoring.TaskStandard;
+
+/// <summary>
+/// Runs a METR Task Standard family's methods inside the attempt's environment through the taskhelper-like shim
+/// (taskhelper_shim.py, sent on stdin so the environment cannot alter it) and maps their results onto the
+/// platform's scoring: intermediate_score NaN/None -> invalid submission; aggregate_scores None (or absent) -> the
+/// manifest's aggregation, "last" by default; aggregate NaN -> no valid final score.
+/// </summary>
+public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configuration)
+{
+    public const string Separator = "SEP_MUfKWkpuVDn9E";
+    public const string TaskNotFound = "taskNotFound_FPW3SDMlvf9Kf";
+    private const int StartTimeoutSeconds = 600;
+    private const int AggregateTimeoutSeconds = 120;
+
+    private static readonly byte[] Shim = LoadShim();
+
+    private string Python => configuration["Scoring:TaskStandardPython"] is { Length: > 0 } p ? p : "python3";
+
+    /// <summary>The shell command for one operation; -I keeps the agent's home and PYTHON* variables off the import path.</summary>
+    public string Command(TaskStandardTask t, string operation) =>
+        $"{Python} -I - \"$REBENCH_PROTECTED\" {t.Family} {ShellQuote(t.Task)} {operation}";
+
+    public async Task<ScoreOutcome> IntermediateScoreAsync(string attemptId, string environmentId, TaskVariant variant,
+        IReadOnlyDictionary<string, string> env, CancellationToken ct)
+    {
+        var t = variant.TaskStandard!;
+        var run = await exec.RunAsync(attemptId, environmentId, Command(t, "intermediate_score"), variant.Scoring.TimeoutSeconds,
+            $"the Task Standard family {t.Family} (task {t.Task})", ct, Shim, env);
+        if (run.TimedOut || run.ExitCode != 0) return ScorerOutcomes.Interpret(run, variant.Scoring);
+        var (json, problem) = Framed(run.Stdout);
+        // The shim's result goes through the same contract checks as a native scorer's last line.
+        var outcome = ScorerOutcomes.Interpret(run with { Stdout = json ?? $"<{problem}>" }, variant.Scoring);
+        if (json is null) return outcome;
+        // What the family printed (the shim sends it to stderr) stays with the details, not in the agent's message.
+        var details = JsonNode.Parse(outcome.DetailsJson) as JsonObject ?? new JsonObject();
+        if (run.Stderr.Length > 0) details["family_output_tail"] = run.Stderr.Length <= 4000 ? run.Stderr : run.Stderr[^4000..];
+        return outcome with { DetailsJson = details.ToJsonString() };
+    }
+
+    /// <summary>Runs the family's start(t) as the environment's setup; a failure refuses the attempt's start.</summary>
+    public async Task StartAsync(string attemptId, string environmentId, TaskVariant variant, IReadOnlyDictionary<string, string> env, CancellationToken ct)
+    {
+        var t = variant.TaskStandard!;
+        var run = await exec.RunAsync(attemptId, environmentId, Command(t, "start"), StartTimeoutSeconds,
+            $"start() of the Task Standard family {t.Family}", ct, Shim, env);
+        var (json, problem) = run.ExitCode == 0 && !run.TimedOut ? Framed(run.Stdout) : (null, null);
+        if (json is null)
+            throw Guard.FailedPrecondition($"start() of Task Standard family {t.Family}, task {t.Task} failed: " +
+                (problem ?? $"exit {run.ExitCode}{(run.TimedOut ? " (timed out)" : "")}") + $"; stderr: {Tail(run.Stderr)}");
+    }
+
+    /// <summary>
+    /// The family's aggregate_scores over the recorded raw scores; null when the family has none or returns None, so
+    /// the caller applies the manifest's aggregation.
+    /// </summary>
+    public async Task<FinalResult?> AggregateAsync(string environmentId, TaskVariant variant, IReadOnlyList<double> rawScores,
+        IReadOnlyDictionary<string, string> env, CancellationToken ct)
+    {
+        var t = variant.TaskStandard!;
+        var log = new JsonArray(rawScores.Select(s => (JsonNode)new JsonObject
+        {
+            ["score"] = double.IsFinite(s) ? JsonValue.Create(s) : null,
+            ["message"] = new JsonObject(), ["details"] = new JsonObject(),
+        }).ToArray());
+        var withLog = new Dictionary<string, string>(env) { ["REBENCH_SCORE_LOG_JSON"] = log.ToJsonString() };
+        var run = await exec.RunAsync("", environmentId, Command(t, "aggregate_scores"), AggregateTimeoutSeconds,
+            $"aggregate_scores of the Task Standard family {t.Family}", ct, Shim, withLog);
+        var (json, problem) = run.ExitCode == 0 && !run.TimedOut ? Framed(run.Stdout) : (null, null);
+        if (json is null)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"aggregate_scores of Task Standard family {t.Family}, task {t.Task} failed: " +
+                (problem ?? $"exit {run.ExitCode}{(run.TimedOut ? " (timed out)" : "")}") + $"; stderr: {Tail(run.Stderr)}"));
+        var result = JsonNode.Parse(json)!.AsObject();
+        if (result["nan"]?.GetValue<bool>() == true) return new FinalResult(false, double.NaN, 0);
+        if (result["defined"]?.GetValue<bool>() != true) return null;
+        var raw = result["score"]?.GetValue<double>() ?? double.NaN;
+        return double.IsFinite(raw)
+            ? new FinalResult(true, raw, ScoreMath.Normalize(raw, variant.Scoring.Start, variant.Scoring.Reference))
+            : new FinalResult(false, double.NaN, 0);
+    }
+
+    /// <summary>The JSON between the two separator lines, or what is wrong with the output.</summary>
+    public static (string? Json, string? Problem) Framed(string stdout)
+    {
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (lines.Contains(TaskNotFound)) return (null, "the family's get_tasks() has no such task");
+        var first = lines.IndexOf(Separator);
+        var last = lines.LastIndexOf(Separator);
+        if (first < 0 || last <= first) return (null, "the task helper printed no result between separators");
+        var json = string.Join('\n', lines.Skip(first + 1).Take(last - first - 1)).Trim();
+        try { JsonNode.Parse(json); }
+        catch (JsonException e) { return (null, $"the task helper's result is not JSON ({e.Message})"); }
+        return (json, null);
+    }
+
+    private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    private static string Tail(string s) => s.Length <= 2000 ? s : s[^2000..];
+
+    private static byte[] LoadShim()
+    {
+        using var stream = typeof(TaskStandardBridge).Assembly.GetManifestResourceStream("ReBench.Scoring.TaskStandard.taskhelper_shim.py")
+            ?? throw new InvalidOperationException("the embedded taskhelper_shim.py is missing from the assembly");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+using Xunit.Abstractions;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// `rebench verify`, `rebench export` and `rebench verify --offline` as an auditor runs them: the built CLI as a
+/// process against the gateway, and the export checked again by the independent Python verifier.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-audit-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task AnAuditorVerifiesExportsAndVerifiesOfflineWithTheCli()
+    {
+        var client = platform.Orchestrator();
+        var script = string.Join('\n', new object[] { new { run = "echo audited" }, new { submit = "done" } }.Select(s => JsonSerializer.Serialize(s)));
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "audit", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(3)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = script } } },
+        });
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        var key = (await client.GetPublicKeyAsync(new GetPublicKeyRequest())).Current;
+        Assert.Equal("Ed25519", key.Algorithm);
+        var keyB64 = Convert.ToBase64String(key.PublicKey_.ToByteArray());
+
+        var (code, text) = await CliAsync("verify", attempt.AttemptId);
+        Assert.True(code == 0, text);
+        Assert.Contains($"sealed by key {key.KeyId}", text);
+
+        var bundle = Path.Combine(_dir, "attempt.zip");
+        (code, text) = await CliAsync("export", attempt.AttemptId, "-o", bundle);
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("verify", "--offline", bundle, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+        Assert.Contains($"{attempt.EventCount} events verified", text);
+        (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), bundle, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+
+        // Bad input: exit code 2 and a message naming the problem.
+        (code, text) = await CliAsync("verify", Guid.NewGuid().ToString());
+        Assert.True(code == 2, text);
+        Assert.Contains("does not exist", text);
+        var notABundle = Path.Combine(_dir, "notes.txt");
+        await File.WriteAllTextAsync(notABundle, "hello");
+        (code, text) = await CliAsync("verify", "--offline", notABundle);
+        Assert.True(code == 2, text);
+        Assert.Contains("not an audit bundle", text);
+    }
+
+    private Task<(int, string)> CliAsync(params string[] args)
+    {
+        var configuration = typeof(AuditEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
+        var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        return RunAsync("dotnet", [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", PlatformProcesses.ApiKey, .. args]);
+    }
+
+    private async Task<(int, string)> RunAsync(string file, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(cts.Token);
+        var text = await stdout + await stderr;
+        output.WriteLine($"$ {Path.GetFileName(file)} {string.Join(' ', args)}\n{text}(exit {p.ExitCode})");
+        return (p.ExitCode, text);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf.WellKnownTypes;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+using Xunit.Abstractions;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// The Modular scaffold through the real platform processes, driven by a scripted model: a real HTTP server on
+/// loopback speaking the OpenAI chat-completions protocol, where the agents service's provider "scripted" points.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ScriptedModelProposingTheReferenceStepsReachesTheReferenceScoreAndItsCallsAreRecorded()
+    {
+        var reference = await File.ReadAllTextAsync(Path.Combine(TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum", "reference", "solution.py"));
+        // A JSON string literal is also a valid Python string literal.
+        var writeCode = $"open('solution.py', 'w').write({JsonSerializer.Serialize(reference)})\nprint('written')";
+        using var model = new ScriptedOpenAiServer(platform.LlmPort,
+            ("bash", new JsonObject { ["command"] = "ls -la && head -5 solution.py" }),
+            ("python", new JsonObject { ["code"] = writeCode, ["timeout"] = 60 }),
+            ("score", new JsonObject()),
+            // Scoring again, as agents do (25 score calls an hour in the paper): the task keeps the best (lowest) time,
+            // which keeps the check robust to a timing disturbed by a busy machine.
+            ("score", new JsonObject()),
+            ("submit", new JsonObject { ["submission"] = "reference steps" }));
+
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "modular-e2e", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
+        });
+        IReadOnlyList<Attempt> attempts;
+        try
+        {
+            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
+        }
+        catch (TimeoutException)
+        {
+            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{platform.LogTail(s)}");
+            throw;
+        }
+
+        var attempt = attempts.Single();
+        output.WriteLine($"modular raw={attempt.RawScore} normalized={attempt.NormalizedScore}");
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+        Assert.True(attempt.FinalScoreValid);
+        Assert.True(attempt.NormalizedScore >= 0.85, $"normalized score {attempt.NormalizedScore}");
+
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        var calls = events.Where(e => e.EventType == "model_call_completed").ToList();
+        Assert.Equal(5, calls.Count);
+        Assert.All(calls, c =>
+        {
+            Assert.Equal("scripted", c.Field("Provider").GetString());
+            Assert.Equal("scripted-model", c.Field("Model").GetString());
+            Assert.Equal(1500, c.Field("InputTokens").GetInt64());
+            Assert.Equal(60, c.Field("OutputTokens").GetInt64());
+            Assert.Equal(((1500 * 3.0) + (60 * 15.0)) / 1e6, c.Field("CostUsd").GetDouble(), 12);
+        });
+        // The full request is stored: the last call saw the score the scorer gave.
+        Assert.Contains("score:", calls[^1].Field("RequestJson").GetString());
+        Assert.DoesNotContain(events, e => e.DataJson.Contains(PlatformProcesses.LlmApiKey, StringComparison.Ordinal));
+        Assert.All(model.Requests, r => Assert.Equal($"Bearer {PlatformProcesses.LlmApiKey}", r.Authorization));
+
+        var types = events.Select(e => e.EventType).ToList();
+        Assert.True(types.IndexOf("model_call_completed") < types.IndexOf("action_requested"), "the first model call precedes the first action");
+        Assert.Single(events, e => e.EventType == "submission_received");
+        var written = events.Where(e => e.EventType == "action_requested").Select(e => e.DataJson).ToList();
+        Assert.Contains(written, d => d.Contains(".modular/snippet_1.py", StringComparison.Ordinal));
+    }
+
+    /// <summary>Answers each POST /v1/chat/completions with the next scripted tool call.</summary>
+    private sealed class ScriptedOpenAiServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly (string Tool, JsonObject Arguments)[] _script;
+        private readonly ConcurrentQueue<(string Body, string? Authorization)> _requests = new();
+        private int _next;
+
+        public ScriptedOpenAiServer(int port, params (string, JsonObject)[] script)
+        {
+            _script = script;
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public IReadOnlyList<(string Body, string? Authorization)> Requests => [.. _requests];
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext c;
+                try { c = await _listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                using var reader = new StreamReader(c.Request.InputStream);
+                _requests.Enqueue((await reader.ReadToEndAsync(), c.Request.Headers["Authorization"]));
+                var n = Interlocked.Increment(ref _next) - 1;
+                var (tool, args) = n < _script.Length ? _script[n] : ("submit", new JsonObject());
+                var body = new JsonObject
+                {
+                    ["id"] = $"chatcmpl-{n}", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = "scripted-model",
+                    ["choices"] = new JsonArray(new JsonObject
+                    {
+                        ["index"] = 0, ["finish_reason"] = "tool_calls",
+                        ["message"] = new JsonObject
+                        {
+                            ["role"] = "assistant", ["content"] = null,
+                            ["tool_calls"] = new JsonArray(new JsonObject
+                            {
+                                ["id"] = $"call_{n}", ["type"] = "function",
+                                ["function"] = new JsonObject { ["name"] = tool, ["arguments"] = args.ToJsonString() },
+                            }),
+                        },
+                    }),
+                    ["usage"] = new JsonObject { ["prompt_tokens"] = 1500, ["completion_tokens"] = 60, ["total_tokens"] = 1560 },
+                };
+                var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+                c.Response.ContentType = "application/json";
+                c.Response.ContentLength64 = bytes.Length;
+                await c.Response.OutputStream.WriteAsync(bytes);
+                c.Response.Close();
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+extern alias ScoringService;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ReBench.Scoring.V1;
+using static ReBench.Reports.Tests.Results;
+using Store = ScoringService::ReBench.Scoring.Reports;
+
+namespace ReBench.Reports.Tests;
+
+/// <summary>The Reports API over gRPC, on a store seeded in the real PostgreSQL.</summary>
+public sealed class ReportsGrpcTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
+{
+    private static Store.AttemptResult Cpu(Store.AttemptResult r) { r.Variant = "cpu"; return r; }
+
+    private static ReportFilter Agents(params string[] agents) => new() { Agents = { agents } };
+
+    [Fact]
+    public async Task ScoreAtKOverASeededStore()
+    {
+        await host.Store.RecordAllAsync(new[]
+        {
+            Completed("grpc-a", "alpha", 0.0), Completed("grpc-a", "alpha", 1.0),
+            Completed("grpc-a", "beta", 0.5), Completed("grpc-a", "beta", 0.5),
+            Completed("grpc-b", "alpha", 0.2),
+        }.Select(Cpu).ToList(), CancellationToken.None);
+
+        var request = new ScoreAtKRequest { K = 2, Seed = 7, BootstrapResamples = 500, Filter = Agents("grpc-a", "grpc-b") };
+        var res = await host.Client.ScoreAtKAsync(request);
+
+        Assert.Equal(["alpha:cpu", "beta:cpu"], res.Tasks);
+        Assert.Equal((7UL, 500), (res.Seed, res.BootstrapResamples));
+        Assert.Equal(2, res.Rows.Count);
+        var a = res.Rows[0];
+        Assert.Equal(("grpc-a", 2, 2, 4), (a.Agent, a.K, a.TasksScored, a.Attempts));
+        Assert.Equal(TimeSpan.FromMinutes(30), a.AttemptBudget.ToTimeSpan());
+        Assert.Equal((0.75 + 0.5) / 2, a.Score, 1e-12);
+        Assert.InRange(a.CiLow, 0.25, a.CiHigh);
+        Assert.InRange(a.CiHigh, a.CiLow, 0.75);
+        var b = res.Rows[1];
+        Assert.Equal(("grpc-b", 0.2), (b.Agent, b.Score));
+        Assert.Equal(["beta:cpu"], b.MissingTasks);
+
+        var again = await host.Client.ScoreAtKAsync(request);
+        Assert.Equal(res, again); // deterministic given the seed
+        var other = await host.Client.ScoreAtKAsync(new ScoreAtKRequest
+        {
+            K = 2, AttemptBudget = Duration.FromTimeSpan(TimeSpan.FromHours(2)), Filter = Agents("grpc-a"),
+        });
+        Assert.Empty(other.Rows);
+        Assert.Equal(1UL, other.Seed); // the default seed, echoed
+    }
+
+    [Fact]
+    public async Task TimeBudgetsAndScoreOverTimeAnswer()
+    {
+        await host.Store.RecordAllAsync(new[]
+        {
+            Completed("tb-a", "alpha", 0.4, HalfHour), Completed("tb-a", "alpha", 0.0, HalfHour), Completed("tb-a", "alpha", 0.6, EightHours),
+        }.Select(Cpu).ToList(), CancellationToken.None);
+
+        var budgets = await host.Client.TimeBudgetsAsync(new TimeBudgetsRequest
+        {
+            TotalBudget = Duration.FromTimeSpan(TimeSpan.FromHours(8)), Filter = Agents("tb-a"),
+        });
+        Assert.Equal([16, 1], budgets.Rows.Select(r => r.K));
+        Assert.Equal(1, budgets.BestRowByAgent["tb-a"]);
+
+        var overTime = await host.Client.ScoreOverTimeAsync(new ScoreOverTimeRequest { Filter = Agents("tb-a"), Points = 3 });
+        var all = Assert.Single(overTime.Series, s => s.Task == "");
+        Assert.Equal([0.0, 4.0, 8.0], all.Points.Select(p => p.Elapsed.ToTimeSpan().TotalHours));
+    }
+
+    [Fact]
+    public async Task ImportIsAllOrNothingAndHumansAppearInEveryView()
+    {
+        const string bad = "task,raw_score,hours,hourly_rate_usd\nalpha,2.0,8,100\nbeta,lots,8,100\n";
+        var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = bad }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("line 3, column raw_score: 'lots' is not a number", e.Status.Detail);
+        Assert.Empty((await host.Client.CostsAsync(new CostsRequest { Filter = Agents("human") })).Attempts); // line 2 was not written
+
+        const string good = "task,raw_score,hours,hourly_rate_usd\nalpha,2.0,8,100\nbeta,7.5,6,\n";
+        var imported = await host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = good, Source = "experts.csv" });
+        Assert.Equal((2, 0), (imported.Imported, imported.AlreadyPresent));
+        var again = await host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = good });
+        Assert.Equal((0, 2, imported.BatchId), (again.Imported, again.AlreadyPresent, again.BatchId));
+
+        var score = await host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = Agents("human") });
+        var row = Assert.Single(score.Rows);
+        Assert.Equal((TimeSpan.FromHours(8), 0.75), (row.AttemptBudget.ToTimeSpan(), row.Score)); // (2-5)/(1-5) and 7.5/10
+        var costs = await host.Client.CostsAsync(new CostsRequest { Filter = new ReportFilter { CampaignIds = { imported.BatchId } } });
+        Assert.Equal(800, costs.TotalUsd, 1e-9);
+        Assert.Equal(["hourly_rate", "unknown"], costs.Attempts.Select(a => a.Basis).Order());
+    }
+
+    [Theory]
+    [InlineData(0, "k must be between 1")]
+    [InlineData(10_001, "k must be between 1")]
+    public async Task BadKIsInvalidArgument(int k, string message)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = k }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(message, e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task OtherBadRequestsAreInvalidArgumentNamingTheField()
+    {
+        async Task Expect(Func<Task> call, string message)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains(message, e.Status.Detail);
+        }
+        await Expect(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = new ReportFilter { CampaignIds = { "nope" } } }).ResponseAsync,
+            "filter.campaign_ids[] 'nope' is not a valid id");
+        await Expect(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1, BootstrapResamples = -1 }).ResponseAsync, "bootstrap_resamples");
+        await Expect(() => host.Client.TimeBudgetsAsync(new TimeBudgetsRequest()).ResponseAsync, "total_budget is required");
+        await Expect(() => host.Client.TimeBudgetsAsync(new TimeBudgetsRequest
+        {
+            TotalBudget = Duration.FromTimeSpan(TimeSpan.FromHours(8)), AttemptBudgets = { Duration.FromTimeSpan(TimeSpan.FromHours(3)) },
+        }).ResponseAsync, "does not divide total_budget");
+        await Expect(() => host.Client.ScoreOverTimeAsync(new ScoreOverTimeRequest { Points = 1 }).ResponseAsync, "points must be between 2");
+        await Expect(() => host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest()).ResponseAsync, "csv is required");
+        await Expect(() => host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = "task,raw_score,hours\ngamma,1,8\n" }).ResponseAsync,
+            "line 2, column task: unknown task 'gamma'; known tasks: alpha, beta");
+    }
+}
+
+/// <summary>Without ConnectionStrings:Postgres the service runs; the reports say why they cannot answer.</summary>
+public sealed class StorelessReportsTests(StorelessReportsHost host) : IClassFixture<StorelessReportsHost>
+{
+    [Fact]
+    public async Task ReportsAnswerFailedPrecondition()
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("no results store configured", e.Status.Detail);
+        var import = await Assert.ThrowsAsync<RpcException>(() =>
+            host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = "task,raw_score,hours\nalpha,2,8\n" }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, import.StatusCode);
+    }
+}

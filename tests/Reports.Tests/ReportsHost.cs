@@ -1,0 +1,106 @@
+extern alias ScoringService;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using ReBench.Testing;
+using ScoringService::ReBench.Scoring;
+using ScoringService::ReBench.Scoring.Catalog;
+using ScoringService::ReBench.Scoring.Reports;
+
+namespace ReBench.Reports.Tests;
+
+/// <summary>
+/// The scoring service in process over two hand-made tasks (alpha: lower is better, 5 -> 1; beta: higher is better,
+/// 0 -> 10), with its results store in a schema of its own on the real PostgreSQL, and, when
+/// <paramref name="rabbit"/>, its consumer on the real RabbitMQ (queues under a prefix of its own).
+/// <paramref name="database"/> false hosts it with no connection string at all.
+/// </summary>
+public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
+{
+    private WebApplicationFactory<ScoringEntryPoint>? _factory;
+    private GrpcChannel? _channel;
+    private readonly string _tasksRoot = Directory.CreateTempSubdirectory("rebench-report-tasks-").FullName;
+
+    public string Schema { get; } = TestEnv.UniqueSchema("reports");
+    public Scoring.V1.Reports.ReportsClient Client { get; private set; } = null!;
+    public IServiceProvider Services => _factory!.Services;
+    public IResultsStore Store => Services.GetRequiredService<IResultsStore>();
+
+    public Task InitializeAsync()
+    {
+        WriteBundle("alpha", "lower", "min", 5.0, 1.0);
+        WriteBundle("beta", "higher", "max", 0.0, 10.0);
+        _factory = new WebApplicationFactory<ScoringEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Scoring:TasksRoot", _tasksRoot);
+            b.UseSetting("Services:Sandbox", "http://127.0.0.1:9"); // never called: reports need no sandbox
+            if (database)
+            {
+                b.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
+                b.UseSetting("Scoring:Schema", Schema);
+            }
+            if (rabbit)
+            {
+                b.UseSetting("RabbitMq:Host", "127.0.0.1");
+                b.UseSetting("RabbitMq:Port", TestEnv.RabbitPort.ToString());
+                b.UseSetting("RabbitMq:QueuePrefix", Schema);
+            }
+        });
+        _channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        Client = new Scoring.V1.Reports.ReportsClient(_channel);
+        var problems = Services.GetRequiredService<TaskCatalog>().Problems;
+        if (problems.Count > 0) throw new InvalidOperationException("test bundles refused: " + string.Join("; ", problems.Select(p => p.Message)));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+        Directory.Delete(_tasksRoot, recursive: true);
+    }
+
+    private void WriteBundle(string id, string direction, string aggregation, double start, double reference)
+    {
+        var dir = Path.Combine(_tasksRoot, id);
+        Write(dir, "manifest.yaml", $"""
+            format_version: 1
+            id: {id}
+            version: 1.0.0
+            title: A report test task
+            permissions:
+              network: false
+            resources:
+              cpus: 1
+              memory_mb: 512
+            scoring:
+              raw_score: a number
+              direction: {direction}
+              aggregation: {aggregation}
+              start: {start:0.0}
+              reference: {reference:0.0}
+              measured_by: written by hand for a test
+              scorer_timeout_seconds: 30
+            variants:
+              - name: cpu
+                instructions: instructions.md
+
+            """);
+        Write(dir, "instructions.md", "Do well.\n");
+        Write(dir, "agent/solution.py", "x = 1\n");
+        Write(dir, "scoring/score.py", "print('{\"score\": 1.0, \"message\": {}, \"details\": {}}')\n");
+        Write(dir, "reference/solution.py", "x = 2\n");
+    }
+
+    private static void Write(string dir, string relative, string text)
+    {
+        var path = Path.Combine(dir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+}
+
+public sealed class DatabaseReportsHost() : ReportsHost(database: true, rabbit: false);
+public sealed class BrokerReportsHost() : ReportsHost(database: true, rabbit: true);
+public sealed class StorelessReportsHost() : ReportsHost(database: false, rabbit: false);

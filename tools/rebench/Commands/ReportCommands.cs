@@ -1,0 +1,162 @@
+using System.CommandLine;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Cli.Commands;
+
+/// <summary>
+/// `rebench report score-at-k|budgets|over-time|costs` and `rebench import humans FILE`: the Reports API of the
+/// scoring service through the gateway. Exit codes: 0 ok, 2 the platform refused the request (message printed).
+/// </summary>
+internal static class ReportCommands
+{
+    public const int BadInput = 2;
+
+    private static readonly Option<string> Format = new("--format") { Description = "table, json or csv", DefaultValueFactory = _ => "table" };
+    private static readonly Option<string[]> Tasks = new("--task") { Description = "task_id[:variant]; repeatable", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<string[]> Agents = new("--agent") { Description = "agent name; repeatable", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<string[]> Campaigns = new("--campaign") { Description = "campaign id; repeatable", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<ulong?> Seed = new("--seed") { Description = "bootstrap seed (default 1): same seed, same interval" };
+    private static readonly Option<int> Resamples = new("--resamples") { Description = "bootstrap resamples (default 1000)" };
+
+    public static Command Build()
+    {
+        var report = new Command("report", "score@k, time budgets, score over time and costs from finished attempts");
+        report.Subcommands.Add(ScoreAtK());
+        report.Subcommands.Add(Budgets());
+        report.Subcommands.Add(OverTime());
+        report.Subcommands.Add(CostsCommand());
+        return report;
+    }
+
+    /// <summary>`rebench import humans FILE`.</summary>
+    public static Command Import()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "CSV: task, raw_score, hours [, variant, budget_hours, hourly_rate_usd, score_points]" };
+        var humans = new Command("humans", "import human expert attempts from CSV as attempts of agent 'human' (all rows or none)") { file };
+        humans.SetAction((r, ct) => Run(r, async client =>
+        {
+            var path = r.GetValue(file)!;
+            if (!path.Exists) throw new RpcException(new Status(StatusCode.InvalidArgument, $"file '{path.FullName}' does not exist"));
+            var res = await client.Reports.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest
+            {
+                Csv = await File.ReadAllTextAsync(path.FullName, ct), Source = path.Name,
+            }, cancellationToken: ct);
+            Console.WriteLine($"batch {res.BatchId}: {res.Imported} attempt(s) imported, {res.AlreadyPresent} already present");
+        }));
+        var import = new Command("import", "import attempts made outside the platform");
+        import.Subcommands.Add(humans);
+        return import;
+    }
+
+    private static Command ScoreAtK()
+    {
+        var k = new Option<int>("--k") { Description = "attempts drawn per task", DefaultValueFactory = _ => 1 };
+        var budget = new Option<string?>("--budget") { Description = "only attempts with this per-attempt budget: 30m, 2h, 8h" };
+        var plot = new Option<FileInfo?>("--plot") { Description = "also write an SVG bar chart with 95% CI whiskers" };
+        var cmd = new Command("score-at-k", "score@k per (agent, per-attempt budget) with a 95% bootstrap interval")
+            { k, budget, Seed, Resamples, Format, Tasks, Agents, Campaigns, plot };
+        cmd.SetAction((r, ct) => Run(r, async client =>
+        {
+            var request = new ScoreAtKRequest { K = r.GetValue(k), BootstrapResamples = r.GetValue(Resamples), Filter = Filter(r) };
+            if (r.GetValue(budget) is { } b) request.AttemptBudget = Parsing.Budget(b);
+            if (r.GetValue(Seed) is { } seed) request.Seed = seed;
+            var res = await client.Reports.ScoreAtKAsync(request, cancellationToken: ct);
+            ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, best: null);
+            if (r.GetValue(plot) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, ScoreAtKPlot.Svg(res.Rows, $"score@{request.K}"), ct);
+                Console.Error.WriteLine($"wrote {file.FullName}");
+            }
+        }));
+        return cmd;
+    }
+
+    private static Command Budgets()
+    {
+        var total = new Option<string>("--total") { Description = "total time budget: 8h, 32h", Required = true };
+        var per = new Option<string[]>("--attempt-budget") { Description = "per-attempt budget to compare; repeatable (default: every stored one dividing the total)", AllowMultipleArgumentsPerToken = true };
+        var cmd = new Command("budgets", "compare ways of spending a total budget: k attempts x per-attempt budget = total")
+            { total, per, Seed, Resamples, Format, Tasks, Agents, Campaigns };
+        cmd.SetAction((r, ct) => Run(r, async client =>
+        {
+            var request = new TimeBudgetsRequest
+            {
+                TotalBudget = Parsing.Budget(r.GetValue(total)!), BootstrapResamples = r.GetValue(Resamples), Filter = Filter(r),
+            };
+            request.AttemptBudgets.AddRange((r.GetValue(per) ?? []).Select(Parsing.Budget));
+            if (r.GetValue(Seed) is { } seed) request.Seed = seed;
+            var res = await client.Reports.TimeBudgetsAsync(request, cancellationToken: ct);
+            ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, res.BestRowByAgent.Values.ToHashSet());
+        }));
+        return cmd;
+    }
+
+    private static Command OverTime()
+    {
+        var budget = new Option<string?>("--budget") { Description = "only attempts with this per-attempt budget" };
+        var points = new Option<int>("--points") { Description = "grid points from 0 to the longest budget (default 17)" };
+        var cmd = new Command("over-time", "best-so-far normalized score against elapsed working time") { budget, points, Format, Tasks, Agents, Campaigns };
+        cmd.SetAction((r, ct) => Run(r, async client =>
+        {
+            var request = new ScoreOverTimeRequest { Points = r.GetValue(points), Filter = Filter(r) };
+            if (r.GetValue(budget) is { } b) request.AttemptBudget = Parsing.Budget(b);
+            var res = await client.Reports.ScoreOverTimeAsync(request, cancellationToken: ct);
+            ReportFormat.OverTime(Console.Out, r.GetValue(Format)!, res);
+        }));
+        return cmd;
+    }
+
+    private static Command CostsCommand()
+    {
+        var cmd = new Command("costs", "cost per attempt and per campaign (model calls; hourly rate for humans)") { Format, Tasks, Agents, Campaigns };
+        cmd.SetAction((r, ct) => Run(r, async client =>
+        {
+            var res = await client.Reports.CostsAsync(new CostsRequest { Filter = Filter(r) }, cancellationToken: ct);
+            ReportFormat.Costs(Console.Out, r.GetValue(Format)!, res);
+        }));
+        return cmd;
+    }
+
+    private static ReportFilter Filter(ParseResult r) => new()
+    {
+        Tasks = { r.GetValue(Tasks) ?? [] },
+        Agents = { r.GetValue(Agents) ?? [] },
+        CampaignIds = { r.GetValue(Campaigns) ?? [] },
+    };
+
+    private static async Task<int> Run(ParseResult r, Func<PlatformClient, Task> body)
+    {
+        try
+        {
+            if (r.GetValue(Format) is { } f && f is not ("table" or "json" or "csv"))
+                throw new ArgumentException($"--format '{f}': use table, json or csv");
+            using var client = CliApp.Client(r);
+            await body(client);
+            return 0;
+        }
+        catch (RpcException e)
+        {
+            Console.Error.WriteLine($"error: {e.StatusCode}: {e.Status.Detail}");
+            return BadInput;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+    }
+
+    internal static string Json(IMessage message) => JsonFormatter.Default.Format(message);
+
+    internal static string Budget(Duration? d)
+    {
+        if (d is null) return "-";
+        var t = d.ToTimeSpan();
+        return t.TotalHours >= 1 && t.TotalHours % 1 == 0 ? $"{t.TotalHours:0}h"
+            : t.TotalMinutes >= 1 && t.TotalMinutes % 1 == 0 ? $"{t.TotalMinutes:0}m"
+            : $"{t.TotalSeconds:0.###}s";
+    }
+}
