@@ -7,10 +7,12 @@ using ReBench.Testing;
 
 // Platform overhead of one Act of `true` through the gateway, beside spawning `true` directly plus one committed
 // PostgreSQL insert, measured interleaved in the same run (this machine is shared and noisy: compare ratios).
+// Usage: ActBench [iterations] [sandbox isolation: auto|namespaces|none]
 var iterations = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 300;
-Console.WriteLine($"ActBench: {iterations} iterations, PostgreSQL {TestEnv.PostgresConnectionString}");
+var isolation = args.Length > 1 ? args[1] : null;
+Console.WriteLine($"ActBench: {iterations} iterations, sandbox isolation {isolation ?? "default"}, PostgreSQL {TestEnv.PostgresConnectionString}");
 
-await using var platform = await ActPath.StartAsync(traces: false);
+await using var platform = await ActPath.StartAsync(traces: false, isolation);
 await using var pg = NpgsqlDataSource.Create(TestEnv.PostgresConnectionString);
 await using (var cmd = pg.CreateCommand("create table if not exists public.bench_baseline(id bigserial primary key, payload jsonb not null)"))
     await cmd.ExecuteNonQueryAsync();

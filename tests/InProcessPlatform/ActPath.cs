@@ -38,14 +38,15 @@ public sealed class ActPath : IAsyncDisposable
     public Guid AttemptId { get; private set; }
     public AttemptSession.AttemptSessionClient Session { get; private set; } = null!;
 
-    public static async Task<ActPath> StartAsync(bool traces)
+    /// <param name="isolation">The sandbox's Sandbox:Isolation (auto, namespaces, none); null keeps its default.</param>
+    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null)
     {
         var p = new ActPath();
-        await p.InitAsync(traces);
+        await p.InitAsync(traces, isolation);
         return p;
     }
 
-    private async Task InitAsync(bool traces)
+    private async Task InitAsync(bool traces, string? isolation)
     {
         SandboxPort = TestEnv.FreePort();
         OrchestratorPort = TestEnv.FreePort();
@@ -53,7 +54,9 @@ public sealed class ActPath : IAsyncDisposable
         GatewayInternalPort = TestEnv.FreePort();
         var schema = TestEnv.UniqueSchema("actpath");
 
-        await StartAsync("sandbox", SandboxPort, new() { ["Sandbox:Root"] = _sandboxRoot },
+        var sandboxSettings = new Dictionary<string, string?> { ["Sandbox:Root"] = _sandboxRoot };
+        if (isolation is not null) sandboxSettings["Sandbox:Isolation"] = isolation;
+        await StartAsync("sandbox", SandboxPort, sandboxSettings,
             b => b.AddSandbox(), a => a.MapSandbox(), traces);
         var orchestrator = await StartAsync("orchestrator", OrchestratorPort, new()
         {
