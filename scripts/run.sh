@@ -10,6 +10,14 @@ REPO_ROOT=$(pwd)
 source scripts/lib/services.sh
 
 CONFIG=Release
+ALL_TASKS=""
+for arg in "$@"; do
+  case $arg in
+    --all-tasks) ALL_TASKS=1 ;;
+    -h|--help) echo "usage: scripts/run.sh [--all-tasks]   (--all-tasks: also run the CPU variants of all seven environments)"; exit 0 ;;
+    *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 PG_PORT=55432 RMQ_PORT=5672
 T0=$SECONDS
 
@@ -66,6 +74,15 @@ log "platform up in $((SECONDS - T0)) s"
 CLI="$REPO_ROOT/tools/rebench/bin/$CONFIG/net10.0/rebench.dll"
 dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY" demo \
   --task ai_rd_triton_cumsum:cpu --agents noop,reference --k 2 --budget 3m
+
+if [ -n "$ALL_TASKS" ]; then
+  log "the CPU variants of all seven environments x noop, reference"
+  dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY" demo --name all-tasks --k 1 --budget 10m \
+    --agents noop,reference \
+    --task ai_rd_optimize_llm_foundry:cpu --task ai_rd_triton_cumsum:cpu --task ai_rd_fix_embedding:cpu \
+    --task ai_rd_small_scaling_law:cpu --task ai_rd_restricted_mlm:cpu --task ai_rd_nanogpt_chat_rl:cpu \
+    --task ai_rd_rust_codecontests_inference:cpu
+fi
 
 cat <<EOF
 

@@ -8,18 +8,27 @@ internal static class DemoCommand
 {
     public static Command Build()
     {
-        var task = new Option<string>("--task") { Description = "task_id[:variant]", DefaultValueFactory = _ => "ai_rd_triton_cumsum:cpu" };
+        var task = new Option<string[]>("--task")
+        {
+            Description = "task_id[:variant]; repeatable", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => ["ai_rd_triton_cumsum:cpu"],
+        };
         var agents = new Option<string>("--agents") { Description = "comma-separated agents", DefaultValueFactory = _ => "noop,reference" };
         var demo = new Command("demo", "run a demo campaign and print its results") { task, agents, CampaignCommands.K, CampaignCommands.Budget, CampaignCommands.Name };
         demo.SetAction(async (r, ct) =>
         {
             using var client = CliApp.Client(r);
-            var request = CampaignCommands.Request(r, [r.GetValue(task)!], [r.GetValue(agents)!]);
+            var request = CampaignCommands.Request(r, r.GetValue(task)!, [r.GetValue(agents)!]);
             if (string.IsNullOrEmpty(request.Name)) request.Name = "demo";
             var c = await client.Orchestrator.CreateCampaignAsync(request, cancellationToken: ct);
             Console.WriteLine($"campaign {c.CampaignId}: {c.AttemptsTotal} attempts ({string.Join(", ", c.Tasks.Select(t => $"{t.TaskId}:{t.Variant}"))} x " +
                               $"{string.Join(", ", c.Agents.Select(a => a.Name))} x k={c.AttemptsPerPair}, budget {c.TimeBudget.ToTimeSpan()} each)");
             var attempts = await Progress.WatchAsync(client, c.CampaignId, Console.Out, ct);
+            if (c.Tasks.Count > 1)
+            {
+                Console.WriteLine();
+                Output.Summary(Console.Out, attempts);
+            }
             var sample = attempts.FirstOrDefault(a => a.Agent.Name == "reference") ?? attempts.First();
             Console.WriteLine();
             Console.WriteLine("Replay one attempt's action log:");

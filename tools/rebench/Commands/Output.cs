@@ -35,4 +35,19 @@ internal static class Output
             Score(a.RawScore), Score(a.NormalizedScore) + (a.Status == AttemptStatus.Completed && !a.FinalScoreValid ? " (no valid score)" : ""),
             Duration(a), a.EventCount.ToString(CultureInfo.InvariantCulture),
         ]));
+
+    /// <summary>Mean normalized score per task (rows) and agent (columns): the table RE-Bench results are read from.</summary>
+    public static void Summary(TextWriter w, IReadOnlyList<Attempt> attempts)
+    {
+        var agents = attempts.Select(a => a.Agent.Name).Distinct().Order().ToList();
+        var tasks = attempts.Select(a => $"{a.Task.TaskId}:{a.Task.Variant}").Distinct().Order().ToList();
+        string Cell(string task, string agent)
+        {
+            var scores = attempts.Where(a => $"{a.Task.TaskId}:{a.Task.Variant}" == task && a.Agent.Name == agent
+                                             && a.Status == AttemptStatus.Completed).Select(a => a.NormalizedScore).ToList();
+            return scores.Count == 0 ? "-" : Score(scores.Average());
+        }
+        w.WriteLine("normalized score (mean over completed attempts; start = 0, reference = 1)");
+        Table(w, ["task", .. agents], tasks.Select(t => (IReadOnlyList<string>)[t, .. agents.Select(a => Cell(t, a))]));
+    }
 }
