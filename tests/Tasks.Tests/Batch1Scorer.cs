@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ReBench.Scoring.Catalog;
+using ReBench.Scoring.Submissions;
+
+namespace ReBench.Tasks.Tests;
+
+/// <summary>
+/// Runs a bundle variant's real scorer as the platform does (SubmissionScorer through the local sandbox): the
+/// manifest's command under `bash -c`, in a fresh home made from agent/ (plus reference/ on top for the reference
+/// solution, plus whatever the test changes), with HOME and REBENCH_PROTECTED (a fresh copy of scoring/) set and the
+/// output interpreted by the platform's own ScorerOutcomes.
+/// </summary>
+public sealed class Batch1Scorer : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("rebench-batch1-").FullName;
+    private int _runs;
+
+    public static TaskCatalog Catalog { get; } = TaskCatalog.Load(Path.Combine(Testing.TestEnv.RepoRoot, "tasks"));
+
+    public static TaskVariant Variant(string taskId, string variant = "cpu") => Catalog.Resolve(taskId, variant);
+
+    public sealed record Run(ScoreOutcome Outcome, string Home, string Stderr, TimeSpan Took)
+    {
+        public JsonObject Message => JsonNode.Parse(Outcome.MessageJson)!.AsObject();
+        public JsonObject Details => JsonNode.Parse(Outcome.DetailsJson)!.AsObject();
+        public string Error => Message["error"]?.GetValue<string>() ?? "";
+
+        /// <summary>Everything a failed assertion needs to explain itself.</summary>
+        public override string ToString() =>
+            $"valid={Outcome.Valid} raw={Outcome.Raw} normalized={Outcome.Normalized} reason={Outcome.InvalidReason} took={Took.TotalSeconds:F1}s " +
+            $"message={Outcome.MessageJson} details={Outcome.DetailsJson} stderr_tail={Tail(Stderr)}";
+
+        private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
+    }
+
+    /// <summary>Scores a fresh environment: agent files, the reference solution when asked, then <paramref name="prepare"/>(home).</summary>
+    public async Task<Run> ScoreAsync(TaskVariant task, bool reference = false, Action<string>? prepare = null)
+    {
+        var env = Path.Combine(_root, $"env{Interlocked.Increment(ref _runs)}");
+        var home = Path.Combine(env, "home");
+        var protectedDir = Path.Combine(env, "protected");
+        Copy(task.Folders.Agent, home);
+        if (reference) Copy(task.Folders.Reference, home);
+        Copy(task.Folders.Scoring, protectedDir);
+        prepare?.Invoke(home);
+
+        var rules = task.Scoring;
+        var start = new ProcessStartInfo("/bin/bash")
+        {
+            ArgumentList = { "-c", rules.ScoreVisible ? rules.Command : rules.Command + " --strip_score_information" },
+            WorkingDirectory = home,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["HOME"] = home;
+        start.Environment["REBENCH_PROTECTED"] = protectedDir;
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var timedOut = false;
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(rules.TimeoutSeconds)))
+        {
+            try { await process.WaitForExitAsync(limit.Token); }
+            catch (OperationCanceledException)
+            {
+                timedOut = true;
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        var run = new ScorerRun(process.ExitCode, timedOut, false, clock.ElapsedMilliseconds, await stdout, await stderr);
+        return new Run(ScorerOutcomes.Interpret(run, rules), home, run.Stderr, clock.Elapsed);
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            if (file.Contains($"{Path.DirectorySeparatorChar}__pycache__{Path.DirectorySeparatorChar}")) continue;
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
