@@ -150,6 +150,30 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         Assert.Equal(["attempt_completed", "attempt_sealed"], events.TakeLast(2).Select(e => e.EventType));
     }
 
+    [Fact]
+    public async Task BinaryFilesAndNulBytesInOutputAreRecordedNotRejected()
+    {
+        // jsonb cannot hold U+0000: a model checkpoint written by an agent or a NUL printed by a command must not
+        // break the attempt (seen with the reference solutions of the torch-based tasks).
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "binary", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(3)),
+            Tasks = { new TaskRef { TaskId = Task, Variant = Variant } },
+            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = Script(
+                new { write = "weights.bin", content = "PK\u0000\u0001binary" },
+                new { run = "printf 'x\\0y'; wc -c < weights.bin" },
+                new { submit = "" }) } } },
+        });
+        var attempt = (await WaitAsync(client, campaign.CampaignId)).Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        var write = events.First(e => e.EventType == "action_requested");
+        Assert.Equal("(binary, 10 bytes)", write.Field("ContentPreview").GetString());
+        var run = events.Where(e => e.EventType == "action_completed").ElementAt(1);
+        Assert.Equal("x\uFFFDy10\n", run.Field("Stdout").GetString());
+    }
+
     private async Task<IReadOnlyList<Attempt>> WaitAsync(Orchestrator.V1.Orchestrator.OrchestratorClient client, string campaignId)
     {
         try

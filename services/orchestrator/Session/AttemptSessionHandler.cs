@@ -84,7 +84,7 @@ public sealed class AttemptSessionHandler(
     public async Task<SubmitResult> SubmitAsync(Guid attemptId, string stepId, string submission, CancellationToken ct)
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
-        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Submit(s, stepId, submission, Actor, time.GetUtcNow()), ct);
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Submit(s, stepId, StoredText.Clean(submission), Actor, time.GetUtcNow()), ct);
         if (state.CompletedSteps.GetValueOrDefault(stepId) is not SubmissionReceived)
             throw new DomainRejection(RejectionKind.FailedPrecondition, $"attempt {attemptId} ended before step {stepId} submitted");
         state = await lifecycle.FinalizeLockedAsync(state, ct);
@@ -99,7 +99,7 @@ public sealed class AttemptSessionHandler(
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
         var call = new ModelCallCompleted(attemptId, r.StepId, r.Provider, r.Model, r.InputTokens, r.OutputTokens, r.ReasoningTokens,
-            r.CachedTokens, r.CostUsd, r.LatencyMs, r.RequestJson, r.ResponseJson, time.GetUtcNow());
+            r.CachedTokens, r.CostUsd, r.LatencyMs, StoredText.Clean(r.RequestJson), StoredText.Clean(r.ResponseJson), time.GetUtcNow());
         var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.RecordModelCall(s, call, time.GetUtcNow()), ct);
         return new RecordModelCallResult { Version = state.Version };
     }
@@ -135,11 +135,11 @@ public sealed class AttemptSessionHandler(
         {
             var remaining = state.Deadline is { } d ? (int)Math.Ceiling((d - now).TotalSeconds) : DefaultTimeoutSeconds;
             var timeout = Math.Max(1, Math.Min(request.Run.TimeoutSeconds > 0 ? request.Run.TimeoutSeconds : DefaultTimeoutSeconds, remaining));
-            return new ActionRequested(state.Id, request.StepId, "run", request.Run.Command, null, null, 0, null, timeout, Actor, now);
+            return new ActionRequested(state.Id, request.StepId, "run", StoredText.Clean(request.Run.Command), null, null, 0, null, timeout, Actor, now);
         }
         var content = request.WriteFile.Content.Span;
         return new ActionRequested(state.Id, request.StepId, "write_file", null, request.WriteFile.Path,
-            Convert.ToHexStringLower(SHA256.HashData(content)), content.Length, Preview(content), 0, Actor, now);
+            Convert.ToHexStringLower(SHA256.HashData(content)), content.Length, StoredText.Preview(content), 0, Actor, now);
     }
 
     private async Task<ActionCompleted> RunAsync(AttemptState state, string stepId, string command, int timeoutSeconds, CancellationToken ct)
@@ -161,8 +161,8 @@ public sealed class AttemptSessionHandler(
             }
         }
         if (exit is null) return Failed(state, stepId, "the sandbox ended the command without an exit status");
-        return new ActionCompleted(state.Id, stepId, exit.ExitCode, Encoding.UTF8.GetString(stdout.ToArray()),
-            Encoding.UTF8.GetString(stderr.ToArray()), exit.TimedOut, exit.StdoutElidedBytes + exit.StderrElidedBytes,
+        return new ActionCompleted(state.Id, stepId, exit.ExitCode, StoredText.FromBytes(stdout.ToArray()),
+            StoredText.FromBytes(stderr.ToArray()), exit.TimedOut, exit.StdoutElidedBytes + exit.StderrElidedBytes,
             exit.DurationMs, null, time.GetUtcNow());
     }
 
@@ -178,13 +178,7 @@ public sealed class AttemptSessionHandler(
     }
 
     private ActionCompleted Failed(AttemptState state, string stepId, string error) =>
-        new(state.Id, stepId, -1, "", "", false, 0, 0, error, time.GetUtcNow());
-
-    private static string Preview(ReadOnlySpan<byte> content)
-    {
-        var text = Encoding.UTF8.GetString(content[..Math.Min(content.Length, 512)]);
-        return content.Length > 512 ? text + "…" : text;
-    }
+        new(state.Id, stepId, -1, "", "", false, 0, 0, StoredText.Clean(error), time.GetUtcNow());
 
     private static ActResult ToResult(ActionCompleted c) => new()
     {

@@ -1,4 +1,5 @@
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Session;
 using ReBench.Scoring.V1;
 
 namespace ReBench.Orchestrator.Supervision;
@@ -17,13 +18,13 @@ public sealed class ScoringGateway(Scoring.V1.Scoring.ScoringClient scoring, Tim
             state.Id, stepId, result.Valid,
             result.Valid ? ScoreMath.ToStored(result.RawScore) : null,
             result.Valid ? ScoreMath.ToStored(result.NormalizedScore) : null,
-            string.IsNullOrEmpty(result.MessageJson) ? "{}" : result.MessageJson,
-            string.IsNullOrEmpty(result.DetailsJson) ? "{}" : result.DetailsJson,
+            string.IsNullOrEmpty(result.MessageJson) ? "{}" : StoredText.Clean(result.MessageJson),
+            string.IsNullOrEmpty(result.DetailsJson) ? "{}" : StoredText.Clean(result.DetailsJson),
             result.Valid ? null : (string.IsNullOrEmpty(result.InvalidReason) ? "invalid_submission" : result.InvalidReason),
             result.ScoreVisible, AttemptDecider.ElapsedMs(state, now), now)
         {
             FlaggedForReview = result.FlaggedForReview,
-            TamperEvidenceJson = result.FlaggedForReview ? result.TamperEvidenceJson : null,
+            TamperEvidenceJson = result.FlaggedForReview ? StoredText.Clean(result.TamperEvidenceJson) : null,
         };
     }
 }

@@ -1,0 +1,23 @@
+using System.Text;
+using ReBench.Orchestrator.Session;
+
+namespace ReBench.Orchestrator.Tests;
+
+public sealed class StoredTextTests
+{
+    [Fact]
+    public void NulBytesBecomeReplacementCharacters()
+    {
+        Assert.Equal("x\uFFFDy", StoredText.FromBytes("x\0y"u8));
+        Assert.Equal("plain", StoredText.Clean("plain"));
+    }
+
+    [Fact]
+    public void BinaryContentIsDescribedNotShown()
+    {
+        var binary = new byte[] { 0x80, 0x02, 0x00, 0x63 };
+        Assert.Equal("(binary, 4 bytes)", StoredText.Preview(binary));
+        var text = Encoding.UTF8.GetBytes(new string('a', 600));
+        Assert.Equal(new string('a', 512) + "…", StoredText.Preview(text));
+    }
+}
