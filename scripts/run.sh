@@ -72,12 +72,21 @@ wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DI
 log "platform up in $((SECONDS - T0)) s"
 
 CLI="$REPO_ROOT/tools/rebench/bin/$CONFIG/net10.0/rebench.dll"
-dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY" demo \
+REBENCH=(dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY")
+
+# Attempts an earlier run left unfinished (stopped mid-demo) would hold the scheduler's slots ahead of this demo:
+# cancel them, recorded as such in their streams.
+LEFT=$( { "${REBENCH[@]}" attempts list --status running; "${REBENCH[@]}" attempts list --status scheduled; } | awk 'NR>2 && $1 ~ /^[0-9a-f-]{36}$/ {print $1}')
+if [ -n "$LEFT" ]; then
+  log "cancelling $(echo "$LEFT" | wc -l) attempt(s) an earlier run left unfinished"
+  for id in $LEFT; do "${REBENCH[@]}" attempts cancel "$id" --reason "superseded by a new scripts/run.sh demo" >/dev/null || true; done
+fi
+"${REBENCH[@]}" demo \
   --task ai_rd_triton_cumsum:cpu --agents noop,reference --k 2 --budget 3m
 
 if [ -n "$ALL_TASKS" ]; then
   log "the CPU variants of all seven environments x noop, reference"
-  dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY" demo --name all-tasks --k 1 --budget 10m \
+  "${REBENCH[@]}" demo --name all-tasks --k 1 --budget 10m \
     --agents noop,reference \
     --task ai_rd_optimize_llm_foundry:cpu --task ai_rd_triton_cumsum:cpu --task ai_rd_fix_embedding:cpu \
     --task ai_rd_small_scaling_law:cpu --task ai_rd_restricted_mlm:cpu --task ai_rd_nanogpt_chat_rl:cpu \
