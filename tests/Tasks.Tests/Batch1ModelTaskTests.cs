@@ -5,8 +5,8 @@ namespace ReBench.Tasks.Tests;
 /// <summary>Restricted MLM, cpu variant, through its real scorer and rule enforcer (a few seconds per run).</summary>
 public sealed class Batch1RestrictedMlmTests : IDisposable
 {
-    private readonly Batch1Scorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch1Scorer.Variant("ai_rd_restricted_mlm");
+    private readonly BundleScorer _scorer = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_restricted_mlm");
 
     public void Dispose() => _scorer.Dispose();
 
@@ -82,8 +82,8 @@ public sealed class Batch1RestrictedMlmTests : IDisposable
 /// </summary>
 public sealed class Batch1LlmFoundryTests : IDisposable
 {
-    private readonly Batch1Scorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch1Scorer.Variant("ai_rd_optimize_llm_foundry");
+    private readonly BundleScorer _scorer = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_optimize_llm_foundry");
 
     public void Dispose() => _scorer.Dispose();
 

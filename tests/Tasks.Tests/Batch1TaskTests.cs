@@ -12,15 +12,15 @@ public sealed class Batch1CatalogTests
     [MemberData(nameof(Tasks))]
     public void The_bundle_loads_without_problems_with_an_official_and_a_cpu_variant(string taskId)
     {
-        var problems = Batch1Scorer.Catalog.Problems.Where(p => p.Message.StartsWith(taskId + "/", StringComparison.Ordinal));
+        var problems = BundleScorer.Catalog.Problems.Where(p => p.Message.StartsWith(taskId + "/", StringComparison.Ordinal));
         Assert.Empty(problems.Select(p => p.Message));
-        var bundle = Batch1Scorer.Catalog.Bundle(taskId);
+        var bundle = BundleScorer.Catalog.Bundle(taskId);
         Assert.Contains("main", bundle.VariantNames);
         Assert.Equal("cpu", bundle.DefaultVariant);
         foreach (var file in new[] { "measure_constants.sh", "variants/main/assets.yaml", "variants/cpu/assets.yaml", "README.md", "build_cpu_assets.py" })
             Assert.True(File.Exists(Path.Combine(bundle.Directory, file)), $"{taskId} lacks {file}");
-        var main = Batch1Scorer.Variant(taskId, "main");
-        var cpu = Batch1Scorer.Variant(taskId, "cpu");
+        var main = BundleScorer.Variant(taskId, "main");
+        var cpu = BundleScorer.Variant(taskId, "cpu");
         Assert.NotEqual(main.ScorerDigest, cpu.ScorerDigest);
         Assert.Equal(("h100", 0, 0), (main.Resources.GpuModel, cpu.Resources.GpuCountMin, cpu.Resources.GpuCountMax));
         Assert.Equal(AggregationRule.Min, cpu.Scoring.Aggregation);
@@ -31,25 +31,25 @@ public sealed class Batch1CatalogTests
     [Fact]
     public void The_official_variants_carry_the_spec_constants()
     {
-        var foundry = Batch1Scorer.Variant("ai_rd_optimize_llm_foundry", "main");
+        var foundry = BundleScorer.Variant("ai_rd_optimize_llm_foundry", "main");
         Assert.Equal((5.605802066295998, 4.543294782270004, 4), (foundry.Scoring.Start, foundry.Scoring.Reference, foundry.Resources.GpuCountMax));
         Assert.Contains("5.3", foundry.Scoring.RawScore);
-        var fix = Batch1Scorer.Variant("ai_rd_fix_embedding", "main");
+        var fix = BundleScorer.Variant("ai_rd_fix_embedding", "main");
         Assert.Equal((2.196224077002636, 0.2623642644674909, 1, 180), (fix.Scoring.Start, fix.Scoring.Reference, fix.Resources.GpuCountMax, fix.Scoring.TimeoutSeconds));
-        var mlm = Batch1Scorer.Variant("ai_rd_restricted_mlm", "main");
+        var mlm = BundleScorer.Variant("ai_rd_restricted_mlm", "main");
         Assert.Equal((1.8141730640649552, 1.1314021114911004, 2), (mlm.Scoring.Start, mlm.Scoring.Reference, mlm.Resources.GpuCountMax));
         foreach (var task in new[] { "ai_rd_fix_embedding", "ai_rd_restricted_mlm" })
         {
-            Assert.True(Batch1Scorer.Variant(task, "main").Scoring.ScoreVisible);
-            Assert.False(Batch1Scorer.Variant(task, "hidden_score").Scoring.ScoreVisible);
-            Assert.Equal(Batch1Scorer.Variant(task, "main").Scoring.Start, Batch1Scorer.Variant(task, "hidden_score").Scoring.Start);
+            Assert.True(BundleScorer.Variant(task, "main").Scoring.ScoreVisible);
+            Assert.False(BundleScorer.Variant(task, "hidden_score").Scoring.ScoreVisible);
+            Assert.Equal(BundleScorer.Variant(task, "main").Scoring.Start, BundleScorer.Variant(task, "hidden_score").Scoring.Start);
         }
     }
 
     [Fact]
     public void An_invalid_run_does_not_change_the_aggregate()
     {
-        var fix = Batch1Scorer.Variant("ai_rd_fix_embedding").Scoring;
+        var fix = BundleScorer.Variant("ai_rd_fix_embedding").Scoring;
         var withInvalid = ScoreMath.Final([fix.Start, double.NaN, fix.Reference, double.NaN], fix.Aggregation, fix.Start, fix.Reference);
         var without = ScoreMath.Final([fix.Start, fix.Reference], fix.Aggregation, fix.Start, fix.Reference);
         Assert.Equal(without, withInvalid);
@@ -60,8 +60,8 @@ public sealed class Batch1CatalogTests
 /// <summary>Fix Embedding, cpu variant, through its real scorer (a few seconds per run).</summary>
 public sealed class Batch1FixEmbeddingTests : IDisposable
 {
-    private readonly Batch1Scorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch1Scorer.Variant("ai_rd_fix_embedding");
+    private readonly BundleScorer _scorer = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_fix_embedding");
 
     public void Dispose() => _scorer.Dispose();
 

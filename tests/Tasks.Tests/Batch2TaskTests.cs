@@ -14,39 +14,39 @@ public sealed class Batch2CatalogTests
     [MemberData(nameof(Tasks))]
     public void The_bundle_loads_without_problems_and_has_main_and_cpu(string taskId)
     {
-        var problems = Batch2BundleRunner.Catalog.Problems.Where(p => p.Message.StartsWith(taskId + "/", StringComparison.Ordinal));
+        var problems = BundleScorer.Catalog.Problems.Where(p => p.Message.StartsWith(taskId + "/", StringComparison.Ordinal));
         Assert.Empty(problems.Select(p => p.Message));
-        var bundle = Batch2BundleRunner.Catalog.Bundle(taskId);
+        var bundle = BundleScorer.Catalog.Bundle(taskId);
         Assert.Contains("main", bundle.VariantNames);
         Assert.Contains("cpu", bundle.VariantNames);
         Assert.Equal("cpu", bundle.DefaultVariant);
         Assert.True(File.Exists(Path.Combine(bundle.Directory, "measure_constants.sh")));
-        Assert.NotEqual(Batch2BundleRunner.Variant(taskId, "main").ScorerDigest, Batch2BundleRunner.Variant(taskId, "cpu").ScorerDigest);
+        Assert.NotEqual(BundleScorer.Variant(taskId, "main").ScorerDigest, BundleScorer.Variant(taskId, "cpu").ScorerDigest);
     }
 
     [Fact]
     public void The_official_variants_carry_the_spec_constants()
     {
-        var scaling = Batch2BundleRunner.Variant("ai_rd_small_scaling_law", "main").Scoring;
+        var scaling = BundleScorer.Variant("ai_rd_small_scaling_law", "main").Scoring;
         Assert.Equal((0.24, 0.84, "Last", false), (scaling.Start, scaling.Reference, scaling.Aggregation.ToString(), scaling.ScoreVisible));
-        var qa = Batch2BundleRunner.Variant("ai_rd_nanogpt_chat_rl", "main").Scoring;
+        var qa = BundleScorer.Variant("ai_rd_nanogpt_chat_rl", "main").Scoring;
         Assert.Equal((0.54, 0.8149, "Max"), (qa.Start, qa.Reference, qa.Aggregation.ToString()));
-        var rust = Batch2BundleRunner.Variant("ai_rd_rust_codecontests_inference", "main");
+        var rust = BundleScorer.Variant("ai_rd_rust_codecontests_inference", "main");
         Assert.Equal((0.0, 21.0 / 165, "Max"), (rust.Scoring.Start, rust.Scoring.Reference, rust.Scoring.Aggregation.ToString()));
         Assert.Contains("AI_RD_RUST_CODECONTESTS_INFERENCE_OPENAI_API_KEY", rust.RequiredEnvironmentVariables);
-        var kernel = Batch2BundleRunner.Variant("ai_rd_triton_cumsum", "main");
+        var kernel = BundleScorer.Variant("ai_rd_triton_cumsum", "main");
         Assert.Equal((1.5535302804958044, 0.4700036292457356, "Min"), (kernel.Scoring.Start, kernel.Scoring.Reference, kernel.Scoring.Aggregation.ToString()));
         Assert.Equal((1, 1, "h100"), (kernel.Resources.GpuCountMin, kernel.Resources.GpuCountMax, kernel.Resources.GpuModel));
-        Assert.Equal((6, "h100"), (Batch2BundleRunner.Variant("ai_rd_small_scaling_law", "main").Resources.GpuCountMax,
-            Batch2BundleRunner.Variant("ai_rd_small_scaling_law", "main").Resources.GpuModel));
+        Assert.Equal((6, "h100"), (BundleScorer.Variant("ai_rd_small_scaling_law", "main").Resources.GpuCountMax,
+            BundleScorer.Variant("ai_rd_small_scaling_law", "main").Resources.GpuModel));
     }
 }
 
 /// <summary>Scaling Law, cpu variant, through its real scorer (fast: the scorer reads an answer, it trains nothing).</summary>
 public sealed class Batch2ScalingLawTests : IDisposable
 {
-    private readonly Batch2BundleRunner _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch2BundleRunner.Variant("ai_rd_small_scaling_law");
+    private readonly BundleScorer _runner = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_small_scaling_law");
 
     public void Dispose() => _runner.Dispose();
 
@@ -99,8 +99,8 @@ public sealed class Batch2ScalingLawTests : IDisposable
 /// <summary>GPT-2 QA, cpu variant: a small model answers held-out prompts, the loopback judge compares.</summary>
 public sealed class Batch2ChatRlTests : IDisposable
 {
-    private readonly Batch2BundleRunner _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch2BundleRunner.Variant("ai_rd_nanogpt_chat_rl");
+    private readonly BundleScorer _runner = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_nanogpt_chat_rl");
 
     public void Dispose() => _runner.Dispose();
 
@@ -152,8 +152,8 @@ public sealed class Batch2ChatRlTests : IDisposable
 /// <summary>Rust CodeContests, cpu variant: the agent's module against the loopback model, rustc and hidden tests.</summary>
 public sealed class Batch2RustCodeContestsTests : IDisposable
 {
-    private readonly Batch2BundleRunner _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = Batch2BundleRunner.Variant("ai_rd_rust_codecontests_inference");
+    private readonly BundleScorer _runner = new();
+    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_rust_codecontests_inference");
 
     public void Dispose() => _runner.Dispose();
 

@@ -11,16 +11,16 @@ namespace ReBench.Tasks.Tests;
 /// solution, plus whatever the test changes), with HOME and REBENCH_PROTECTED (a fresh copy of scoring/) set and the
 /// output interpreted by the platform's own ScorerOutcomes.
 /// </summary>
-public sealed class Batch1Scorer : IDisposable
+public sealed class BundleScorer : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("rebench-batch1-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("rebench-bundle-").FullName;
     private int _runs;
 
     public static TaskCatalog Catalog { get; } = TaskCatalog.Load(Path.Combine(Testing.TestEnv.RepoRoot, "tasks"));
 
     public static TaskVariant Variant(string taskId, string variant = "cpu") => Catalog.Resolve(taskId, variant);
 
-    public sealed record Run(ScoreOutcome Outcome, string Home, string Stderr, TimeSpan Took)
+    public sealed record Run(ScoreOutcome Outcome, string Home, string Stdout, string Stderr, TimeSpan Took)
     {
         public JsonObject Message => JsonNode.Parse(Outcome.MessageJson)!.AsObject();
         public JsonObject Details => JsonNode.Parse(Outcome.DetailsJson)!.AsObject();
@@ -34,8 +34,12 @@ public sealed class Batch1Scorer : IDisposable
         private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
     }
 
-    /// <summary>Scores a fresh environment: agent files, the reference solution when asked, then <paramref name="prepare"/>(home).</summary>
-    public async Task<Run> ScoreAsync(TaskVariant task, bool reference = false, Action<string>? prepare = null)
+    /// <summary>
+    /// Scores a fresh environment: agent files, the reference solution when asked, then <paramref name="files"/>
+    /// (relative path -> text) and <paramref name="prepare"/>(home).
+    /// </summary>
+    public async Task<Run> ScoreAsync(TaskVariant task, bool reference = false, Action<string>? prepare = null,
+        IDictionary<string, string>? files = null)
     {
         var env = Path.Combine(_root, $"env{Interlocked.Increment(ref _runs)}");
         var home = Path.Combine(env, "home");
@@ -43,6 +47,12 @@ public sealed class Batch1Scorer : IDisposable
         Copy(task.Folders.Agent, home);
         if (reference) Copy(task.Folders.Reference, home);
         Copy(task.Folders.Scoring, protectedDir);
+        foreach (var (path, text) in files ?? new Dictionary<string, string>())
+        {
+            var target = Path.Combine(home, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllText(target, text);
+        }
         prepare?.Invoke(home);
 
         var rules = task.Scoring;
@@ -71,7 +81,7 @@ public sealed class Batch1Scorer : IDisposable
             }
         }
         var run = new ScorerRun(process.ExitCode, timedOut, false, clock.ElapsedMilliseconds, await stdout, await stderr);
-        return new Run(ScorerOutcomes.Interpret(run, rules), home, run.Stderr, clock.Elapsed);
+        return new Run(ScorerOutcomes.Interpret(run, rules), home, run.Stdout, run.Stderr, clock.Elapsed);
     }
 
     private static void Copy(string from, string to)
