@@ -3,6 +3,7 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
 using MassTransit;
+using ReBench.Contracts;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Campaigns;
@@ -49,23 +50,7 @@ public static class OrchestratorSetup
         services.AddMassTransit(x =>
         {
             x.AddConsumer<AttemptFinishedConsumer>();
-            if (config["RabbitMq:Host"] is { Length: > 0 } host)
-            {
-                x.UsingRabbitMq((ctx, cfg) =>
-                {
-                    cfg.Host(host, config.GetValue<ushort>("RabbitMq:Port", 5672), config["RabbitMq:VirtualHost"] ?? "/", h =>
-                    {
-                        h.Username(config["RabbitMq:Username"] ?? "guest");
-                        h.Password(config["RabbitMq:Password"] ?? "guest");
-                    });
-                    cfg.ConfigureEndpoints(ctx, new KebabCaseEndpointNameFormatter(config["RabbitMq:QueuePrefix"] ?? "orchestrator", false));
-                });
-            }
-            else
-            {
-                // No broker configured: an in-process bus, for unit tests and single-process experiments only.
-                x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
-            }
+            x.UsingConfiguredTransport(config, "orchestrator");
         });
 
         AddClient<Sandbox.V1.Sandbox.SandboxClient>(services, config, "Sandbox");

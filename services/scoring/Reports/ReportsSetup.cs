@@ -1,6 +1,7 @@
 using JasperFx;
 using Marten;
 using MassTransit;
+using ReBench.Contracts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ReBench.Scoring.Reports;
@@ -39,23 +40,7 @@ public static class ReportsSetup
         services.AddMassTransit(x =>
         {
             x.AddConsumer<AttemptResultsConsumer>();
-            if (config["RabbitMq:Host"] is { Length: > 0 } host)
-            {
-                x.UsingRabbitMq((ctx, cfg) =>
-                {
-                    cfg.Host(host, config.GetValue<ushort>("RabbitMq:Port", 5672), config["RabbitMq:VirtualHost"] ?? "/", h =>
-                    {
-                        h.Username(config["RabbitMq:Username"] ?? "guest");
-                        h.Password(config["RabbitMq:Password"] ?? "guest");
-                    });
-                    cfg.ConfigureEndpoints(ctx, new KebabCaseEndpointNameFormatter(config["RabbitMq:QueuePrefix"] ?? "scoring", false));
-                });
-            }
-            else
-            {
-                // No broker configured: an in-process bus, for tests and single-process experiments only.
-                x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
-            }
+            x.UsingConfiguredTransport(config, "scoring");
         });
         return services;
     }
