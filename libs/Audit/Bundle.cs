@@ -11,7 +11,13 @@ public sealed class BundleException(string message) : Exception(message);
 
 public sealed record BundleKey(string Algorithm, string KeyId, byte[] PublicKey);
 
-public sealed record AuditBundle(string Kind, string Stream, BundleKey Key, IReadOnlyList<StoredEvent> Events, long EventCount, string HeadHash);
+public sealed record AuditBundle(string Kind, string Stream, BundleKey Key, IReadOnlyList<StoredEvent> Events, long EventCount, string HeadHash)
+{
+    /// <summary>The blobs in the archive (blobs/&lt;sha256&gt;), by the digest their entry name claims.</summary>
+    public IReadOnlyDictionary<string, byte[]> Blobs { get; init; } = new Dictionary<string, byte[]>();
+    /// <summary>A campaign bundle's attempts (attempts/&lt;id&gt;.jsonl), in the campaign's order.</summary>
+    public IReadOnlyList<AttemptHistory> Attempts { get; init; } = [];
+}
 
 /// <summary>
 /// The export archive (format in docs/audit.md): a zip with manifest.json and events.jsonl, one stored event per
@@ -24,7 +30,36 @@ public static class Bundle
     public const string ManifestFile = "manifest.json";
     public const string EventsFile = "events.jsonl";
 
-    public static void Write(Stream output, string kind, string stream, BundleKey key, IReadOnlyList<StoredEvent> events, string headHash, DateTimeOffset exportedAt)
+    public static void Write(Stream output, string kind, string stream, BundleKey key, IReadOnlyList<StoredEvent> events, string headHash, DateTimeOffset exportedAt,
+        IReadOnlyDictionary<string, byte[]>? blobs = null, IReadOnlyList<AttemptHistory>? attempts = null)
+    {
+        var eventsBytes = Lines(events);
+        var files = new JsonObject { [EventsFile] = FileEntry(eventsBytes) };
+        var attemptFiles = (attempts ?? []).Select(a => (a, Name: AttemptFile(a.AttemptId), Bytes: Lines(a.Events))).ToList();
+        foreach (var f in attemptFiles) files[f.Name] = FileEntry(f.Bytes);
+        var manifest = new JsonObject
+        {
+            ["format"] = Format, ["kind"] = kind, ["stream"] = stream, ["event_count"] = events.Count, ["head_hash"] = headHash,
+            ["exported_at"] = exportedAt.ToString("O"),
+            ["public_key"] = new JsonObject { ["algorithm"] = key.Algorithm, ["key_id"] = key.KeyId, ["base64"] = Convert.ToBase64String(key.PublicKey) },
+            ["files"] = files,
+        };
+        if (attempts is not null)
+            manifest["attempts"] = new JsonArray([.. attemptFiles.Select(f => (JsonNode)new JsonObject { ["id"] = f.a.AttemptId, ["event_count"] = f.a.ExpectedCount ?? f.a.Events.Count })]);
+        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        Add(zip, ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+        Add(zip, EventsFile, eventsBytes);
+        foreach (var f in attemptFiles) Add(zip, f.Name, f.Bytes);
+        foreach (var (digest, content) in blobs ?? new Dictionary<string, byte[]>()) Add(zip, BlobPrefix + digest, content);
+    }
+
+    public const string BlobPrefix = "blobs/", AttemptPrefix = "attempts/";
+
+    public static string AttemptFile(string attemptId) => $"{AttemptPrefix}{attemptId}.jsonl";
+
+    private static JsonObject FileEntry(byte[] bytes) => new() { ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)), ["size"] = bytes.Length };
+
+    private static byte[] Lines(IEnumerable<StoredEvent> events)
     {
         var lines = new StringBuilder();
         foreach (var e in events)
@@ -32,20 +67,7 @@ public static class Bundle
             lines.Append("{\"version\":").Append(e.Version).Append(",\"type\":").Append(JsonSerializer.Serialize(e.Type))
                 .Append(",\"hash\":").Append(JsonSerializer.Serialize(e.Hash)).Append(",\"data\":").Append(e.DataJson).Append("}\n");
         }
-        var eventsBytes = Encoding.UTF8.GetBytes(lines.ToString());
-        var manifest = new JsonObject
-        {
-            ["format"] = Format, ["kind"] = kind, ["stream"] = stream, ["event_count"] = events.Count, ["head_hash"] = headHash,
-            ["exported_at"] = exportedAt.ToString("O"),
-            ["public_key"] = new JsonObject { ["algorithm"] = key.Algorithm, ["key_id"] = key.KeyId, ["base64"] = Convert.ToBase64String(key.PublicKey) },
-            ["files"] = new JsonObject
-            {
-                [EventsFile] = new JsonObject { ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(eventsBytes)), ["size"] = eventsBytes.Length },
-            },
-        };
-        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
-        Add(zip, ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-        Add(zip, EventsFile, eventsBytes);
+        return Encoding.UTF8.GetBytes(lines.ToString());
     }
 
     private static void Add(ZipArchive zip, string name, byte[] bytes)
@@ -69,10 +91,26 @@ public static class Bundle
             if (Str(m, "format") != Format) throw new BundleException($"manifest.json: format '{Str(m, "format")}' is not {Format}");
             var pk = m.TryGetProperty("public_key", out var p) ? p : throw new BundleException("manifest.json: 'public_key' is missing");
             var key = new BundleKey(Str(pk, "algorithm"), Str(pk, "key_id"), Convert.FromBase64String(Str(pk, "base64")));
-            var declared = m.GetProperty("files").GetProperty(EventsFile).GetProperty("sha256").GetString();
-            if (declared != Convert.ToHexStringLower(SHA256.HashData(eventsBytes)))
-                throw new BundleException($"{EventsFile} does not match the SHA-256 in manifest.json: the archive was altered or is incomplete");
-            return new AuditBundle(Str(m, "kind"), Str(m, "stream"), key, ParseEvents(eventsBytes), m.GetProperty("event_count").GetInt64(), Str(m, "head_hash"));
+            CheckListed(m, EventsFile, eventsBytes);
+            var attempts = new List<AttemptHistory>();
+            if (m.TryGetProperty("attempts", out var listed))
+            {
+                foreach (var a in listed.EnumerateArray())
+                {
+                    var id = Str(a, "id");
+                    var name = AttemptFile(id);
+                    var bytes = ReadEntry(zip, name);
+                    CheckListed(m, name, bytes);
+                    attempts.Add(new AttemptHistory(id, ParseEvents(bytes, name), a.GetProperty("event_count").GetInt64()));
+                }
+            }
+            var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries.Where(e => e.FullName.StartsWith(BlobPrefix, StringComparison.Ordinal) && e.FullName.Length > BlobPrefix.Length))
+                blobs[entry.FullName[BlobPrefix.Length..]] = ReadEntry(zip, entry.FullName);
+            return new AuditBundle(Str(m, "kind"), Str(m, "stream"), key, ParseEvents(eventsBytes, EventsFile), m.GetProperty("event_count").GetInt64(), Str(m, "head_hash"))
+            {
+                Blobs = blobs, Attempts = attempts,
+            };
         }
         catch (InvalidDataException e) { throw new BundleException($"{path} is not an audit bundle (not a readable zip archive: {e.Message})"); }
         catch (EndOfStreamException) { throw new BundleException($"{path} is truncated"); }
@@ -92,7 +130,14 @@ public static class Bundle
         return buffer.ToArray();
     }
 
-    private static List<StoredEvent> ParseEvents(byte[] bytes)
+    private static void CheckListed(JsonElement manifest, string name, byte[] bytes)
+    {
+        var declared = manifest.GetProperty("files").GetProperty(name).GetProperty("sha256").GetString();
+        if (declared != Convert.ToHexStringLower(SHA256.HashData(bytes)))
+            throw new BundleException($"{name} does not match the SHA-256 in manifest.json: the archive was altered or is incomplete");
+    }
+
+    private static List<StoredEvent> ParseEvents(byte[] bytes, string file)
     {
         var events = new List<StoredEvent>();
         var lineNo = 0;
@@ -109,7 +154,7 @@ public static class Bundle
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
-                throw new BundleException($"{EventsFile} line {lineNo} is not a valid event record: {e.Message}");
+                throw new BundleException($"{file} line {lineNo} is not a valid event record: {e.Message}");
             }
         }
         return events;

@@ -7,7 +7,24 @@ public sealed record StoredEvent(long Version, string Type, string DataJson, str
 
 /// <summary>What a verification found; BrokenAt is the event number of the first broken link (0 when none).</summary>
 public sealed record ChainReport(
-    bool Ok, long EventsChecked, long BrokenAt, string? Problem, bool Sealed, long SealedVersion, string? KeyId, string HeadHash);
+    bool Ok, long EventsChecked, long BrokenAt, string? Problem, bool Sealed, long SealedVersion, string? KeyId, string HeadHash)
+{
+    /// <summary>Blob references checked (docs/audit.md, "Blobs").</summary>
+    public long BlobsChecked { get; init; }
+    /// <summary>The digest of the first broken blob reference, when that is what is broken.</summary>
+    public string? BrokenBlob { get; init; }
+
+    /// <summary>
+    /// Adds a blob check over the events whose links verified: a broken blob reference there comes before any
+    /// broken link, so it is the first thing broken.
+    /// </summary>
+    public ChainReport WithBlobs(BlobReport blobs) => blobs.Ok
+        ? this with { BlobsChecked = blobs.BlobsChecked }
+        : this with { Ok = false, BrokenAt = blobs.BrokenAt, Problem = blobs.Problem, BrokenBlob = blobs.BrokenSha256, BlobsChecked = blobs.BlobsChecked, Sealed = false };
+
+    /// <summary>The events a blob check covers: those before the first broken link (all of them when none is).</summary>
+    public IEnumerable<StoredEvent> Verified(IEnumerable<StoredEvent> events) => events.Where(e => Ok || e.Version < BrokenAt);
+}
 
 /// <summary>
 /// Checks a stream against its hash chain and its seal, independent of the database: the same code checks the
@@ -46,9 +63,9 @@ public static class ChainVerifier
             if (!string.Equals(link, e.Hash, StringComparison.Ordinal))
                 return Broken(expected, $"event {expected} ({e.Type}) does not match its chain hash: its body, type or position was changed, " +
                                         $"or its predecessor was (stored {Short(e.Hash)}, recomputed {Short(link)})");
-            if (e.Type == SealType)
+            if (e.Type is SealType or CampaignSeals.SealType)
             {
-                if (CheckSeal(stream, expected, prev, e.DataJson, trustedKeys, out var sealKey) is { } problem)
+                if (CheckSeal(stream, e.Type, expected, prev, e.DataJson, trustedKeys, out var sealKey) is { } problem)
                 {
                     keyId = sealKey;
                     return Broken(expected, problem);
@@ -75,7 +92,7 @@ public static class ChainVerifier
         return new ChainReport(true, n, 0, null, isSealed, sealedVersion, keyId, prev);
     }
 
-    private static string? CheckSeal(string stream, long at, string prevLink, string dataJson, IReadOnlyDictionary<string, byte[]> trustedKeys, out string? keyId)
+    private static string? CheckSeal(string stream, string type, long at, string prevLink, string dataJson, IReadOnlyDictionary<string, byte[]> trustedKeys, out string? keyId)
     {
         keyId = null;
         using var doc = JsonDocument.Parse(dataJson);
@@ -86,6 +103,8 @@ public static class ChainVerifier
         keyId = S("KeyId");
         var signature = S("Signature");
         if (S("Algorithm") != Seals.Algorithm) return $"the seal at event {at} uses algorithm '{S("Algorithm")}', not {Seals.Algorithm}";
+        // A campaign seal signs its attempts' seals too (docs/audit.md, "Campaign seals").
+        var isCampaign = type == CampaignSeals.SealType;
         if (headVersion != at - 1 || head != prevLink)
             return $"the seal at event {at} signs event {headVersion} with link {Short(head)}, but the history before it ends at event {at - 1} with link {Short(prevLink)}";
         if (keyId is null || !trustedKeys.TryGetValue(keyId, out var key))
@@ -93,7 +112,8 @@ public static class ChainVerifier
         byte[] sig;
         try { sig = Convert.FromBase64String(signature ?? ""); }
         catch (FormatException) { return $"the seal at event {at} has a signature that is not base64"; }
-        return Seals.Verify(key, Seals.Message(stream, headVersion, head), sig)
+        var message = isCampaign ? CampaignSeals.Message(stream, headVersion, head!, CampaignSeals.AttemptsOf(d)) : Seals.Message(stream, headVersion, head);
+        return Seals.Verify(key, message, sig)
             ? null
             : $"the seal at event {at} has a signature that is not valid for key {keyId}";
     }

@@ -63,9 +63,10 @@ public sealed class SealSigner
     public byte[] PublicKey { get; }
     public string KeyId { get; }
 
-    public byte[] Sign(string stream, long version, string head)
+    public byte[] Sign(string stream, long version, string head) => SignMessage(Seals.Message(stream, version, head));
+
+    public byte[] SignMessage(byte[] message)
     {
-        var message = Seals.Message(stream, version, head);
         var signer = new Ed25519Signer();
         signer.Init(true, _key);
         signer.BlockUpdate(message, 0, message.Length);

@@ -2,7 +2,7 @@
 # Local infrastructure for RE-Bench: a private PostgreSQL cluster and a private RabbitMQ node on loopback,
 # one pair per profile ("test", "run") so both profiles can run side by side. Sourced by the other scripts.
 #
-#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy, python3-torch, bubblewrap, rustc)
+#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy, python3-torch, bubblewrap, slirp4netns, rustc)
 #   pg_start <profile> <port>          start (or reuse) the cluster; data in .data/<profile>/pg
 #   pg_stop <profile>
 #   rmq_start <profile> <port>         start (or reuse) the node; state in .data/<profile>/rabbitmq
@@ -73,6 +73,8 @@ infra_install() {
   /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
   # The sandbox isolates environments with bubblewrap (namespaces); without it Sandbox:Isolation=auto falls back to none.
   command -v bwrap >/dev/null || missing+=(bubblewrap)
+  # Environments whose task allows the network get it in their own namespace through slirp4netns (user-mode NAT).
+  [ -x /usr/bin/slirp4netns ] || missing+=(slirp4netns)
   # The Rust contest task compiles inside the sandbox, which sees only the system's /usr (not a rustup in a home).
   [ -x /usr/bin/rustc ] || missing+=(rustc)
   apt_install "${missing[@]}"

@@ -17,14 +17,19 @@ public static class AgentsSetup
         services.Configure<AgentsOptions>(builder.Configuration.GetSection("Agents"));
         // In production Services:Session is the gateway's internal listener, never the orchestrator directly.
         AddClient<AttemptSession.AttemptSessionClient>(services, "Session");
+        // The replay driver receives recorded file writes, which may be as large as an Act accepts (64 MiB).
+        services.Configure<global::Grpc.Net.ClientFactory.GrpcClientFactoryOptions>(nameof(AttemptSession.AttemptSessionClient),
+            o => o.ChannelOptionsActions.Add(c => c.MaxReceiveMessageSize = 64 * 1024 * 1024 + 1024));
         AddClient<Scoring.V1.Scoring.ScoringClient>(services, "Scoring");
 
         services.AddSingleton<TransientRetry>();
         services.AddSingleton<IAgentDriver, NoopDriver>();
         services.AddSingleton<IAgentDriver, ReferenceDriver>();
         services.AddSingleton<IAgentDriver, ScriptedDriver>();
+        services.AddSingleton<IAgentDriver, Drivers.Replay.ReplayDriver>();
         services.AddSingleton<ProviderCatalog>();
         services.AddSingleton<IAgentDriver, ModularDriver>();
+        services.AddSingleton<IAgentDriver, Drivers.Aide.AideDriver>();
         services.AddSingleton<DriverCatalog>();
         services.AddSingleton<RunRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<RunRegistry>());

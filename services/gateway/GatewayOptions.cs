@@ -1,4 +1,5 @@
 using System.Net;
+using ReBench.Gateway.Access;
 
 namespace ReBench.Gateway;
 
@@ -9,6 +10,11 @@ public sealed class GatewayOptions
 
     /// <summary>Keys a public caller may present (Gateway:ApiKeys, an array; env Gateway__ApiKeys__0 ...).</summary>
     public required IReadOnlyList<string> ApiKeys { get; init; }
+    /// <summary>
+    /// The same keys with their role and id: Gateway:ApiKeys:N is the key (or Gateway:ApiKeys:N:Key), with optional
+    /// Gateway:ApiKeys:N:Role (admin, the default, or auditor) and Gateway:ApiKeys:N:Id. Empty: every key is admin.
+    /// </summary>
+    public IReadOnlyList<ApiKeyEntry> Keys { get; init; } = [];
     public required IPAddress InternalAddress { get; init; }
     public required int InternalPort { get; init; }
     public required Uri Orchestrator { get; init; }
@@ -20,7 +26,8 @@ public sealed class GatewayOptions
 
     public static GatewayOptions From(IConfiguration config)
     {
-        var keys = config.GetSection("Gateway:ApiKeys").Get<string[]>()?.Where(k => !string.IsNullOrWhiteSpace(k)).ToArray() ?? [];
+        var entries = KeyEntries(config);
+        var keys = entries.Select(e => e.Key).ToArray();
         // Without a key every public call would be refused; fail at startup rather than look healthy and useless.
         if (keys.Length == 0)
             throw new InvalidOperationException("Gateway:ApiKeys lists no API key; set at least one (e.g. env Gateway__ApiKeys__0)");
@@ -34,6 +41,7 @@ public sealed class GatewayOptions
         return new GatewayOptions
         {
             ApiKeys = keys,
+            Keys = entries,
             // Defaults to Service:Address; set Gateway:InternalAddress to keep the internal listener on loopback or a
             // cluster-internal interface while the public one listens everywhere.
             InternalAddress = IPAddress.Parse(config["Gateway:InternalAddress"] ?? config["Service:Address"] ?? "127.0.0.1"),
@@ -44,6 +52,15 @@ public sealed class GatewayOptions
             RateLimitBurst = Math.Max(1, config.GetValue("Gateway:RateLimit:Burst", 200)),
         };
     }
+
+    private static ApiKeyEntry[] KeyEntries(IConfiguration config) =>
+        config.GetSection("Gateway:ApiKeys").GetChildren()
+            .OrderBy(c => int.TryParse(c.Key, out var n) ? n : int.MaxValue).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => (Section: c, Key: (c.Value ?? c["Key"])?.Trim()))
+            .Where(c => !string.IsNullOrEmpty(c.Key))
+            .Select(c => new ApiKeyEntry(c.Key!, ApiKeyEntry.ParseRole(c.Section["Role"], $"Gateway:ApiKeys:{c.Section.Key}:Role"),
+                c.Section["Id"] is { Length: > 0 } id ? id : ApiKeyEntry.DefaultId(c.Key!)))
+            .ToArray();
 
     private static Uri ServiceUri(IConfiguration config, string name, string fallback)
     {

@@ -17,7 +17,7 @@ public static class GatewaySetup
     {
         var options = GatewayOptions.From(builder.Configuration);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new ApiKeyValidator(options.ApiKeys));
+        builder.Services.AddSingleton(options.Keys.Count > 0 ? new ApiKeyValidator(options.Keys) : new ApiKeyValidator(options.ApiKeys));
         builder.Services.AddSingleton<ApiKeyRateLimiter>();
 
         builder.WebHost.ConfigureKestrel(k =>

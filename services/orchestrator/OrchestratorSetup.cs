@@ -6,6 +6,7 @@ using MassTransit;
 using ReBench.Contracts;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.Blobs;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Grpc;
 using ReBench.Orchestrator.Publishing;
@@ -21,7 +22,7 @@ public static class OrchestratorSetup
     {
         var config = builder.Configuration;
         var services = builder.Services;
-        services.AddGrpc(o => o.Interceptors.Add<DomainRejectionInterceptor>());
+        services.AddGrpc(o => { o.Interceptors.Add<DomainRejectionInterceptor>(); o.Interceptors.Add<Access.AccessLogInterceptor>(); });
 
         var connectionString = config.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
@@ -38,6 +39,8 @@ public static class OrchestratorSetup
                 // Marten's history-rewriting features (masking, archiving) stay off.
                 o.Events.MetadataConfig.HeadersEnabled = true;
                 o.Events.AddEventType(typeof(AttemptSealed));
+                o.Events.AddEventType(typeof(CampaignSealed));
+                o.AddBlobTable(schema); // content-addressed payloads, written in the transaction of the event that references them
                 o.Schema.For<AttemptView>().Index(a => a.CampaignId).Index(a => a.Phase);
                 o.Schema.For<CampaignView>();
             })
@@ -61,14 +64,28 @@ public static class OrchestratorSetup
         services.AddSingleton<AuditChain>();
         services.AddSingleton<AttemptAuditor>();
         services.AddSingleton<AuditApi>();
+        services.AddSingleton<Blobs.BlobStore>();
+        services.AddSingleton<Session.IBlobLookup>(sp => sp.GetRequiredService<Blobs.BlobStore>());
+        services.AddSingleton<CampaignAuditor>();
+        services.AddSingleton<CampaignSealer>();
         services.AddSingleton<AttemptLocks>();
         services.AddSingleton<AttemptStore>();
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<AttemptEventReader>();
+        services.AddSingleton<Access.AccessLog>();
         services.AddSingleton<ScoringGateway>();
         services.AddSingleton<AttemptLifecycle>();
+        services.AddSingleton<AttemptPlacement>();
         services.AddSingleton<AttemptSessionHandler>();
+        services.AddSingleton<Terminal.HumanTerminal>(); services.AddSingleton<Terminal.HumanSteps>();
+        services.AddSingleton<Budgets.BudgetLedgerStore>();
+        services.AddSingleton<Budgets.BudgetReservations>();
+        services.AddSingleton<StepHistoryReader>();
+        services.AddSingleton<AgentWatch>();
         services.AddSingleton<CampaignCreation>();
+        services.AddSingleton<AttemptReexecution>();
+        services.AddSingleton<RecordedContent>();
+        services.AddSingleton<RecordedActionsReader>();
         services.AddHostedService<AttemptSupervisor>();
         return builder;
     }

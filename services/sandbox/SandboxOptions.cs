@@ -28,6 +28,12 @@ public sealed class SandboxOptions
     /// <summary>The group scorer runs get in addition, which alone may read the protected area (rebench-spec 3.2).</summary>
     public string ProtectedGroup { get; set; } = "protected";
 
+    /// <summary>
+    /// Which cgroup hierarchy limits isolated environments: <c>auto</c> (v1 where memory, pids and cpu are mounted as
+    /// v1, else v2), <c>v1</c> or <c>v2</c> (refuse to start when that one is not usable).
+    /// </summary>
+    public string Cgroups { get; set; } = "auto";
+
     /// <summary>Processes and threads one isolated environment may have at once (its pids cgroup).</summary>
     public int PidsMax { get; set; } = 4096;
 

@@ -25,6 +25,8 @@ public static class ScoringSetup
         services.AddTransient<SubmissionScorer>();
         services.AddTransient<TaskStandardBridge>();
         services.AddSingleton<TamperCheck>();       // caches the bundles' expected digests
+        services.AddSingleton(sp => new Assets.AssetVerifier( // operator-provided assets, checked before an environment is prepared
+            sp.GetRequiredService<TaskCatalog>(), sp.GetRequiredService<IConfiguration>()[Assets.AssetVerifier.RootKey]));
         services.AddSingleton<ScoreLogLedger>();    // the rows written to each environment's score log
         services.AddReports(builder.Configuration); // results store and Reports API (Reports/ReportsSetup.cs)
         return builder;

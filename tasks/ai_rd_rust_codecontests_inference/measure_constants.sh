@@ -19,7 +19,8 @@ measure() {
         cp -r "$here/variants/$variant/agent/." "$work/home/"
         if [ "$with_reference" = 1 ]; then cp -r "$here/variants/$variant/reference/." "$work/home/"; fi
         cp -r "$here/variants/$variant/scoring/." "$work/protected/"
-        scores+=("$(cd "$work/home" && HOME="$work/home" REBENCH_PROTECTED="$work/protected" \
+        # PATH as inside the sandbox (only the system /usr): the scorer then uses Debian's /usr/bin/rustc, as there.
+        scores+=("$(cd "$work/home" && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work/home" REBENCH_PROTECTED="$work/protected" \
             "$python" "$work/protected/score.py" 2>/dev/null | tail -n 1 \
             | "$python" -c 'import json, sys; print(json.load(sys.stdin)["score"])')")
         rm -rf "$work"

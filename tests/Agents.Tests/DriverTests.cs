@@ -118,7 +118,7 @@ public sealed class DriverTests
 
         var agents = (await h.Client.ListAgentsAsync(new ListAgentsRequest())).Agents;
 
-        Assert.Equal(["modular", "noop", "reference", "scripted"], agents.Select(a => a.Name));
+        Assert.Equal(["aide", "modular", "noop", "reference", "replay", "scripted"], agents.Select(a => a.Name));
         Assert.All(agents, a => Assert.False(string.IsNullOrWhiteSpace(a.Description)));
         Assert.Equal(["script"], agents.Single(a => a.Name == "scripted").RequiredSettings);
         Assert.Empty(agents.Single(a => a.Name == "noop").RequiredSettings);

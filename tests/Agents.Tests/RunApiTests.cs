@@ -34,7 +34,7 @@ public sealed class RunApiTests
 
         var e = await AgentsHarness.FailsAsync(() => h.Client.StartRunAsync(AgentsHarness.Request("gpt-9")).ResponseAsync, StatusCode.NotFound);
 
-        Assert.Equal("unknown agent 'gpt-9'; known: modular, noop, reference, scripted", e.Status.Detail);
+        Assert.Equal("unknown agent 'gpt-9'; known: aide, modular, noop, reference, replay, scripted", e.Status.Detail);
     }
 
     [Fact]

@@ -47,6 +47,26 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
         (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), bundle, "--public-key", keyB64);
         Assert.True(code == 0, text);
 
+        // The campaign is sealed over its attempt's seal when the consumer records the attempt's end (asynchronous: poll).
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        VerifyCampaignResponse verified;
+        while (!(verified = await client.VerifyCampaignAsync(new VerifyCampaignRequest { CampaignId = campaign.CampaignId })).Sealed && DateTime.UtcNow < until)
+            await Task.Delay(500);
+        Assert.True(verified.Ok && verified.Sealed, verified.Problem);
+        (code, text) = await CliAsync("verify", "--campaign", campaign.CampaignId);
+        Assert.True(code == 0, text);
+        Assert.Contains("1 attempts verified", text);
+        var campaignBundle = Path.Combine(_dir, "campaign.zip");
+        (code, text) = await CliAsync("export", "--campaign", campaign.CampaignId, "-o", campaignBundle);
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("verify", "--offline", campaignBundle, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+        Assert.Contains("1 attempts verified", text);
+        (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), campaignBundle, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("verify", "--campaign", Guid.NewGuid().ToString());
+        Assert.True(code == 2, text);
+
         // Bad input: exit code 2 and a message naming the problem.
         (code, text) = await CliAsync("verify", Guid.NewGuid().ToString());
         Assert.True(code == 2, text);

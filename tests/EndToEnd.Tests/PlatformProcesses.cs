@@ -14,6 +14,8 @@ namespace ReBench.EndToEnd.Tests;
 public sealed class PlatformProcesses : IAsyncLifetime
 {
     public const string ApiKey = "e2e-test-key";
+    public const string AuditorKey = "e2e-auditor-key";
+    public const string AuditorKeyId = "e2e-auditor";
     /// <summary>Base64 of a 32-byte Ed25519 seed (test only).</summary>
     public const string SigningKey = "ZTJlLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhISE=";
     private readonly Dictionary<string, Process> _processes = [];
@@ -66,6 +68,13 @@ public sealed class PlatformProcesses : IAsyncLifetime
         await StartAsync("orchestrator");
     }
 
+    /// <summary>Kills the agents service (SIGKILL) and starts it again: its runs are lost, the orchestrator relaunches them.</summary>
+    public async Task RestartAgentsAsync()
+    {
+        Stop("agents");
+        await StartAsync("agents");
+    }
+
     public string LogTail(string service, int lines = 40)
     {
         var path = Path.Combine(_workDir, $"{service}.log");
@@ -116,6 +125,9 @@ public sealed class PlatformProcesses : IAsyncLifetime
             case "gateway":
                 env["Gateway__InternalPort"] = InternalPort.ToString();
                 env["Gateway__ApiKeys__0"] = ApiKey;
+                env["Gateway__ApiKeys__1"] = AuditorKey;
+                env["Gateway__ApiKeys__1__Role"] = "auditor";
+                env["Gateway__ApiKeys__1__Id"] = AuditorKeyId;
                 env["Services__Orchestrator"] = Url("orchestrator");
                 env["Services__Scoring"] = Url("scoring");
                 break;

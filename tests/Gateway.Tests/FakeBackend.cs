@@ -66,6 +66,17 @@ public sealed class FakeOrchestrator(BackendCalls calls) : ReBench.Orchestrator.
         });
     }
 
+    /// <summary>Echoes the caller headers the gateway set, as "principal|role", in failure_reason.</summary>
+    public override Task<Attempt> GetAttempt(GetAttemptRequest request, ServerCallContext context)
+    {
+        calls.Record(context, request.AttemptId);
+        return Task.FromResult(new Attempt
+        {
+            AttemptId = request.AttemptId,
+            FailureReason = $"{context.RequestHeaders.GetValue("x-rebench-principal")}|{context.RequestHeaders.GetValue("x-rebench-role")}",
+        });
+    }
+
     public override async Task ReadAttemptEvents(ReadAttemptEventsRequest request, IServerStreamWriter<AttemptEvent> responseStream, ServerCallContext context)
     {
         calls.Record(context, request.AttemptId);

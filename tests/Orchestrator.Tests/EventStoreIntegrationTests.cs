@@ -84,6 +84,6 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
         Assert.NotNull(state);
         Assert.True(state!.Completed, "the campaign did not hear of both attempt ends within 60 s");
         Assert.Equal(ids.ToHashSet(), state.FinishedAttempts.ToHashSet());
-        Assert.Equal(4, state.Version); // created, 2 x attempt finished, completed: no duplicates
+        Assert.Equal(5, state.Version); // created, 2 x attempt finished, completed, sealed (docs/audit.md): no duplicates
     }
 }

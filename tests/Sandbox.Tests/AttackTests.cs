@@ -72,7 +72,7 @@ public sealed class AttackTests(IsolatedSandboxFixture sandbox) : IClassFixture<
     }
 
     [Fact]
-    public async Task Nobody_but_root_can_write_the_official_score_log()
+    public async Task Only_the_scorer_can_write_the_official_score_log()
     {
         var protectedSource = Directory.CreateTempSubdirectory("rebench-protected-").FullName;
         try
@@ -80,14 +80,21 @@ public sealed class AttackTests(IsolatedSandboxFixture sandbox) : IClassFixture<
             await File.WriteAllTextAsync(Path.Combine(protectedSource, "score.log"), "timestamp,score,message,details\n");
             var env = await sandbox.NewEnvironmentAsync(protectedFilesDir: protectedSource);
             var log = Path.Combine(sandbox.Root, env, "protected", "score.log");
-            var forge = "echo \"2099-01-01T00:00:00,99,{},{}\" >> \"$1\"; echo rc=$?";
-            var agent = await _client.RunAsync(env, $"f='{log}'; set -- \"$f\"; {forge}; rm -f \"$f\"; mv \"$f\" x 2>&1; true");
-            var scorer = await _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = $"set -- \"$REBENCH_PROTECTED/score.log\"; {forge}", AsScorer = true });
+            var agent = await _client.RunAsync(env,
+                $"f='{log}'; echo '2099-01-01T00:00:00,99,{{}},{{}}' >> \"$f\"; echo rc=$?; cat \"$f\"; echo read=$?; rm -f \"$f\" 2>&1; mv \"$f\" x 2>&1; true");
+            var scorer = await _client.RunAsync(new ExecRequest
+            {
+                EnvironmentId = env, AsScorer = true,
+                Command = "echo '2026-01-01T00:00:00,1.5,{},{}' >> \"$REBENCH_PROTECTED/score.log\"; echo rc=$?; rm -f \"$REBENCH_PROTECTED/scorer-stray\"; touch \"$REBENCH_PROTECTED/other\" 2>/dev/null; echo other=$?",
+            });
+            // The agent (not in group protected) can neither append, read, remove nor rename it.
             Assert.Contains("rc=1", agent.Stdout);
-            Assert.Contains("rc=1", scorer.Stdout);
-            Assert.Equal("timestamp,score,message,details\n", await File.ReadAllTextAsync(log));
-            var mode = File.GetUnixFileMode(log);
-            Assert.Equal((UnixFileMode)0b110_100_000, mode); // 0640 root:protected
+            Assert.Contains("read=1", agent.Stdout);
+            // The scorer appends to the log, and only to the log: the rest of the protected area stays read-only.
+            Assert.Contains("rc=0", scorer.Stdout);
+            Assert.Contains("other=1", scorer.Stdout);
+            Assert.Equal("timestamp,score,message,details\n2026-01-01T00:00:00,1.5,{},{}\n", await File.ReadAllTextAsync(log));
+            Assert.Equal((UnixFileMode)0b110_110_000, File.GetUnixFileMode(log)); // 0660 root:protected
         }
         finally
         {

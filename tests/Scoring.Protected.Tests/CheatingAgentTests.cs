@@ -31,14 +31,10 @@ public abstract class CheatingAgentTests(ProtectedScoringHost host, ITestOutputH
         Assert.True(first.Valid, first.MessageJson + first.DetailsJson);
         Assert.False(first.FlaggedForReview, first.TamperEvidenceJson);
         Assert.False(second.FlaggedForReview, second.TamperEvidenceJson);
+        // The scorer keeps the file log in both modes (under isolation it is the one protected file group `protected`
+        // may write); the agent can never write there directly.
         var file = await host.ReadProtectedAsync(env, "score.log");
-        if (file is null)
-        {
-            // Namespace isolation mounts the protected area read-only for the scorer too: no file log, nothing to forge.
-            output.WriteLine("no file score log: the protected area is read-only to scorer runs");
-            Assert.NotEqual(0, (await host.AgentRunsAsync(env, "touch ../protected/x")).Exit);
-            return;
-        }
+        Assert.NotNull(file);
         var log = file.TrimEnd('\n').Split('\n');
         Assert.Equal("timestamp,score,message,details", log[0]);
         Assert.Equal(3, log.Length);

@@ -15,177 +15,14 @@ import json
 import sys
 import zipfile
 
+from audit_primitives import Num, ed25519_verify, key_id, link, parse, seal_message, campaign_seal_message
+
 GENESIS = "0" * 64
 SEAL_TYPE = "attempt_sealed"
+CAMPAIGN_SEAL_TYPE = "campaign_sealed"
 TERMINAL_TYPES = {"attempt_completed", "attempt_failed", "attempt_cancelled"}
+CAMPAIGN_TERMINAL_TYPES = {"campaign_completed"}
 FORMAT = "rebench-audit-bundle/1"
-
-
-# ---- canonical JSON -------------------------------------------------------------------------------------------
-
-class Num(str):
-    """A JSON number kept as its literal, so no float rounding happens before canonicalization."""
-
-
-def reject_constant(name):
-    raise ValueError("non-standard JSON constant " + name)
-
-
-def parse(text):
-    def pairs(items):
-        obj = {}
-        for k, v in items:
-            if k in obj:
-                raise ValueError("duplicate key " + k)
-            obj[k] = v
-        return obj
-    return json.loads(text, parse_float=Num, parse_int=Num, parse_constant=reject_constant, object_pairs_hook=pairs)
-
-
-def canon_number(literal):
-    s = literal
-    negative = s.startswith("-")
-    if negative:
-        s = s[1:]
-    exponent = 0
-    for marker in ("e", "E"):
-        if marker in s:
-            s, e = s.split(marker)
-            exponent = int(e)
-    if "." in s:
-        whole, frac = s.split(".")
-        digits = whole + frac
-        exponent -= len(frac)
-    else:
-        digits = s
-    digits = digits.lstrip("0")
-    if not digits:
-        return "0"
-    trimmed = digits.rstrip("0")
-    exponent += len(digits) - len(trimmed)
-    sign = "-" if negative else ""
-    return sign + trimmed + "0" * exponent if exponent >= 0 else sign + trimmed + "e" + str(exponent)
-
-
-def canon_string(s):
-    out = ['"']
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ord(ch) < 0x20:
-            out.append("\\u%04x" % ord(ch))
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def canon(value):
-    if isinstance(value, Num):
-        return canon_number(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return canon_string(value)
-    if isinstance(value, list):
-        return "[" + ",".join(canon(v) for v in value) + "]"
-    if isinstance(value, dict):
-        keys = sorted(value.keys(), key=lambda k: k.encode("utf-8"))
-        return "{" + ",".join(canon_string(k) + ":" + canon(value[k]) for k in keys) + "}"
-    raise ValueError("unexpected JSON value %r" % (value,))
-
-
-def link(prev, stream, version, type_name, data):
-    record = {"data": data, "prev": prev, "stream": stream, "type": type_name, "version": Num(str(version))}
-    return hashlib.sha256(canon(record).encode("utf-8")).hexdigest()
-
-
-def seal_message(stream, version, head):
-    return canon({"domain": "rebench.seal.v1", "head": head, "stream": stream, "version": Num(str(version))}).encode("utf-8")
-
-
-# ---- Ed25519 verification (RFC 8032, section 5.1.7; reference arithmetic) -------------------------------------
-
-P = 2 ** 255 - 19
-L = 2 ** 252 + 27742317777372353535851937790883648493
-D = -121665 * pow(121666, P - 2, P) % P
-SQRT_M1 = pow(2, (P - 1) // 4, P)
-
-
-def _add(a, b):
-    x = (a[1] - a[0]) * (b[1] - b[0]) % P
-    y = (a[1] + a[0]) * (b[1] + b[0]) % P
-    c = 2 * a[3] * b[3] * D % P
-    d = 2 * a[2] * b[2] % P
-    e, f, g, h = y - x, d - c, d + c, y + x
-    return (e * f, g * h, f * g, e * h)
-
-
-def _mul(s, pt):
-    q = (0, 1, 1, 0)
-    while s > 0:
-        if s & 1:
-            q = _add(q, pt)
-        pt = _add(pt, pt)
-        s >>= 1
-    return q
-
-
-def _equal(a, b):
-    return (a[0] * b[2] - b[0] * a[2]) % P == 0 and (a[1] * b[2] - b[1] * a[2]) % P == 0
-
-
-def _recover_x(y, sign):
-    if y >= P:
-        return None
-    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P)
-    if x2 == 0:
-        return None if sign else 0
-    x = pow(x2, (P + 3) // 8, P)
-    if (x * x - x2) % P != 0:
-        x = x * SQRT_M1 % P
-    if (x * x - x2) % P != 0:
-        return None
-    if (x & 1) != sign:
-        x = P - x
-    return x
-
-
-def _decompress(b):
-    if len(b) != 32:
-        return None
-    y = int.from_bytes(b, "little")
-    sign = y >> 255
-    y &= (1 << 255) - 1
-    x = _recover_x(y, sign)
-    return None if x is None else (x, y, 1, x * y % P)
-
-
-_GY = 4 * pow(5, P - 2, P) % P
-_GX = _recover_x(_GY, 0)
-BASE = (_GX, _GY, 1, _GX * _GY % P)
-
-
-def ed25519_verify(public, message, signature):
-    if len(public) != 32 or len(signature) != 64:
-        return False
-    a = _decompress(public)
-    r = _decompress(signature[:32])
-    if a is None or r is None:
-        return False
-    s = int.from_bytes(signature[32:], "little")
-    if s >= L:
-        return False
-    h = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % L
-    return _equal(_mul(s, BASE), _add(r, _mul(h, a)))
-
-
-def key_id(public):
-    return hashlib.sha256(public).hexdigest()[:16]
 
 
 # ---- the bundle -----------------------------------------------------------------------------------------------
@@ -195,12 +32,26 @@ class BadBundle(Exception):
 
 
 class Broken(Exception):
-    def __init__(self, at, problem):
+    def __init__(self, at, problem, attempt=None):
         super().__init__("event %d: %s" % (at, problem))
         self.at = at
+        self.attempt = attempt
+
+
+def parse_lines(name, data):
+    events = []
+    for number, line in enumerate(data.decode("utf-8").split("\n"), 1):
+        if not line:
+            continue
+        try:
+            events.append(parse(line))
+        except ValueError as e:
+            raise BadBundle("%s line %d is not valid JSON: %s" % (name, number, e))
+    return events
 
 
 def read_bundle(path):
+    """Returns (manifest, events, attempts [(id, events, event_count)], blobs {digest: bytes})."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -210,25 +61,28 @@ def read_bundle(path):
                 if needed not in names:
                     raise BadBundle("the archive has no %s: not an audit bundle" % needed)
             manifest = json.loads(z.read("manifest.json").decode("utf-8"))
-            events_bytes = z.read("events.jsonl")
+            if manifest.get("format") != FORMAT:
+                raise BadBundle("manifest format %r is not %s" % (manifest.get("format"), FORMAT))
+            files = manifest.get("files", {})
+
+            def listed(name):
+                if name not in names:
+                    raise BadBundle("the archive has no %s" % name)
+                data = z.read(name)
+                if files.get(name, {}).get("sha256") != hashlib.sha256(data).hexdigest():
+                    raise BadBundle("%s does not match the SHA-256 in manifest.json: altered or incomplete" % name)
+                return data
+            events = parse_lines("events.jsonl", listed("events.jsonl"))
+            attempts = []
+            for a in manifest.get("attempts", []):
+                name = "attempts/%s.jsonl" % a["id"]
+                attempts.append((a["id"], parse_lines(name, listed(name)), int(a["event_count"])))
+            blobs = {n[len("blobs/"):]: z.read(n) for n in names if n.startswith("blobs/") and len(n) > len("blobs/")}
     except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as e:
         raise BadBundle("%s is not a readable audit bundle (zip): %s" % (path, e))
     except (ValueError, UnicodeDecodeError) as e:
         raise BadBundle("manifest.json is not valid JSON: %s" % e)
-    if manifest.get("format") != FORMAT:
-        raise BadBundle("manifest format %r is not %s" % (manifest.get("format"), FORMAT))
-    declared = manifest.get("files", {}).get("events.jsonl", {}).get("sha256")
-    if declared != hashlib.sha256(events_bytes).hexdigest():
-        raise BadBundle("events.jsonl does not match the SHA-256 in manifest.json: altered or incomplete")
-    events = []
-    for number, line in enumerate(events_bytes.decode("utf-8").split("\n"), 1):
-        if not line:
-            continue
-        try:
-            events.append(parse(line))
-        except ValueError as e:
-            raise BadBundle("events.jsonl line %d is not valid JSON: %s" % (number, e))
-    return manifest, events
+    return manifest, events, attempts, blobs
 
 
 def field(data, name):
@@ -238,8 +92,45 @@ def field(data, name):
     return None
 
 
-def verify(manifest, events, trusted):
-    stream = manifest["stream"]
+def blob_refs(type_name, data):
+    """(member, digest, size) for every blob the event references (docs/audit.md, "Blobs")."""
+    refs = []
+    if not isinstance(data, dict):
+        return refs
+
+    def size(name):
+        v = field(data, name)
+        return int(v) if isinstance(v, Num) else -1
+    for k, v in data.items():
+        if k.lower().endswith("blobsha256") and isinstance(v, str) and not isinstance(v, Num):
+            refs.append((k, v, size(k[:-len("BlobSha256")] + "BlobSize")))
+    content = field(data, "ContentSha256")
+    if type_name == "action_requested" and field(data, "ContentBlobStored") is True and isinstance(content, str) and not isinstance(content, Num):
+        refs.append(("ContentSha256", content, size("ContentSize")))
+    return refs
+
+
+def check_blobs(events, blobs):
+    """Every referenced blob is in the bundle, hashes to its digest and has the recorded size; returns the count."""
+    checked = 0
+    for e in events:
+        for member, digest, size in blob_refs(e["type"], e["data"]):
+            at = int(e["version"])
+            where = "(%s) %s %s: " % (e["type"], member, digest)
+            if not (len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+                raise Broken(at, where + "is not a lower-case hex SHA-256")
+            if digest not in blobs:
+                raise Broken(at, where + "the blob is missing")
+            actual = hashlib.sha256(blobs[digest]).hexdigest()
+            if actual != digest:
+                raise Broken(at, where + "the blob's bytes hash to %s: the blob was altered" % actual)
+            if len(blobs[digest]) != size:
+                raise Broken(at, where + "the event records size %d but the blob has %d bytes" % (size, len(blobs[digest])))
+            checked += 1
+    return checked
+
+
+def verify_stream(stream, events, trusted, expected_count, terminal_types):
     prev, n, terminal_at, sealed, seal_key = GENESIS, 0, 0, False, None
     for e in events:
         expected = n + 1
@@ -252,7 +143,7 @@ def verify(manifest, events, trusted):
         if computed != e.get("hash"):
             raise Broken(expected, "(%s) does not match its chain hash: its body, type or position was changed, or its predecessor was"
                          % e["type"])
-        if e["type"] == SEAL_TYPE:
+        if e["type"] in (SEAL_TYPE, CAMPAIGN_SEAL_TYPE):
             data = e["data"]
             head_version, head = int(field(data, "HeadVersion")), field(data, "HeadHash")
             seal_key = field(data, "KeyId")
@@ -262,21 +153,57 @@ def verify(manifest, events, trusted):
                 raise Broken(expected, "the seal signs event %d, but the history before it ends at event %d" % (head_version, expected - 1))
             if seal_key not in trusted:
                 raise Broken(expected, "the seal is signed by an unknown key %r" % seal_key)
-            if not ed25519_verify(trusted[seal_key], seal_message(stream, head_version, head), base64.b64decode(field(data, "Signature"))):
+            if e["type"] == CAMPAIGN_SEAL_TYPE:
+                listed = [(field(a, "AttemptId"), field(a, "HeadHash"), field(a, "Signature")) for a in field(data, "Attempts") or []]
+                message = campaign_seal_message(stream, head_version, head, listed)
+            else:
+                message = seal_message(stream, head_version, head)
+            if not ed25519_verify(trusted[seal_key], message, base64.b64decode(field(data, "Signature"))):
                 raise Broken(expected, "the seal's signature is not valid for key %s" % seal_key)
             sealed = True
         else:
             sealed = False
-            if e["type"] in TERMINAL_TYPES:
+            if e["type"] in terminal_types:
                 terminal_at = expected
         prev, n = computed, expected
     if n == 0:
-        raise Broken(1, "the bundle has no events")
-    if int(manifest.get("event_count", n)) != n:
-        raise Broken(n + 1, "the manifest lists %s events but the bundle has %d" % (manifest.get("event_count"), n))
+        raise Broken(1, "the stream has no events")
+    if expected_count != n:
+        raise Broken(n + 1, "the manifest lists %s events but the bundle has %d" % (expected_count, n))
     if terminal_at and not sealed:
-        raise Broken(n + 1, "the attempt ended at event %d but its history is not sealed" % terminal_at)
+        raise Broken(n + 1, "the stream ended at event %d but is not sealed" % terminal_at)
     return n, sealed, seal_key, prev
+
+
+def verify_attempt(stream, events, trusted, expected_count, blobs):
+    n, sealed, seal_key, head = verify_stream(stream, events, trusted, expected_count, TERMINAL_TYPES)
+    return n, sealed, seal_key, head, check_blobs(events, blobs)
+
+
+def verify_campaign(manifest, events, attempts, blobs, trusted):
+    stream = manifest["stream"]
+    n, sealed, seal_key, head = verify_stream(stream, events, trusted, int(manifest["event_count"]), CAMPAIGN_TERMINAL_TYPES)
+    ids = [str(a).lower() for a in field(events[0]["data"], "AttemptIds") or []]
+    listed = None
+    if sealed:
+        listed = [(field(a, "AttemptId"), field(a, "HeadHash"), field(a, "Signature")) for a in field(events[-1]["data"], "Attempts") or []]
+        if [a[0] for a in listed] != ids:
+            raise Broken(n, "the campaign seal lists attempts %s but the campaign has %s" % ([a[0] for a in listed], ids))
+    by_id = {a[0]: a for a in attempts}
+    for i, attempt_id in enumerate(ids):
+        if attempt_id not in by_id:
+            raise Broken(1, "its history is missing from the bundle", attempt_id)
+        _, attempt_events, count = by_id[attempt_id]
+        try:
+            verify_attempt(attempt_id, attempt_events, trusted, count, blobs)
+        except Broken as b:
+            raise Broken(b.at, str(b), attempt_id)
+        if listed is not None:
+            last = attempt_events[-1]
+            own = (attempt_id, field(last["data"], "HeadHash"), field(last["data"], "Signature")) if last["type"] == SEAL_TYPE else None
+            if own != listed[i]:
+                raise Broken(int(last["version"]), "its seal is not the one the campaign seal signed", attempt_id)
+    return n, sealed, seal_key, head, len(ids)
 
 
 def main():
@@ -285,7 +212,7 @@ def main():
     ap.add_argument("--public-key", help="the platform's Ed25519 public key (base64 of the raw 32 bytes)")
     args = ap.parse_args()
     try:
-        manifest, events = read_bundle(args.bundle)
+        manifest, events, attempts, blobs = read_bundle(args.bundle)
         if args.public_key:
             pinned = base64.b64decode(args.public_key)
         else:
@@ -297,15 +224,21 @@ def main():
     except (KeyError, ValueError, TypeError) as e:
         print("error: malformed bundle: %s" % e, file=sys.stderr)
         return 2
+    trusted = {key_id(pinned): pinned}
     try:
-        n, sealed, seal_key, head = verify(manifest, events, {key_id(pinned): pinned})
+        if manifest.get("kind") == "campaign":
+            n, sealed, seal_key, head, count = verify_campaign(manifest, events, attempts, blobs, trusted)
+            what = "campaign: %d events and %d attempts verified" % (n, count)
+        else:
+            n, sealed, seal_key, head, count = verify_attempt(manifest["stream"], events, trusted, int(manifest.get("event_count", len(events))), blobs)
+            what = "%d events verified, %d blob references" % (n, count)
     except Broken as e:
-        print("BROKEN at event %d: %s" % (e.at, e))
+        print("BROKEN %sat event %d: %s" % ("in attempt %s " % e.attempt if e.attempt else "", e.at, e))
         return 1
-    except (KeyError, ValueError, TypeError) as e:
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         print("BROKEN: malformed event record: %s" % e)
         return 1
-    print("OK: %d events verified; %s; head %s" % (n, "sealed by key %s" % seal_key if sealed else "not sealed (attempt still running)", head))
+    print("OK: %s; %s; head %s" % (what, "sealed by key %s" % seal_key if sealed else "not sealed (still running)", head))
     return 0
 
 

@@ -29,6 +29,9 @@ public static class CliApp
         root.Subcommands.Add(ReportCommands.Build()); root.Subcommands.Add(ReportCommands.Import());
         root.Subcommands.Add(AuditCommands.Verify());
         root.Subcommands.Add(AuditCommands.Export());
+        root.Subcommands.Add(ReexecuteCommand.Build());
+        root.Subcommands.Add(ReplayCommand.Build()); root.Subcommands.Add(ProvenanceCommand.Build()); root.Subcommands.Add(AccessCommands.Build());
+        root.Subcommands.Add(HumanCommands.Build());
         return root;
     }
 

@@ -23,10 +23,13 @@ public sealed class PlatformClient : IDisposable
         });
         Orchestrator = new Orchestrator.V1.Orchestrator.OrchestratorClient(_channel);
         Reports = new Scoring.V1.Reports.ReportsClient(_channel);
+        Scoring = new Scoring.V1.Scoring.ScoringClient(_channel);
     }
 
     public Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator { get; }
     public Scoring.V1.Reports.ReportsClient Reports { get; }
+    /// <summary>The gateway forwards only the task catalog (ListTasks, GetTask) of this service.</summary>
+    public Scoring.V1.Scoring.ScoringClient Scoring { get; }
 
     public void Dispose() => _channel.Dispose();
 }

@@ -27,15 +27,19 @@ public sealed class ModelConnection : IDisposable
     private readonly ProviderRetryHandler _retry;
     private readonly HttpClient _http;
     private readonly IChatClient _chat;
+    private readonly Budget.CallBudget _budget;
+    private readonly RecordedResponses _recorded;
 
     public ModelConnection(ResolvedProvider provider, SessionClient session, IClockPauser pauser, TimeProvider time, ILogger logger)
     {
         _provider = provider;
         _session = session;
+        _budget = new Budget.CallBudget(provider, session, logger);
         _time = time;
         var o = provider.Options;
         _retry = new ProviderRetryHandler(o, pauser, time, logger) { InnerHandler = new SocketsHttpHandler() };
-        _capture = new ExchangeCapture(o.ApiKey) { InnerHandler = _retry };
+        _recorded = new RecordedResponses { InnerHandler = _retry };
+        _capture = new ExchangeCapture(o.ApiKey) { InnerHandler = _recorded };
         // Timeouts are per try, in the retry handler; the client's own would cut across retries and pauses.
         _http = new HttpClient(_capture) { Timeout = Timeout.InfiniteTimeSpan };
         _chat = provider.Kind switch
@@ -60,12 +64,27 @@ public sealed class ModelConnection : IDisposable
 
     public ResolvedProvider Provider => _provider;
 
+    /// <summary>Recorded response bodies the next calls answer with, in order, before any live call (a resumed run).</summary>
+    public void Replay(IEnumerable<string> responses) => _recorded.Enqueue(responses);
+
+    /// <summary>Recorded answers not replayed yet.</summary>
+    public int ReplaysLeft => _recorded.Remaining;
+
     public async Task<ChatResponse> CallAsync(IList<ChatMessage> messages, ChatOptions options, CancellationToken ct)
     {
         options.ModelId ??= _provider.Model;
         options.MaxOutputTokens ??= _provider.Options.MaxOutputTokens;
+        if (_recorded.Remaining > 0)
+        {
+            // Resuming: the answer is the recorded one; it was reserved, billed and recorded when it was made.
+            _recorded.Current = _recorded.Take();
+            try { return await _chat.GetResponseAsync(messages, options, ct); }
+            finally { _recorded.Current = null; }
+        }
         for (var attempt = 0; ; attempt++)
         {
+            // Before every provider call its worst case is held against the budgets; refused = the attempt has ended.
+            var reservation = await _budget.ReserveAsync(messages, options, ct);
             _capture.Reset();
             _retry.Reset();
             var started = Stopwatch.GetTimestamp();
@@ -77,11 +96,11 @@ public sealed class ModelConnection : IDisposable
             catch (Exception e) when (!ct.IsCancellationRequested && e is not AttemptEndedException)
             {
                 var (reason, unreadable) = Describe(e);
-                await RecordAsync(null, started, reason, ct);
+                await RecordAsync(null, started, reason, reservation, ct);
                 if (unreadable && attempt < UnreadableRetries) continue;
                 throw new ModelCallException($"model call to provider '{_provider.Name}' (model '{_provider.Model}') failed: {reason}", e);
             }
-            await RecordAsync(response.Usage, started, null, ct);
+            await RecordAsync(response.Usage, started, null, reservation, ct);
             return response;
         }
     }
@@ -96,7 +115,7 @@ public sealed class ModelConnection : IDisposable
         return (_capture.Redact(e is ModelCallException ? e.Message : $"{e.GetType().Name}: {e.Message}"), false);
     }
 
-    private async Task RecordAsync(UsageDetails? usage, long started, string? error, CancellationToken ct)
+    private async Task RecordAsync(UsageDetails? usage, long started, string? error, string? reservation, CancellationToken ct)
     {
         var input = usage?.InputTokenCount ?? 0;
         var output = usage?.OutputTokenCount ?? 0;
@@ -113,6 +132,7 @@ public sealed class ModelConnection : IDisposable
             LatencyMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             RequestJson = _capture.RequestBody ?? "",
             ResponseJson = error is null ? _capture.ResponseBody ?? "" : ErrorJson(error),
+            ReservationStepId = reservation ?? "",
         };
         await _session.RecordModelCallAsync(record, ct);
     }

@@ -26,6 +26,12 @@ public sealed class ProviderOptions
 
     public int MaxOutputTokens { get; set; } = 4096;
 
+    /// <summary>
+    /// Bytes of request text per input token assumed when a call's worst case is reserved against a budget
+    /// (Budget/CallBudget.cs). 1 (the default) is a strict bound for byte-level BPE tokenizers; a larger value reserves less.
+    /// </summary>
+    public double WorstCaseBytesPerInputToken { get; set; } = 1;
+
     /// <summary>Context window used when the agent's settings give no max_context_tokens.</summary>
     public int MaxContextTokens { get; set; } = 100_000;
 

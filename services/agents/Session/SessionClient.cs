@@ -61,6 +61,42 @@ public sealed class SessionClient(AttemptSession.AttemptSessionClient client, Tr
         StepAsync("ResumeClock", (id, c) => client.ResumeClockAsync(new ResumeClockRequest { AttemptId = AttemptId, StepId = id },
             cancellationToken: c).ResponseAsync, ct);
 
+    /// <summary>
+    /// Holds a model call's worst case against the attempt's budgets before the call (Budgets in the orchestrator);
+    /// RESOURCE_EXHAUSTED (the attempt has been ended) comes back as <see cref="AttemptEndedException"/>.
+    /// </summary>
+    public async Task<(string StepId, BudgetGrant Grant)> ReserveBudgetAsync(double worstCaseCostUsd, long worstCaseTokens, bool expireOpen, CancellationToken ct)
+    {
+        string? stepId = null;
+        try
+        {
+            var grant = await StepAsync("ReserveBudget", (id, c) =>
+            {
+                stepId = id;
+                return client.ReserveBudgetAsync(new ReserveBudgetRequest
+                {
+                    AttemptId = AttemptId, StepId = id, WorstCaseCostUsd = worstCaseCostUsd, WorstCaseTokens = worstCaseTokens, ExpireOpen = expireOpen,
+                }, cancellationToken: c).ResponseAsync;
+            }, ct);
+            return (stepId!, grant);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            throw new AttemptEndedException(e.Status.Detail);
+        }
+    }
+
+    /// <summary>
+    /// A driver resumed after a restart continues numbering after the steps its earlier run recorded, so that no new
+    /// step reuses a recorded id (which would return that step's recorded result instead of acting).
+    /// </summary>
+    public void ContinueAfter(int lastRecordedStep)
+    {
+        int seen;
+        do { seen = Volatile.Read(ref _allocated); }
+        while (seen < lastRecordedStep && Interlocked.CompareExchange(ref _allocated, lastRecordedStep, seen) != seen);
+    }
+
     /// <summary>A read: it changes nothing, so it takes no step id.</summary>
     public Task<ScoreLogResponse> ScoreLogAsync(CancellationToken ct) =>
         CallAsync("ScoreLog", c => client.ScoreLogAsync(new ScoreLogRequest { AttemptId = AttemptId }, cancellationToken: c).ResponseAsync, ct);

@@ -7,15 +7,31 @@ namespace ReBench.Gateway.Access;
 /// Checks a presented API key against the configured ones in constant time. Keys are compared as SHA-256 digests
 /// so that neither a key's content nor its length shows in the timing, and every configured key is compared.
 /// </summary>
-public sealed class ApiKeyValidator(IEnumerable<string> keys)
+public sealed class ApiKeyValidator
 {
-    private readonly byte[][] _digests = keys.Select(Digest).ToArray();
+    private readonly ApiKeyEntry[] _entries;
+    private readonly byte[][] _digests;
 
-    public bool IsValid(string presented)
+    public ApiKeyValidator(IEnumerable<string> keys)
+        : this(keys.Select(k => new ApiKeyEntry(k, ApiKeyRole.Admin, ApiKeyEntry.DefaultId(k)))) { }
+
+    public ApiKeyValidator(IEnumerable<ApiKeyEntry> entries)
+    {
+        _entries = entries.ToArray();
+        _digests = _entries.Select(e => Digest(e.Key)).ToArray();
+    }
+
+    public bool IsValid(string presented) => Match(presented) is not null;
+
+    /// <summary>The configured key presented (with its role), or null; every configured key is compared.</summary>
+    public ApiKeyEntry? Match(string presented)
     {
         var digest = Digest(presented);
-        var match = false;
-        foreach (var known in _digests) match |= CryptographicOperations.FixedTimeEquals(digest, known);
+        ApiKeyEntry? match = null;
+        for (var i = 0; i < _digests.Length; i++)
+        {
+            if (CryptographicOperations.FixedTimeEquals(digest, _digests[i])) match ??= _entries[i];
+        }
         return match;
     }
 

@@ -37,22 +37,30 @@ public sealed class ListenerAccessMiddleware(
     private Status? CheckPublic(HttpContext context)
     {
         var path = context.Request.Path;
+        CallerHeaders.Replace(context.Request.Headers, null);
         if (IsHealth(path)) return null;
 
         var presented = ApiKeyValidator.Presented(context.Request.Headers);
         if (presented is null) return new Status(StatusCode.Unauthenticated, MissingKeyMessage);
-        if (!keys.IsValid(presented)) return new Status(StatusCode.Unauthenticated, InvalidKeyMessage);
+        if (keys.Match(presented) is not { } caller) return new Status(StatusCode.Unauthenticated, InvalidKeyMessage);
         if (!rateLimiter.TryAcquire(presented))
             return new Status(StatusCode.ResourceExhausted,
                 $"rate limit exceeded: at most {options.RateLimitPermitsPerSecond} calls per second per API key (burst {options.RateLimitBurst})");
 
-        if (RouteListener(context) == Listener.Public || IsReflection(path)) return null;
-        return new Status(StatusCode.PermissionDenied,
-            $"{path} is not exposed publicly: the gateway serves only the Orchestrator API and Scoring ListTasks/GetTask");
+        if (RouteListener(context) != Listener.Public && !IsReflection(path))
+            return new Status(StatusCode.PermissionDenied,
+                $"{path} is not exposed publicly: the gateway serves only the Orchestrator API and Scoring ListTasks/GetTask");
+        if (caller.Role == ApiKeyRole.Auditor && !AuditorPolicy.Allows(path))
+            return new Status(StatusCode.PermissionDenied,
+                $"role {caller.RoleName} may not call {AuditorPolicy.MethodName(path)}: auditors can read, verify, export and re-execute, never change or delete");
+        // Backends learn who called from these headers only; a client's own copies are dropped above all else.
+        CallerHeaders.Replace(context.Request.Headers, caller);
+        return null;
     }
 
     private static Status? CheckInternal(HttpContext context)
     {
+        CallerHeaders.Replace(context.Request.Headers, null);
         var path = context.Request.Path;
         if (IsHealth(path) || RouteListener(context) == Listener.Internal) return null;
         return new Status(StatusCode.PermissionDenied,

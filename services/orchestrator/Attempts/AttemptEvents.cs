@@ -6,19 +6,42 @@ namespace ReBench.Orchestrator.Attempts;
 
 public sealed record AttemptScheduled(
     Guid AttemptId, Guid CampaignId, string TaskId, string Variant, string Agent,
-    Dictionary<string, string> AgentSettings, int Index, TimeSpan TimeBudget, string Actor, DateTimeOffset At);
+    Dictionary<string, string> AgentSettings, int Index, TimeSpan TimeBudget, string Actor, DateTimeOffset At)
+{
+    /// <summary>The ended attempt this one re-executes (ReexecuteAttempt, agent replay); null for every other attempt.</summary>
+    public Guid? ReexecutionOf { get; init; }
+}
 
 public sealed record AttemptStarted(
     Guid AttemptId, string EnvironmentId, string SandboxDriver, string Node,
     string TaskVersion, string BundleDigest, string ScorerDigest,
     double StartScore, double ReferenceScore, string Aggregation, bool ScoreVisible,
-    DateTimeOffset Deadline, string PlatformVersion, string Actor, DateTimeOffset At);
+    DateTimeOffset Deadline, string PlatformVersion, string Actor, DateTimeOffset At)
+{
+    // Provenance added later (AttemptProvenance); events stored before have the defaults.
+    public string? Variant { get; init; }
+    public string? Agent { get; init; }
+    public string? AgentVersion { get; init; }
+    public string? Model { get; init; }
+    /// <summary>The agent's settings without secrets; a script by its SHA-256.</summary>
+    public Dictionary<string, string>? GenerationSettings { get; init; }
+    public string? GpuModel { get; init; }
+    public int GpuCount { get; init; }
+    public string? GpuDriverVersion { get; init; }
+    public double TimeBudgetSeconds { get; init; }
+    public long? TokenBudget { get; init; }
+    public double? CostBudgetUsd { get; init; }
+}
 
 public sealed record AgentLaunched(Guid AttemptId, string Agent, DateTimeOffset At);
 
 public sealed record ActionRequested(
     Guid AttemptId, string StepId, string Kind, string? Command, string? Path,
-    string? ContentSha256, long ContentSize, string? ContentPreview, int TimeoutSeconds, string Actor, DateTimeOffset At);
+    string? ContentSha256, long ContentSize, string? ContentPreview, int TimeoutSeconds, string Actor, DateTimeOffset At)
+{
+    /// <summary>The full content is in the blob store under ContentSha256 (docs/audit.md, "Blobs"); false for older events.</summary>
+    public bool ContentBlobStored { get; init; }
+}
 
 public sealed record ActionCompleted(
     Guid AttemptId, string StepId, int ExitCode, string Stdout, string Stderr, bool TimedOut,
@@ -39,11 +62,27 @@ public sealed record IntermediateScoreRecorded(
 public sealed record ModelCallCompleted(
     Guid AttemptId, string StepId, string Provider, string Model, long InputTokens, long OutputTokens,
     long ReasoningTokens, long CachedTokens, double CostUsd, long LatencyMs, string RequestJson, string ResponseJson,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    // The full request and response as blobs (docs/audit.md, "Blobs"); when set, RequestJson/ResponseJson may be a
+    // bounded preview. Null on events stored before the blob store.
+    public string? RequestBlobSha256 { get; init; }
+    public long? RequestBlobSize { get; init; }
+    public string? ResponseBlobSha256 { get; init; }
+    public long? ResponseBlobSize { get; init; }
+    /// <summary>The budget_reserved step this call settles (Budgets/BudgetLedger.cs); null when none was made.</summary>
+    public string? ReservationStepId { get; init; }
+}
 
 public sealed record SubmissionReceived(Guid AttemptId, string StepId, string Submission, string Actor, DateTimeOffset At);
 
-public sealed record BudgetExhausted(Guid AttemptId, DateTimeOffset Deadline, DateTimeOffset At);
+public sealed record BudgetExhausted(Guid AttemptId, DateTimeOffset Deadline, DateTimeOffset At)
+{
+    /// <summary>Which budget ran out: null = time (the deadline); cost, tokens or campaign_cost_cap (Budgets/BudgetLedger.cs).</summary>
+    public string? Budget { get; init; }
+    /// <summary>For a spending budget: the refused reservation, the limit and what was committed.</summary>
+    public string? Detail { get; init; }
+}
 
 public sealed record FinalScoreRecorded(
     Guid AttemptId, bool Valid, double? RawScore, double NormalizedScore, string Aggregation, int ValidScoreCount, DateTimeOffset At);

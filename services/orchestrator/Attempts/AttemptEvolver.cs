@@ -16,7 +16,7 @@ public static class AttemptEvolver
             {
                 Id = x.AttemptId, CampaignId = x.CampaignId, TaskId = x.TaskId, Variant = x.Variant, Agent = x.Agent,
                 AgentSettings = x.AgentSettings.ToImmutableDictionary(), Index = x.Index, TimeBudget = x.TimeBudget,
-                Phase = AttemptPhase.Scheduled, ScheduledAt = x.At,
+                Phase = AttemptPhase.Scheduled, ScheduledAt = x.At, ReexecutionOf = x.ReexecutionOf,
             },
             AttemptStarted x => s with
             {
@@ -32,6 +32,7 @@ public static class AttemptEvolver
             IntermediateScoreRecorded x => Complete(s, x.StepId, x) with { Scores = s.Scores.Add(x) },
             ModelCallCompleted x => Complete(s, x.StepId, x) with { CostUsd = s.CostUsd + x.CostUsd, ModelCalls = s.ModelCalls + 1 },
             AttemptPaused x => Complete(s, x.StepId, x) with { PausedSince = x.At },
+            AgentNoteRecorded x => Complete(s, x.StepId, x),
             AttemptResumed x => Complete(s, x.StepId, x) with { PausedSince = null, PausedTotal = s.PausedTotal + x.PausedFor, Deadline = x.NewDeadline },
             SubmissionReceived x => Complete(s, x.StepId, x) with { Phase = AttemptPhase.Finalizing, EndReason = "submitted" },
             BudgetExhausted => s with { Phase = AttemptPhase.Finalizing, EndReason = "budget_exhausted" },

@@ -15,6 +15,8 @@ public sealed record AttemptState
     public ImmutableDictionary<string, string> AgentSettings { get; init; } = ImmutableDictionary<string, string>.Empty;
     public int Index { get; init; }
     public TimeSpan TimeBudget { get; init; }
+    /// <summary>The attempt this one re-executes (AttemptScheduled.ReexecutionOf).</summary>
+    public Guid? ReexecutionOf { get; init; }
     public AttemptPhase Phase { get; init; }
     public DateTimeOffset ScheduledAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -11,5 +11,9 @@ public static class EventTypes
         typeof(ScoreRequested), typeof(IntermediateScoreRecorded), typeof(ModelCallCompleted), typeof(SubmissionReceived),
         typeof(BudgetExhausted), typeof(FinalScoreRecorded), typeof(AttemptCompleted), typeof(AttemptFailed), typeof(AttemptCancelled), typeof(AttemptPaused), typeof(AttemptResumed), typeof(AttemptQueued),
         typeof(CampaignCreated), typeof(CampaignAttemptFinished), typeof(CampaignCompleted),
+        typeof(Access.TranscriptAccessed),
+        typeof(AgentNoteRecorded),
+        .. Terminal.TerminalRecording.EventTypes,
+        typeof(Budgets.BudgetReserved), typeof(Budgets.BudgetReservationExpired), typeof(Supervision.AgentRelaunched),
     ];
 }

@@ -6,7 +6,7 @@ using ReBench.Orchestrator.V1;
 namespace ReBench.Orchestrator.Audit;
 
 /// <summary>The audit methods of the public orchestrator API, shaped for gRPC (OrchestratorGrpc delegates here).</summary>
-public sealed class AuditApi(AttemptAuditor auditor)
+public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, Blobs.BlobStore blobs)
 {
     public async Task<VerifyAttemptResponse> VerifyAsync(Guid attemptId, CancellationToken ct)
     {
@@ -15,7 +15,39 @@ public sealed class AuditApi(AttemptAuditor auditor)
         {
             AttemptId = attemptId.ToString(), Ok = r.Ok, EventsChecked = r.EventsChecked, BrokenAt = r.BrokenAt, Problem = r.Problem ?? "",
             Sealed = r.Sealed, SealedVersion = r.SealedVersion, KeyId = r.KeyId ?? "", HeadHash = r.HeadHash,
+            BrokenBlobSha256 = r.BrokenBlob ?? "", BlobsChecked = r.BlobsChecked,
         };
+    }
+
+    public async Task<VerifyCampaignResponse> VerifyCampaignAsync(Guid campaignId, CancellationToken ct)
+    {
+        var r = await campaigns.VerifyAsync(campaignId, ct);
+        return new VerifyCampaignResponse
+        {
+            CampaignId = campaignId.ToString(), Ok = r.Ok, EventsChecked = r.EventsChecked, BrokenAt = r.BrokenAt, Problem = r.Problem ?? "",
+            BrokenAttemptId = r.BrokenAttempt ?? "", BrokenBlobSha256 = r.BrokenBlob ?? "", Sealed = r.Sealed, KeyId = r.KeyId ?? "",
+            HeadHash = r.HeadHash, AttemptsChecked = r.AttemptsChecked,
+        };
+    }
+
+    public async Task ExportCampaignAsync(Guid campaignId, IServerStreamWriter<V1.StoredEvent> output, CancellationToken ct)
+    {
+        foreach (var e in await campaigns.ReadAsync(campaignId, ct))
+            await output.WriteAsync(new V1.StoredEvent { Version = e.Version, EventType = e.Type, DataJson = e.DataJson, ChainHash = e.Hash ?? "", Archived = e.Archived }, ct);
+    }
+
+    /// <summary>A blob after re-hashing it: InvalidArgument for a malformed digest, NotFound, DataLoss when corrupt.</summary>
+    public async Task<V1.Blob> GetBlobAsync(string sha256, CancellationToken ct)
+    {
+        var digest = (sha256 ?? "").Trim().ToLowerInvariant();
+        if (!BlobReferences.IsDigest(digest))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sha256 must be 64 hex digits (a SHA-256), got '{sha256}'"));
+        byte[]? bytes;
+        try { bytes = await blobs.GetAsync(digest, ct); }
+        catch (Blobs.BlobCorruptException e) { throw new RpcException(new Status(StatusCode.DataLoss, e.Message)); }
+        return bytes is null
+            ? throw new RpcException(new Status(StatusCode.NotFound, $"blob {digest} does not exist"))
+            : new V1.Blob { Sha256 = digest, Size = bytes.LongLength, Content = ByteString.CopyFrom(bytes) };
     }
 
     public GetPublicKeyResponse PublicKey()

@@ -29,13 +29,20 @@ public sealed class AuditChain(IDocumentStore store, PlatformKey key, TimeProvid
     /// there) with their links; with <paramref name="seal"/>, an <see cref="AttemptSealed"/> over them follows in
     /// the same transaction. Returns every event appended and the new head link.
     /// </summary>
-    public (object[] Events, string Head) Append(IDocumentSession session, Guid stream, long version, string? prev, object[] events, bool seal)
+    public (object[] Events, string Head) Append(IDocumentSession session, Guid stream, long version, string? prev, object[] events, bool seal) =>
+        Append(session, stream, version, prev, events, seal ? (v, head) => Seal(stream, v, head) : null);
+
+    /// <summary>
+    /// Appends with links; <paramref name="seal"/>, when given, makes the event that follows them in the same
+    /// transaction from the head version and link (an attempt's or a campaign's seal).
+    /// </summary>
+    public (object[] Events, string Head) Append(IDocumentSession session, Guid stream, long version, string? prev, object[] events, Func<long, string, object>? seal)
     {
         var links = Links(stream, version + 1, prev, events);
-        if (seal)
+        if (seal is not null)
         {
             var headVersion = version + events.Length;
-            var sealEvent = Seal(stream, headVersion, links[^1]);
+            var sealEvent = seal(headVersion, links[^1]);
             links = [.. links, .. Links(stream, headVersion + 1, links[^1], [sealEvent])];
             events = [.. events, sealEvent];
         }
@@ -56,6 +63,15 @@ public sealed class AuditChain(IDocumentStore store, PlatformKey key, TimeProvid
     {
         var signature = key.Signer.Sign(EventChain.StreamKey(attemptId), headVersion, head);
         return new AttemptSealed(attemptId, headVersion, head, Seals.Algorithm, key.KeyId, Convert.ToBase64String(signature), time.GetUtcNow());
+    }
+
+    /// <summary>A campaign's seal over its head link and its attempts' seals, in the campaign's attempt order.</summary>
+    public CampaignSealed SealCampaign(Guid campaignId, long headVersion, string head, IReadOnlyList<CampaignAttemptSeal> attempts)
+    {
+        var message = CampaignSeals.Message(EventChain.StreamKey(campaignId), headVersion, head,
+            attempts.Select(a => new AttemptSealRef(EventChain.StreamKey(a.AttemptId), a.HeadHash, a.Signature)));
+        return new CampaignSealed(campaignId, headVersion, head, [.. attempts], Seals.Algorithm, key.KeyId,
+            Convert.ToBase64String(key.Signer.SignMessage(message)), time.GetUtcNow());
     }
 
     private string[] Links(Guid stream, long firstVersion, string? prev, IReadOnlyList<object> events)

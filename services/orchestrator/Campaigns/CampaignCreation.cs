@@ -33,6 +33,8 @@ public sealed class CampaignCreation(
         var budget = request.TimeBudget.ToTimeSpan();
         if (budget <= TimeSpan.Zero) throw Guard.Invalid($"time_budget must be positive, got {budget}");
         if (budget > MaxBudget) throw Guard.Invalid($"time_budget must be at most {MaxBudget.TotalDays} days, got {budget}");
+        if (request.CostCapUsd < 0 || !double.IsFinite(request.CostCapUsd))
+            throw Guard.Invalid($"cost_cap_usd must be a finite non-negative number (0 = no cap), got {request.CostCapUsd}");
 
         var campaignId = string.IsNullOrWhiteSpace(request.RequestId) ? Guid.NewGuid() : IdFromRequest(request.RequestId);
         if (!string.IsNullOrWhiteSpace(request.RequestId) && await campaigns.TryLoadAsync(campaignId, ct) is not null) return campaignId;
@@ -52,7 +54,10 @@ public sealed class CampaignCreation(
         }
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"campaign {now:yyyy-MM-dd HH:mm:ss}" : request.Name;
         var created = new CampaignCreated(campaignId, name, tasks, agentsList, request.AttemptsPerPair, budget,
-            scheduled.Select(a => a.AttemptId).ToList(), NullIfEmpty(request.RequestId), actor, now);
+            scheduled.Select(a => a.AttemptId).ToList(), NullIfEmpty(request.RequestId), actor, now)
+        {
+            CostCapUsd = request.CostCapUsd > 0 ? request.CostCapUsd : null,
+        };
         await campaigns.CreateAsync(created, scheduled, ct);
         return campaignId;
     }
@@ -71,6 +76,12 @@ public sealed class CampaignCreation(
         foreach (var spec in specs)
         {
             Guard.Required(spec.Name, "agents[].name");
+            if (spec.Name == Supervision.AttemptSupervisor.HumanAgent)
+            {
+                // A human baseline: a person drives the attempt (Terminal/), no driver of the agents service.
+                result.Add(new CampaignAgent(spec.Name, new Dictionary<string, string>(spec.Settings)));
+                continue;
+            }
             if (!known.TryGetValue(spec.Name, out var info))
                 throw Guard.NotFound($"unknown agent '{spec.Name}'; known agents: {string.Join(", ", known.Keys.Order())}");
             var missing = info.RequiredSettings.Where(s => !spec.Settings.ContainsKey(s)).ToList();

@@ -8,7 +8,11 @@ public sealed record CampaignAgent(string Name, Dictionary<string, string> Setti
 
 public sealed record CampaignCreated(
     Guid CampaignId, string Name, List<CampaignTask> Tasks, List<CampaignAgent> Agents, int AttemptsPerPair,
-    TimeSpan TimeBudget, List<Guid> AttemptIds, string? RequestId, string Actor, DateTimeOffset At);
+    TimeSpan TimeBudget, List<Guid> AttemptIds, string? RequestId, string Actor, DateTimeOffset At)
+{
+    /// <summary>Campaign-wide model-call cost cap in USD (Budgets/CampaignBudget.cs); null = none.</summary>
+    public double? CostCapUsd { get; init; }
+}
 
 /// <summary>Recorded when the bus delivers an attempt's end; SourceEventId makes a redelivery a no-op.</summary>
 public sealed record CampaignAttemptFinished(

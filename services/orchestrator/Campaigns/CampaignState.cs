@@ -15,6 +15,8 @@ public sealed record CampaignState
     public ImmutableHashSet<Guid> FinishedAttempts { get; init; } = [];
     public ImmutableHashSet<Guid> SeenEventIds { get; init; } = [];
     public bool Completed { get; init; }
+    /// <summary>The stream ends with campaign_sealed: nothing may follow.</summary>
+    public bool Sealed { get; init; }
     public long Version { get; init; }
 }
 
@@ -35,6 +37,7 @@ public static class CampaignLogic
             FinishedAttempts = s.FinishedAttempts.Add(x.AttemptId), SeenEventIds = s.SeenEventIds.Add(x.SourceEventId),
         },
         CampaignCompleted => s with { Completed = true },
+        Audit.CampaignSealed => s with { Sealed = true },
         _ => s,
     }) with { Version = s.Version + 1 };
 

@@ -6,8 +6,28 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Orchestrator.Grpc;
 
 /// <summary>gRPC adapter of the attempt-session API: validates the request shape, then delegates.</summary>
-public sealed class AttemptSessionGrpc(AttemptSessionHandler handler) : AttemptSession.AttemptSessionBase
+public sealed class AttemptSessionGrpc(AttemptSessionHandler handler, RecordedActionsReader recorded, Budgets.BudgetReservations budgets, StepHistoryReader history) : AttemptSession.AttemptSessionBase
 {
+    public override Task<StepHistory> GetStepHistory(GetStepHistoryRequest request, ServerCallContext context)
+    {
+        if (request.FromIndex < 0) throw Guard.Invalid($"from_index must not be negative, got {request.FromIndex}");
+        return history.ReadAsync(Guard.Id(request.AttemptId, "attempt_id"), request.FromIndex, context.CancellationToken);
+    }
+
+    public override Task<BudgetGrant> ReserveBudget(ReserveBudgetRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        Guard.Required(request.StepId, "step_id");
+        if (request.WorstCaseCostUsd < 0 || !double.IsFinite(request.WorstCaseCostUsd))
+            throw Guard.Invalid($"worst_case_cost_usd must be a finite non-negative number, got {request.WorstCaseCostUsd}");
+        if (request.WorstCaseTokens < 0) throw Guard.Invalid($"worst_case_tokens must not be negative, got {request.WorstCaseTokens}");
+        return budgets.ReserveAsync(id, request, context.CancellationToken);
+    }
+
+    public override Task<RecordedActions> GetRecordedActions(GetRecordedActionsRequest request, ServerCallContext context) =>
+        recorded.ReadAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Id(request.SourceAttemptId, "source_attempt_id"),
+            request.StepId, context.CancellationToken);
+
     public override Task<ActResult> Act(ActRequest request, ServerCallContext context)
     {
         var id = Guard.Id(request.AttemptId, "attempt_id");
@@ -46,6 +66,14 @@ public sealed class AttemptSessionGrpc(AttemptSessionHandler handler) : AttemptS
             throw Guard.Invalid("token counts must not be negative");
         if (request.CostUsd < 0 || !double.IsFinite(request.CostUsd)) throw Guard.Invalid($"cost_usd must be a finite non-negative number, got {request.CostUsd}");
         return handler.RecordModelCallAsync(id, request, context.CancellationToken);
+    }
+
+    public override Task<AgentNoteResult> RecordAgentNote(AgentNoteRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        Guard.Required(request.StepId, "step_id");
+        if (Attempts.AgentNotes.Problem(request.Kind, request.Json) is { } problem) throw Guard.Invalid(problem);
+        return handler.RecordAgentNoteAsync(id, request.StepId, request.Kind, request.Json, context.CancellationToken);
     }
 
     public override Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context) =>

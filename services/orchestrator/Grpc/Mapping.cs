@@ -21,6 +21,7 @@ internal static class Mapping
             FinalScoreValid = v.FinalScoreValid, ScoreCount = v.ScoreCount, EventCount = v.Version, BundleDigest = v.BundleDigest ?? "",
             EnvironmentId = v.EnvironmentId ?? "", FailureReason = v.FailureReason ?? "", ActionCount = v.ActionCount,
             QueuedReason = v.QueuedReason ?? "", Paused = v.Paused, CostUsd = v.CostUsd, WorkingSeconds = v.WorkingSeconds ?? 0,
+            ReexecutionOf = v.ReexecutionOf?.ToString() ?? "",
         };
         if (v.StartedAt is { } s) a.StartedAt = Timestamp.FromDateTimeOffset(s);
         if (v.EndedAt is { } e) a.EndedAt = Timestamp.FromDateTimeOffset(e);

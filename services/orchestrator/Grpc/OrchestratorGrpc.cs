@@ -10,13 +10,14 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Orchestrator.Grpc;
 
 /// <summary>gRPC adapter of the public orchestrator API.</summary>
-public sealed class OrchestratorGrpc(
+public sealed partial class OrchestratorGrpc(
     CampaignCreation creation,
     CampaignStore campaigns,
     AttemptEventReader events,
     AttemptLifecycle lifecycle,
     IDocumentStore store,
-    AuditApi audit) : V1.Orchestrator.OrchestratorBase
+    AuditApi audit,
+    AttemptReexecution reexecution) : V1.Orchestrator.OrchestratorBase
 {
     private const int DefaultPageSize = 500;
 
@@ -44,8 +45,15 @@ public sealed class OrchestratorGrpc(
         var id = Guard.Id(request.AttemptId, "attempt_id");
         await using var session = store.QuerySession();
         var view = await session.LoadAsync<AttemptView>(id, context.CancellationToken) ?? throw Guard.NotFound($"attempt {id} does not exist");
-        return view.ToProto();
+        var attempt = view.ToProto();
+        if (view.StartedAt is not null && await ProvenanceMapping.LoadAsync(store, id, view.TaskId, context.CancellationToken) is { } provenance)
+            attempt.Provenance = provenance;
+        return attempt;
     }
+
+    public override Task<ListAccessEventsResponse> ListAccessEvents(ListAccessEventsRequest request, ServerCallContext context) =>
+        context.GetHttpContext().RequestServices.GetRequiredService<Access.AccessLog>()
+            .ListAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
 
     public override async Task<ListAttemptsResponse> ListAttempts(ListAttemptsRequest request, ServerCallContext context)
     {
@@ -87,11 +95,27 @@ public sealed class OrchestratorGrpc(
     public override Task<VerifyAttemptResponse> VerifyAttempt(VerifyAttemptRequest request, ServerCallContext context) =>
         audit.VerifyAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
 
+    public override Task<VerifyCampaignResponse> VerifyCampaign(VerifyCampaignRequest request, ServerCallContext context) =>
+        audit.VerifyCampaignAsync(Guard.Id(request.CampaignId, "campaign_id"), context.CancellationToken);
+
+    public override Task ExportCampaign(ExportCampaignRequest request, IServerStreamWriter<V1.StoredEvent> responseStream, ServerCallContext context) =>
+        audit.ExportCampaignAsync(Guard.Id(request.CampaignId, "campaign_id"), responseStream, context.CancellationToken);
+
+    public override Task<V1.Blob> GetBlob(GetBlobRequest request, ServerCallContext context) =>
+        audit.GetBlobAsync(request.Sha256, context.CancellationToken);
+
     public override Task<GetPublicKeyResponse> GetPublicKey(GetPublicKeyRequest request, ServerCallContext context) =>
         Task.FromResult(audit.PublicKey());
 
     public override Task ExportAttempt(ExportAttemptRequest request, IServerStreamWriter<V1.StoredEvent> responseStream, ServerCallContext context) =>
         audit.ExportAsync(Guard.Id(request.AttemptId, "attempt_id"), responseStream, context.CancellationToken);
+
+    public override async Task<Attempt> ReexecuteAttempt(ReexecuteAttemptRequest request, ServerCallContext context)
+    {
+        var source = Guard.Id(request.AttemptId, "attempt_id");
+        var id = await reexecution.ReexecuteAsync(source, request.RequestId, Caller(context), context.CancellationToken);
+        return await GetAttempt(new GetAttemptRequest { AttemptId = id.ToString() }, context);
+    }
 
     private async Task<Campaign> LoadCampaignAsync(Guid id, CancellationToken ct)
     {

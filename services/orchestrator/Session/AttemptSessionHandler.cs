@@ -32,17 +32,20 @@ public sealed class AttemptSessionHandler(
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
         ActionRequested? requested = null;
+        var pending = Blobs.RecordedPayloads.ForAct(request); // a write's content, stored with its action_requested
         var state = await attempts.AppendAsync(attemptId, s =>
         {
             // A step already done returns its recorded result, even once the attempt has ended.
             if (AttemptDecider.Step(s, request.StepId) == StepStatus.Done) return [];
             requested = Describe(s, request, time.GetUtcNow());
             return AttemptDecider.RequestAction(s, requested, time.GetUtcNow());
-        }, ct);
+        }, ct, pending);
         if (state.CompletedSteps.GetValueOrDefault(request.StepId) is ActionCompleted done) return ToResult(done);
         requested ??= Describe(state, request, time.GetUtcNow());
 
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct, locks.AbortToken(attemptId));
+        // Not linked to the caller: a driver that dies mid-step (an agents-service restart) must not cut the effect
+        // short, or its resumed run would have to run the step again; the result is recorded and served to the retry.
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(locks.AbortToken(attemptId));
         ActionCompleted completed;
         try
         {
@@ -99,9 +102,22 @@ public sealed class AttemptSessionHandler(
     {
         using var _ = await locks.AcquireAsync(attemptId, ct);
         var call = new ModelCallCompleted(attemptId, r.StepId, r.Provider, r.Model, r.InputTokens, r.OutputTokens, r.ReasoningTokens,
-            r.CachedTokens, r.CostUsd, r.LatencyMs, StoredText.Clean(r.RequestJson), StoredText.Clean(r.ResponseJson), time.GetUtcNow());
-        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.RecordModelCall(s, call, time.GetUtcNow()), ct);
+            r.CachedTokens, r.CostUsd, r.LatencyMs, StoredText.Clean(r.RequestJson), StoredText.Clean(r.ResponseJson), time.GetUtcNow())
+        {
+            ReservationStepId = string.IsNullOrEmpty(r.ReservationStepId) ? null : r.ReservationStepId, // settles it (Budgets/BudgetLedger.cs)
+        };
+        var pending = new Blobs.PendingBlobs();
+        call = Blobs.RecordedPayloads.WithBlobs(call, r.RequestJson, r.ResponseJson, pending); // full payloads as blobs
+        var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.RecordModelCall(s, call, time.GetUtcNow()), ct, pending);
         return new RecordModelCallResult { Version = state.Version };
+    }
+
+    public async Task<AgentNoteResult> RecordAgentNoteAsync(Guid attemptId, string stepId, string kind, string json, CancellationToken ct)
+    {
+        using var _ = await locks.AcquireAsync(attemptId, ct);
+        var note = new AgentNoteRecorded(attemptId, stepId, kind, StoredText.Clean(json), Actor, time.GetUtcNow());
+        var state = await attempts.AppendAsync(attemptId, s => AgentNotes.Record(s, note, time.GetUtcNow()), ct);
+        return new AgentNoteResult { Version = state.Version };
     }
 
     public async Task<ClockState> PauseAsync(Guid attemptId, string stepId, string reason, CancellationToken ct)
@@ -139,7 +155,7 @@ public sealed class AttemptSessionHandler(
         }
         var content = request.WriteFile.Content.Span;
         return new ActionRequested(state.Id, request.StepId, "write_file", null, request.WriteFile.Path,
-            Convert.ToHexStringLower(SHA256.HashData(content)), content.Length, StoredText.Preview(content), 0, Actor, now);
+            Convert.ToHexStringLower(SHA256.HashData(content)), content.Length, StoredText.Preview(content), 0, Actor, now) { ContentBlobStored = true };
     }
 
     private async Task<ActionCompleted> RunAsync(AttemptState state, string stepId, string command, int timeoutSeconds, CancellationToken ct)

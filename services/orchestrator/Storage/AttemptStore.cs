@@ -11,7 +11,7 @@ namespace ReBench.Orchestrator.Storage;
 /// Loads an attempt by folding its stream and appends decided events with optimistic concurrency, together with
 /// the attempt's view, in one transaction. A concurrent writer makes the append retry against the new state.
 /// </summary>
-public sealed class AttemptStore(IDocumentStore store, AuditChain audit)
+public sealed class AttemptStore(IDocumentStore store, AuditChain audit, Blobs.BlobStore blobs)
 {
     private const int MaxConflictRetries = 50;
 
@@ -41,7 +41,7 @@ public sealed class AttemptStore(IDocumentStore store, AuditChain audit)
     /// Decides on the cached state (optimistically: a stale cache fails the append's version check, and the retry
     /// reads what it missed) and appends the events with the attempt's view in one transaction.
     /// </summary>
-    public async Task<AttemptState> AppendAsync(Guid id, Func<AttemptState, object[]> decide, CancellationToken ct)
+    public async Task<AttemptState> AppendAsync(Guid id, Func<AttemptState, object[]> decide, CancellationToken ct, Blobs.PendingBlobs? pending = null)
     {
         for (var tries = 1; ; tries++)
         {
@@ -55,6 +55,8 @@ public sealed class AttemptStore(IDocumentStore store, AuditChain audit)
             var (appended, head) = audit.Append(session, id, state.Version, state.ChainHead, events, seal: !state.IsTerminal && next.IsTerminal);
             if (appended.Length > events.Length) next = AttemptEvolver.Fold(appended[events.Length..], next);
             next = next with { ChainHead = head };
+            // Payloads the appended events reference go into the same transaction (docs/audit.md, "Blobs").
+            blobs.Queue(session, appended, pending);
             session.Store(AttemptView.From(next));
             try
             {

@@ -7,7 +7,7 @@ using ReBench.Orchestrator.Campaigns;
 
 namespace ReBench.Orchestrator.Storage;
 
-public sealed class CampaignStore(IDocumentStore store, AuditChain audit)
+public sealed class CampaignStore(IDocumentStore store, AuditChain audit, CampaignSealer sealer)
 {
     public async Task<CampaignState?> TryLoadAsync(Guid id, CancellationToken ct) => (await LoadWithHeadAsync(id, ct)).State;
 
@@ -41,8 +41,11 @@ public sealed class CampaignStore(IDocumentStore store, AuditChain audit)
             var state = loaded ?? throw new DomainRejection(RejectionKind.NotFound, $"campaign {id} does not exist");
             var events = decide(state);
             if (events.Length == 0) return;
+            if (state.Sealed) throw new DomainRejection(RejectionKind.FailedPrecondition, $"campaign {id} is sealed: nothing may be appended after its seal");
+            // The event that completes the campaign is followed by its seal in the same transaction (docs/audit.md).
+            var seal = await sealer.PrepareAsync(state, events, ct);
             await using var session = store.LightweightSession();
-            audit.Append(session, id, state.Version, head, events, seal: false);
+            audit.Append(session, id, state.Version, head, events, seal);
             try
             {
                 await session.SaveChangesAsync(ct);

@@ -37,6 +37,8 @@ public sealed class AttemptView
     public long ModelCalls { get; set; }
     /// <summary>Working time (pauses excluded) of an ended attempt; null while it runs.</summary>
     public double? WorkingSeconds { get; set; }
+    /// <summary>The attempt this one re-executes, if any.</summary>
+    public Guid? ReexecutionOf { get; set; }
 
     public static AttemptView From(AttemptState s) => new()
     {
@@ -48,6 +50,7 @@ public sealed class AttemptView
         EnvironmentId = s.EnvironmentId, FailureReason = s.FailureReason, AgentLaunched = s.AgentLaunched,
         Paused = s.PausedSince is not null, QueuedReason = s.QueuedReason, CostUsd = s.CostUsd, ModelCalls = s.ModelCalls,
         WorkingSeconds = s.EndedAt is { } end ? AttemptDecider.ElapsedMs(s, end) / 1000.0 : null,
+        ReexecutionOf = s.ReexecutionOf,
     };
 }
 

@@ -19,7 +19,8 @@ public sealed class AttemptLifecycle(
     Agents.V1.Agents.AgentsClient agents,
     ScoringGateway scorer,
     TimeProvider time,
-    ILogger<AttemptLifecycle> logger)
+    ILogger<AttemptLifecycle> logger,
+    AttemptPlacement placement)
 {
     private const string Actor = "orchestrator";
     public const string FinalStepId = "final";
@@ -39,6 +40,7 @@ public sealed class AttemptLifecycle(
                 AgentFilesDir = task.AgentFilesDir,
                 ProtectedFilesDir = task.ProtectedFilesDir,
                 Network = task.Network,
+                AllowedEndpoints = { placement.EndpointsFor(task.TaskId) },
                 Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb, DiskMb = task.DiskMb, GpuCount = task.GpuCount, GpuModel = task.GpuModel },
                 Labels = { ["attempt"] = attemptId.ToString(), ["campaign"] = state.CampaignId.ToString() },
             }, cancellationToken: ct);
@@ -46,7 +48,8 @@ public sealed class AttemptLifecycle(
             var info = new AttemptDecider.StartInfo(env.EnvironmentId, env.Driver, System.Environment.MachineName, task.Version,
                 task.BundleDigest, task.ScorerDigest, task.StartScore, task.ReferenceScore,
                 task.Aggregation.ToString().Replace("Aggregation", "").ToLowerInvariant(), task.ScoreVisible, PlatformInfo.Version);
-            state = await attempts.AppendAsync(attemptId, s => AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), ct);
+            state = await attempts.AppendAsync(attemptId, s => AttemptProvenance.Enrich(
+                AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), s, env, PlatformInfo.Version), ct);
             await LaunchAgentAsync(state, task.Instructions, ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
@@ -85,6 +88,13 @@ public sealed class AttemptLifecycle(
     public async Task LaunchAgentAsync(AttemptState state, string? instructions, CancellationToken ct)
     {
         if (state.Phase != AttemptPhase.Running || state.AgentLaunched) return;
+        if (state.Agent == AttemptSupervisor.HumanAgent)
+        {
+            // A person drives it through OpenTerminal and the Human* calls (Terminal/): no agent driver is asked;
+            // agent_launched marks the environment as handed over.
+            await attempts.AppendAsync(state.Id, s => AttemptDecider.LaunchAgent(s, time.GetUtcNow()), ct);
+            return;
+        }
         instructions ??= (await scoring.GetTaskAsync(new GetTaskRequest { TaskId = state.TaskId, Variant = state.Variant }, cancellationToken: ct)).Instructions;
         var request = new StartRunRequest
         {

@@ -15,6 +15,8 @@ public sealed class AttemptSupervisor(
     IDocumentStore store,
     AttemptStore attempts,
     AttemptLifecycle lifecycle,
+    AttemptPlacement placer,
+    AgentWatch agentWatch,
     IConfiguration config,
     TimeProvider time,
     ILogger<AttemptSupervisor> logger) : BackgroundService
@@ -52,11 +54,16 @@ public sealed class AttemptSupervisor(
         active = active.OrderBy(a => a.Agent == HumanAgent ? 0 : 1).ToList();
         var now = time.GetUtcNow();
         var running = active.Count(a => a.Phase != AttemptPhase.Scheduled);
+        // Capacity-aware placement (AttemptPlacement.cs); null: no capacity answer, every attempt is tried as before.
+        var placement = await placer.PlanAsync(active, maxRunning - running, ct);
         foreach (var a in active)
         {
             switch (a.Phase)
             {
-                case AttemptPhase.Scheduled when running < maxRunning:
+                case AttemptPhase.Scheduled when placement?.GetValueOrDefault(a.Id) is { Kind: not PlacementKind.Start } d:
+                    if (d.Reason != a.QueuedReason) Dispatch(a.Id, ct => placer.ApplyAsync(a.Id, d, ct), ct);
+                    break;
+                case AttemptPhase.Scheduled when running < maxRunning && (placement is null || placement.ContainsKey(a.Id)):
                     running++;
                     Dispatch(a.Id, ct => lifecycle.StartAsync(a.Id, ct), ct);
                     break;
@@ -65,6 +72,9 @@ public sealed class AttemptSupervisor(
                     break;
                 case AttemptPhase.Running when !a.AgentLaunched:
                     Dispatch(a.Id, async ct => await lifecycle.LaunchAgentAsync(await attempts.LoadAsync(a.Id, ct), null, ct), ct);
+                    break;
+                case AttemptPhase.Running when agentWatch.Due(a.Id, a.Agent):
+                    Dispatch(a.Id, ct => agentWatch.CheckAsync(a.Id, ct), ct);
                     break;
                 case AttemptPhase.Finalizing:
                     Dispatch(a.Id, ct => lifecycle.FinalizeAsync(a.Id, ct), ct);

@@ -21,6 +21,14 @@ public interface IEnvironmentDriver
     /// </summary>
     IAsyncEnumerable<ExecOutput> ExecAsync(ExecSpec spec, CancellationToken ct);
 
+    /// <summary>
+    /// Runs the command under a pseudo-terminal, isolated as <see cref="ExecAsync"/> is, feeding it <paramref name="input"/>;
+    /// yields terminal output chunks (stdout), then exactly one <see cref="ExecCompleted"/>. Cancelling the enumeration
+    /// kills the command's process tree. Drivers without a terminal refuse with FailedPrecondition.
+    /// </summary>
+    IAsyncEnumerable<ExecOutput> ExecInteractiveAsync(ExecSpec spec, TerminalSize size, System.Threading.Channels.ChannelReader<TerminalInput> input, CancellationToken ct) =>
+        throw SandboxException.Precondition($"the {Name} driver has no interactive (pseudo-terminal) exec");
+
     Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct);
 
     Task<FileWriteResult> WriteFileAsync(string environmentId, string path, ReadOnlyMemory<byte> content, bool executable, CancellationToken ct);
@@ -38,11 +46,23 @@ public sealed record EnvironmentSpec(
     string? ProtectedFilesDir,
     ResourceSpec? Resources,
     bool Network,
-    IReadOnlyDictionary<string, string> Labels);
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<string>? AllowedEndpoints = null);
 
 public enum EnvironmentState { Ready, Destroyed }
 
-public sealed record EnvironmentInfo(string EnvironmentId, string HomePath, string ProtectedPath, string Driver, EnvironmentState State);
+public sealed record EnvironmentInfo(string EnvironmentId, string HomePath, string ProtectedPath, string Driver, EnvironmentState State)
+{
+    /// <summary>The GPUs the environment holds, for provenance; set by the GPU-allocating driver, empty without GPUs.</summary>
+    public EnvironmentGpus Gpus { get; init; } = EnvironmentGpus.None;
+}
+
+/// <param name="Model">Short model ("H100"), "none" without GPUs.</param>
+/// <param name="DriverVersion">The NVIDIA driver version, "none" without GPUs.</param>
+public sealed record EnvironmentGpus(string Model, int Count, string DriverVersion)
+{
+    public static readonly EnvironmentGpus None = new("none", 0, "none");
+}
 
 /// <param name="Timeout">Null: the driver's default.</param>
 /// <param name="MaxOutputBytes">Per stream; 0: the driver's default. The first half is streamed live, the last half is kept and sent at the end.</param>

@@ -42,7 +42,7 @@ public sealed class GpuAllocatingDriver(IEnvironmentDriver inner, GpuAllocator a
                 {
                     logger.LogInformation("Environment {EnvironmentId} holds GPUs {Gpus}", id, string.Join(",", allocation.GpuUuids));
                 }
-                return info;
+                return info with { Gpus = GpusOf(allocation) };
             }
             catch when (created)
             {
@@ -62,7 +62,7 @@ public sealed class GpuAllocatingDriver(IEnvironmentDriver inner, GpuAllocator a
         {
             var info = await inner.GetAsync(environmentId, ct);
             if (info.State == EnvironmentState.Destroyed) ReleaseDead(environmentId);
-            return info;
+            return allocator.Find(environmentId) is { } allocation ? info with { Gpus = GpusOf(allocation) } : info;
         }
         catch (SandboxException e) when (e.Error == SandboxError.NotFound)
         {
@@ -75,6 +75,9 @@ public sealed class GpuAllocatingDriver(IEnvironmentDriver inner, GpuAllocator a
     {
         await foreach (var output in inner.ExecAsync(WithGpus(spec), ct)) yield return output;
     }
+
+    public IAsyncEnumerable<ExecOutput> ExecInteractiveAsync(ExecSpec spec, TerminalSize size, System.Threading.Channels.ChannelReader<TerminalInput> input, CancellationToken ct) =>
+        inner.ExecInteractiveAsync(WithGpus(spec), size, input, ct);
 
     public Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct) =>
         inner.ReadFileAsync(environmentId, path, area, maxBytes, ct);
@@ -144,6 +147,15 @@ public sealed class GpuAllocatingDriver(IEnvironmentDriver inner, GpuAllocator a
             if (await ReconcileAsync(ct) == 0) throw;
             return allocator.Allocate(id, request, cpus, memory);
         }
+    }
+
+    /// <summary>Model, count and driver version of an allocation, for provenance (one model per allocation).</summary>
+    private EnvironmentGpus GpusOf(EnvironmentAllocation allocation)
+    {
+        var devices = allocator.DevicesOf(allocation).ToList();
+        if (devices.Count == 0) return EnvironmentGpus.None;
+        return new EnvironmentGpus(string.Join(",", devices.Select(d => d.Model).Distinct()), devices.Count,
+            string.Join(",", devices.Select(d => d.DriverVersion).Distinct()));
     }
 
     private ExecSpec WithGpus(ExecSpec spec)

@@ -16,7 +16,7 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCa
         var spec = new EnvironmentSpec(
             request.EnvironmentId, request.TaskId, request.AgentFilesDir, request.ProtectedFilesDir,
             r is null ? null : new ResourceSpec(r.Cpus, r.MemoryMb, r.DiskMb, r.GpuCount, r.GpuModel),
-            request.Network, request.Labels);
+            request.Network, request.Labels, request.AllowedEndpoints);
         return ToProto(await driver.CreateAsync(spec, context.CancellationToken));
     }
 
@@ -59,6 +59,9 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCa
         }
     }
 
+    public override Task ExecInteractive(IAsyncStreamReader<V1.TerminalInput> requestStream, IServerStreamWriter<TerminalOutput> responseStream, ServerCallContext context) =>
+        InteractiveExecGrpc.RunAsync(driver, requestStream, responseStream, context.CancellationToken);
+
     public override async Task<FileContent> ReadFile(ReadFileRequest request, ServerCallContext context)
     {
         Guard.Required(request.EnvironmentId, "environment_id");
@@ -95,5 +98,8 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCa
         ProtectedPath = e.ProtectedPath,
         Driver = e.Driver,
         State = e.State == EnvironmentState.Destroyed ? "destroyed" : "ready",
+        GpuModel = e.Gpus.Model,
+        GpuCount = e.Gpus.Count,
+        GpuDriverVersion = e.Gpus.DriverVersion,
     };
 }

@@ -14,7 +14,7 @@ namespace ReBench.Sandbox.Local;
 /// service's user and can read anything it can; with namespaces, see <see cref="NamespaceIsolation"/>. The directory
 /// layout is the state, so environments survive a restart.
 /// </summary>
-internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
+internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
 {
     private const string StagingDir = ".staging";
     private static readonly string[] InheritedVariables = ["PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH"];
@@ -50,6 +50,7 @@ internal sealed class LocalEnvironmentDriver : IEnvironmentDriver
         var agentFiles = CheckSourceDir(spec.AgentFilesDir, "agent_files_dir");
         var protectedFiles = CheckSourceDir(spec.ProtectedFilesDir, "protected_files_dir");
         ResourceChecks.Check(spec.Resources, _root);
+        AllowedEndpoint.ParseAll(spec.AllowedEndpoints); // bad entries are INVALID_ARGUMENT before anything is created
 
         var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);

@@ -231,11 +231,12 @@ public static partial class BundleLoader
         if (string.IsNullOrWhiteSpace(s.MeasuredBy)) problems.Add(ManifestFile, Field("measured_by"), "is missing: say which command on which machine measured start and reference");
         if (s.ScorerTimeoutSeconds is < 1) problems.Add(ManifestFile, Field("scorer_timeout_seconds"), $"is {s.ScorerTimeoutSeconds}; it must be at least 1");
         if (s.Command is not null && string.IsNullOrWhiteSpace(s.Command)) problems.Add(ManifestFile, Field("command"), "is empty");
+        if (s.Tolerance is { } tol && (!double.IsFinite(tol) || tol <= 0)) problems.Add(ManifestFile, Field("tolerance"), $"is {tol}; it must be a finite number above 0");
         if (problems.Items.Count > before) return null;
 
         return new ScoringRules(s.RawScore!, direction!.Value, aggregation!.Value, s.Start!.Value, s.Reference!.Value, s.MeasuredBy!,
             s.ScoreVisible ?? true, s.ScorerTimeoutSeconds ?? DefaultScorerTimeoutSeconds, s.CatchOutOfMemory ?? false,
-            s.Command ?? DefaultScorerCommand);
+            s.Command ?? DefaultScorerCommand) { Tolerance = s.Tolerance };
     }
 
     private static void CheckConstant(double? value, string field, string missing, Problems problems)

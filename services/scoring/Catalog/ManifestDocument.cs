@@ -89,6 +89,8 @@ public sealed class ScoringSection
     public string? Command { get; set; }
     /// <summary>Home-relative files the scorer relies on that must stay as the bundle's agent/ copy (tamper-checked).</summary>
     public List<string>? ProtectedAgentFiles { get; set; }
+    /// <summary>Optional: how far (normalized units) a re-execution's final score may differ and still reproduce.</summary>
+    public double? Tolerance { get; set; }
 
     public static ScoringSection Merge(ScoringSection? task, ScoringSection? variant) => new()
     {
@@ -103,5 +105,6 @@ public sealed class ScoringSection
         CatchOutOfMemory = variant?.CatchOutOfMemory ?? task?.CatchOutOfMemory,
         Command = variant?.Command ?? task?.Command,
         ProtectedAgentFiles = variant?.ProtectedAgentFiles ?? task?.ProtectedAgentFiles,
+        Tolerance = variant?.Tolerance ?? task?.Tolerance,
     };
 }

@@ -49,6 +49,8 @@ public sealed record ScoringRules(
 {
     /// <summary>Home-relative paths that must keep the content of the bundle's agent/ folder (tamper-checked).</summary>
     public IReadOnlyList<string> ProtectedAgentFiles { get; init; } = [];
+    /// <summary>Manifest scoring.tolerance (normalized units) for re-executions; null when not declared.</summary>
+    public double? Tolerance { get; init; }
 }
 
 /// <summary>Why a bundle was refused: the offending file and a message naming it and the field.</summary>

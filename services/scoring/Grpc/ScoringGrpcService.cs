@@ -10,7 +10,8 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Scoring.Grpc;
 
 /// <summary>Translates the Scoring API onto the catalog, the score rules and the submission scorer.</summary>
-public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer, TaskStandardBridge taskStandard, TimeProvider time) : V1.Scoring.ScoringBase
+public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer, TaskStandardBridge taskStandard, TimeProvider time,
+    Assets.AssetVerifier assets) : V1.Scoring.ScoringBase
 {
     public override Task<ListTasksResponse> ListTasks(ListTasksRequest request, ServerCallContext context)
     {
@@ -53,6 +54,7 @@ public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer sco
         Guard.Required(request.AttemptId, "attempt_id");
         Guard.Required(request.EnvironmentId, "environment_id");
         var variant = Resolve(request.TaskId, request.Variant);
+        assets.EnsureReady(variant); // FAILED_PRECONDITION listing missing/differing assets: the attempt does not start
         var started = time.GetTimestamp();
         var (already, ranStart) = await scorer.PrepareAsync(request.AttemptId, request.EnvironmentId, variant, context.CancellationToken);
         return new PrepareEnvironmentResult

@@ -29,6 +29,7 @@ public static class TaskDescriptors
         DiskMb = v.Resources.DiskMb,
         GpuCount = v.Resources.GpuCountMin,
         GpuModel = v.Resources.GpuModel ?? "",
+        ScoreTolerance = v.Scoring.Tolerance ?? 0,
         Variants = { bundle.VariantNames },
     };
 

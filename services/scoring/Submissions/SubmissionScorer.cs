@@ -62,7 +62,10 @@ public sealed class SubmissionScorer(
         try
         {
             const string marker = "\"$REBENCH_PROTECTED/.rebench/prepared\"";
-            var probe = await exec.RunAsync(attemptId, environmentId, $"test -e {marker}", 60, "the prepare check", ct);
+            // Under namespace isolation the protected area is read-only except the score log, so no marker can be
+            // written there: a log that already has its header says the environment was prepared too.
+            var probe = await exec.RunAsync(attemptId, environmentId,
+                $"test -e {marker} || test -s \"$REBENCH_PROTECTED/score.log\"", 60, "the prepare check", ct);
             if (probe.ExitCode == 0 || entry.Prepared) return (true, false);
             var ranStart = false;
             if (task.TaskStandard is not null)
@@ -71,10 +74,11 @@ public sealed class SubmissionScorer(
                 ranStart = true;
             }
             var header = await exec.RunAsync(attemptId, environmentId,
-                $"printf '%s\\n' '{ScoreLogFormat.Header}' > \"$REBENCH_PROTECTED/score.log\" && mkdir -p \"$REBENCH_PROTECTED/.rebench\" && touch {marker}",
+                $"printf '%s\\n' '{ScoreLogFormat.Header}' > \"$REBENCH_PROTECTED/score.log\" || exit 1; " +
+                $"{{ mkdir -p \"$REBENCH_PROTECTED/.rebench\" && touch {marker}; }} 2>/dev/null; exit 0",
                 60, "the score log's creation", ct);
-            // A sandbox that mounts the protected area read-only even for the scorer (namespace isolation) leaves no
-            // file log: the events stay the official log, and nobody in the environment can forge a row either.
+            // A sandbox whose protected area is read-only even for the scorer leaves no file log: the events stay the
+            // official log, and nobody in the environment can forge a row either.
             entry.Rows = [];
             entry.LogWritable = header.ExitCode == 0;
             entry.Prepared = true; // the marker file cannot be written where the protected area is read-only

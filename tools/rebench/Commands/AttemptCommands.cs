@@ -91,6 +91,7 @@ internal static class EventText
             "action_completed" => $"exit {S("ExitCode")}{(S("TimedOut") == "True" || S("TimedOut") == "true" ? " (timed out)" : "")} in {S("DurationMs")} ms" +
                                   Indent("stdout", S("Stdout")) + Indent("stderr", S("Stderr")) + (S("Error") is { Length: > 0 } err ? $" error: {err}" : ""),
             "intermediate_score_recorded" => $"score valid={S("Valid")} raw={S("RawScore")} normalized={S("NormalizedScore")} message={S("MessageJson")}",
+            "agent_note_recorded" => AgentNoteText.Describe(S("Kind"), S("Json")),
             "final_score_recorded" => $"FINAL valid={S("Valid")} raw={S("RawScore")} normalized={S("NormalizedScore")} ({S("Aggregation")} of {S("ValidScoreCount")} valid)",
             _ => e.DataJson,
         };

@@ -15,46 +15,41 @@ internal static class AuditCommands
 
     public static Command Verify()
     {
-        var target = new Argument<string>("target") { Description = "attempt id, or with --offline an exported bundle file" };
-        var offline = new Option<bool>("--offline") { Description = "check an exported bundle with no platform running" };
+        var target = new Argument<string?>("target") { Description = "attempt id, or with --offline an exported bundle file", Arity = ArgumentArity.ZeroOrOne };
+        var offline = new Option<bool>("--offline") { Description = "check an exported bundle (attempt or campaign) with no platform running" };
+        var campaign = new Option<string?>("--campaign") { Description = "verify a campaign: its chain and seal and every attempt's" };
         var publicKey = new Option<string?>("--public-key") { Description = "with --offline: the platform's public key (base64) to pin" };
-        var verify = new Command("verify", "check an attempt's hash chain and seal; exit 0 ok, 1 broken, 2 bad input") { target, offline, publicKey };
-        verify.SetAction(async (r, ct) => r.GetValue(offline)
-            ? VerifyOffline(r.GetValue(target)!, r.GetValue(publicKey))
-            : await VerifyOnlineAsync(r, r.GetValue(target)!, ct));
+        var verify = new Command("verify", "check an attempt's (or campaign's) hash chain, seal and blobs; exit 0 ok, 1 broken, 2 bad input")
+            { target, offline, campaign, publicKey };
+        verify.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(offline)) return r.GetValue(target) is { } path ? VerifyOffline(path, r.GetValue(publicKey)) : Usage("verify --offline needs a bundle file");
+            if (r.GetValue(campaign) is { } campaignId) return await AuditVerify.CampaignAsync(r, campaignId, ct);
+            return r.GetValue(target) is { } attemptId ? await VerifyOnlineAsync(r, attemptId, ct) : Usage("verify needs an attempt id, --campaign <id> or --offline <file>");
+        });
         return verify;
     }
 
     public static Command Export()
     {
-        var attempt = new Argument<string>("attempt-id");
+        var attempt = new Argument<string?>("attempt-id") { Arity = ArgumentArity.ZeroOrOne };
+        var campaign = new Option<string?>("--campaign") { Description = "export a campaign: its events, every attempt's events and their blobs" };
         var output = new Option<FileInfo>("-o", "--output") { Description = "bundle file to write (zip)", Required = true };
-        var export = new Command("export", "write an attempt's events, seal and public key to one offline-verifiable file") { attempt, output };
+        var export = new Command("export", "write an attempt's (or campaign's) events, blobs, seals and public key to one offline-verifiable file")
+            { attempt, campaign, output };
         export.SetAction(async (r, ct) =>
         {
+            if (r.GetValue(attempt) is null && r.GetValue(campaign) is null) return Usage("export needs an attempt id or --campaign <id>");
             using var client = CliApp.Client(r);
-            // The chain names the stream by its canonical id form (lower-case, hyphenated).
-            var id = Guid.TryParse(r.GetValue(attempt), out var g) ? g.ToString("D") : r.GetValue(attempt)!;
-            try
-            {
-                var key = (await client.Orchestrator.GetPublicKeyAsync(new GetPublicKeyRequest(), cancellationToken: ct)).Current;
-                var events = new List<Audit.StoredEvent>();
-                using var call = client.Orchestrator.ExportAttempt(new ExportAttemptRequest { AttemptId = id }, cancellationToken: ct);
-                await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
-                    events.Add(new Audit.StoredEvent(e.Version, e.EventType, e.DataJson, e.ChainHash is { Length: > 0 } h ? h : null, e.Archived));
-                var file = r.GetValue(output)!;
-                await using (var f = File.Create(file.FullName))
-                    Bundle.Write(f, "attempt", id, new BundleKey(key.Algorithm, key.KeyId, key.PublicKey_.ToByteArray()), events, events.LastOrDefault()?.Hash ?? "", DateTimeOffset.UtcNow);
-                Console.WriteLine($"wrote {file.FullName}: {events.Count} events of attempt {id}, public key {key.KeyId}");
-                return 0;
-            }
-            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
-            {
-                Console.Error.WriteLine($"error: {e.Status.Detail}");
-                return BadInput;
-            }
+            return await AuditExport.ExportAsync(client, r.GetValue(attempt), r.GetValue(campaign), r.GetValue(output)!, ct);
         });
         return export;
+    }
+
+    internal static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return BadInput;
     }
 
     private static async Task<int> VerifyOnlineAsync(ParseResult r, string attemptId, CancellationToken ct)
@@ -63,7 +58,7 @@ internal static class AuditCommands
         try
         {
             var v = await client.Orchestrator.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = attemptId }, cancellationToken: ct);
-            return Print(attemptId, v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash);
+            return Print($"attempt {attemptId}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
         {
@@ -93,19 +88,20 @@ internal static class AuditCommands
             return BadInput;
         }
         var trusted = new Dictionary<string, byte[]> { [Seals.KeyId(key)] = key };
-        var v = ChainVerifier.Verify(bundle.Stream, bundle.Events, trusted, bundle.EventCount);
-        return Print(bundle.Stream, v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash);
+        var v = BundleVerifier.Verify(bundle, trusted);
+        if (bundle.Kind == "campaign") return AuditVerify.PrintCampaign(bundle.Stream, v);
+        return Print($"attempt {bundle.Stream}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked);
     }
 
-    private static int Print(string id, bool ok, long checkedCount, long brokenAt, string? problem, bool isSealed, string? keyId, string head)
+    internal static int Print(string what, bool ok, long checkedCount, long brokenAt, string? problem, bool isSealed, string? keyId, string head, long blobs)
     {
         if (!ok)
         {
             Console.WriteLine($"BROKEN at event {brokenAt}: {problem}");
             return Broken;
         }
-        Console.WriteLine($"OK: attempt {id}: {checkedCount} events verified; " +
-                          (isSealed ? $"sealed by key {keyId}" : "not sealed (attempt still running)") + $"; head {head}");
+        Console.WriteLine($"OK: {what}: {checkedCount} events verified, {blobs} blob references; " +
+                          (isSealed ? $"sealed by key {keyId}" : "not sealed (still running)") + $"; head {head}");
         return Verified;
     }
 }

@@ -9,17 +9,21 @@ namespace ReBench.Agents.Drivers.Modular;
 /// tool call it makes is carried out through the session and answered with the result and the time used and left,
 /// until it submits or the attempt ends. Settings: provider (required), model, max_context_tokens, max_turns.
 /// </summary>
-public sealed class ModularDriver(ProviderCatalog providers, TimeProvider time) : IAgentDriver
+public sealed class ModularDriver(
+    ProviderCatalog providers, TimeProvider time, Orchestrator.V1.AttemptSession.AttemptSessionClient client, Session.TransientRetry retry) : IAgentDriver
 {
     public const string ProviderSetting = "provider";
     public const string ModelSetting = "model";
     public const string MaxContextSetting = "max_context_tokens";
     public const string MaxTurnsSetting = "max_turns";
+    /// <summary>Budgets enforced by the orchestrator's ledger before each model call (Budgets/BudgetLedger.cs there).</summary>
+    public const string CostBudgetSetting = "cost_budget_usd";
+    public const string TokenBudgetSetting = "token_budget";
 
     public string Name => "modular";
     public string Description =>
         "Modular-style LLM tool loop (bash, python, score, score_log, submit). Settings: provider (a configured Agents:Providers name), " +
-        "model (default: the provider's), max_context_tokens, max_turns.";
+        "model (default: the provider's), max_context_tokens, max_turns, cost_budget_usd, token_budget.";
     public IReadOnlyList<string> RequiredSettings => [ProviderSetting];
 
     public string? ValidateSettings(IReadOnlyDictionary<string, string> settings)
@@ -27,7 +31,9 @@ public sealed class ModularDriver(ProviderCatalog providers, TimeProvider time) 
         if (providers.Problem(settings[ProviderSetting], settings.GetValueOrDefault(ModelSetting)) is { } problem) return problem;
         if (PositiveInt(settings, MaxContextSetting, 1000) is { Error: { } e1 }) return e1;
         if (PositiveInt(settings, MaxTurnsSetting, 1) is { Error: { } e2 }) return e2;
-        var unknown = settings.Keys.Except([ProviderSetting, ModelSetting, MaxContextSetting, MaxTurnsSetting]).ToList();
+        if (PositiveNumber(settings, CostBudgetSetting) is { } e3) return e3;
+        if (PositiveInt(settings, TokenBudgetSetting, 1) is { Error: { } e4 }) return e4;
+        var unknown = settings.Keys.Except([ProviderSetting, ModelSetting, MaxContextSetting, MaxTurnsSetting, CostBudgetSetting, TokenBudgetSetting]).ToList();
         return unknown.Count > 0 ? $"unknown setting(s) for agent 'modular': {string.Join(", ", unknown)}" : null;
     }
 
@@ -38,13 +44,23 @@ public sealed class ModularDriver(ProviderCatalog providers, TimeProvider time) 
         var maxContext = PositiveInt(settings, MaxContextSetting, 1000).Value ?? provider.Options.MaxContextTokens;
         var maxTurns = PositiveInt(settings, MaxTurnsSetting, 1).Value ?? int.MaxValue;
         var session = context.Session;
-        var clock = new WorkClock(session, time, context.TimeBudget);
+        // Stateless between steps: a run started again (agents-service restart) resumes from the attempt's stream.
+        var resume = await ResumePoint.LoadAsync(client, retry, context.AttemptId, ct);
+        if (resume is not null)
+        {
+            session.ContinueAfter(resume.LastStepNumber);
+            context.Logger.LogInformation("Attempt {Attempt}: resuming after step {Step}: {Calls} model calls and {Actions} steps to replay",
+                context.AttemptId, resume.LastStepNumber, resume.Responses.Count, resume.Actions.Count);
+            if (resume.Clock.Paused) await session.ResumeClockAsync(ct); // paused by the run that died (a provider wait)
+        }
+        var clock = new WorkClock(session, time, context.TimeBudget, TimeSpan.FromMilliseconds(resume?.Clock.WorkingMs ?? 0));
         using var model = new ModelConnection(provider, session, clock, time, context.Logger);
+        if (resume is not null) model.Replay(resume.Responses);
         var window = new ContextWindow(
             new ChatMessage(ChatRole.System, ModularPrompts.System),
             new ChatMessage(ChatRole.User, ModularPrompts.FirstUserMessage(context.Instructions, clock)),
             maxContext, provider.Options.MaxOutputTokens);
-        var tools = new ModularTools(session);
+        var tools = new ModularTools(new ResumableSteps(session, client, retry, resume?.Actions ?? [], context.Logger));
 
         for (var turn = 1; turn <= maxTurns; turn++)
         {
@@ -78,6 +94,13 @@ public sealed class ModularDriver(ProviderCatalog providers, TimeProvider time) 
         }
         context.Logger.LogInformation("Attempt {Attempt}: {MaxTurns} turns used without a submit; submitting as is", context.AttemptId, maxTurns);
         await session.SubmitAsync("", ct);
+    }
+
+    private static string? PositiveNumber(IReadOnlyDictionary<string, string> settings, string name)
+    {
+        if (!settings.TryGetValue(name, out var text) || string.IsNullOrWhiteSpace(text)) return null;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+            ? null : $"setting '{name}' must be a positive number, got '{text}'";
     }
 
     private static (int? Value, string? Error) PositiveInt(IReadOnlyDictionary<string, string> settings, string name, int min)

@@ -16,7 +16,7 @@ public sealed record ToolOutcome(string Text, bool Submitted = false, bool IsErr
 /// the attempt-session API. A call the scaffold cannot carry out (unknown tool, arguments that are not valid JSON or
 /// lack a field) is answered to the model as an error text, never thrown.
 /// </summary>
-public sealed class ModularTools(SessionClient session)
+public sealed class ModularTools(ResumableSteps session)
 {
     private int _snippets;
 

@@ -7,14 +7,15 @@ namespace ReBench.Agents.Drivers.Modular;
 /// The agent's view of its working time: wall time since the run started minus the waits paused on the attempt's
 /// clock. It is also the run's <see cref="IClockPauser"/>, so every pause goes through the orchestrator and here.
 /// </summary>
-public sealed class WorkClock(SessionClient session, TimeProvider time, TimeSpan? budget) : IClockPauser
+public sealed class WorkClock(SessionClient session, TimeProvider time, TimeSpan? budget, TimeSpan usedBefore = default) : IClockPauser
 {
     private readonly long _started = time.GetTimestamp();
     private long? _pausedAt;
     private TimeSpan _paused;
 
     public TimeSpan? Budget { get; } = budget;
-    public TimeSpan Used => time.GetElapsedTime(_started) - _paused - (_pausedAt is { } p ? time.GetElapsedTime(p) : TimeSpan.Zero);
+    /// <summary>Working time an earlier run of the attempt used (a resumed run), from the orchestrator's clock.</summary>
+    public TimeSpan Used => usedBefore + time.GetElapsedTime(_started) - _paused - (_pausedAt is { } p ? time.GetElapsedTime(p) : TimeSpan.Zero);
     public TimeSpan? Left => Budget is { } b ? (b - Used < TimeSpan.Zero ? TimeSpan.Zero : b - Used) : null;
 
     public async Task PauseAsync(string reason, CancellationToken ct)

@@ -24,7 +24,11 @@ internal static class IsolationSelector
             logger.LogWarning("Sandbox isolation: none, because {Reason}. Commands run as the service's user with no confinement", missing);
             return new NoIsolation();
         }
-        var cgroups = Cgroups.Detect(out var cgroupReason);
+        var cgroups = Cgroups.Detect(options.Cgroups, out var cgroupReason);
+        if (cgroups is null && (options.Cgroups ?? "auto").Trim().ToLowerInvariant() != "auto")
+        {
+            throw new InvalidOperationException($"Sandbox:Cgroups is '{options.Cgroups}' but {cgroupReason}");
+        }
         var account = AgentAccount.Ensure(options.AgentUser, options.ProtectedGroup);
         if (cgroups is null) logger.LogWarning("Sandbox isolation: resource limits are NOT enforced: {Reason}", cgroupReason);
         logger.LogInformation(

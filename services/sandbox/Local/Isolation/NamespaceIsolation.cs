@@ -13,12 +13,13 @@ namespace ReBench.Sandbox.Local.Isolation;
 /// protected group added for scorer runs. Background processes therefore outlive their Exec, as without isolation,
 /// and die with the holder's PID namespace on Destroy.
 /// </summary>
-internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount account, Cgroups? cgroups, ILogger logger) : IEnvironmentIsolation
+internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAccount account, Cgroups? cgroups, ILogger logger) : IEnvironmentIsolation
 {
     private const string StateFile = "isolation.json";
     private const string HolderInfoFile = "holder-info.json";
     private const string HolderErrorFile = "holder-stderr.txt";
     private const string HolderReadyFile = "holder-ready.txt";
+    private const string ScoreLogFile = "score.log";
     private const string JoinCgroupsAndExec =
         "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 125; shift; n=$((n-1)); done; exec \"$@\"";
 
@@ -39,11 +40,25 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
         OwnTree(Path.Combine(staging, "home"), account.Uid, account.Gid, null, null);
         File.SetUnixFileMode(Path.Combine(staging, "home"), (UnixFileMode)0b111_101_000);
         OwnTree(Path.Combine(staging, "protected"), 0, account.ProtectedGid, (UnixFileMode)0b111_101_000, (UnixFileMode)0b110_100_000);
+        // The official score log is the one protected file the scorer writes: group protected may append to it, the
+        // agent (not in the group) can neither read nor write it. It is bound read-write over the read-only area.
+        var log = Path.Combine(staging, "protected", ScoreLogFile);
+        if (!File.Exists(log)) File.WriteAllBytes(log, []);
+        Native.Lchown(log, 0, account.ProtectedGid);
+        File.SetUnixFileMode(log, (UnixFileMode)0b110_110_000);
     }
 
     public void Start(LocalEnvironment environment, EnvironmentSpec spec)
     {
-        var state = new IsolationState(spec.Network, spec.Resources, cgroups?.Create(environment.Id, spec.Resources, options.PidsMax) ?? []);
+        var endpoints = AllowedEndpoint.ParseAll(spec.AllowedEndpoints).Select(e => e.ToString()).ToList();
+        if (spec.Network && UserModeNetwork.Path is null)
+        {
+            throw SandboxException.Precondition("the task's network permission needs slirp4netns (Debian package slirp4netns), which is not installed");
+        }
+        var state = new IsolationState(spec.Network, spec.Resources, cgroups?.Create(environment.Id, spec.Resources, options.PidsMax) ?? [])
+        {
+            AllowedEndpoints = endpoints,
+        };
         var handle = new NamespaceHandle(state);
         environment.Isolation = handle;
         StartHolder(environment, handle);
@@ -69,10 +84,14 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
         [
             "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", handle.State.Cgroups.Count.ToString(),
             .. Cgroups.ProcsFiles(handle.State.Cgroups),
-            "nsenter", "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd=" + workingDir, "--",
+            // Not --wd=DIR: nsenter opens DIR in the host's mount namespace, and a cwd from there is unreachable
+            // inside, so getcwd() fails (pwd, rustc: "Current directory is invalid: Permission denied"). Plain --wd
+            // takes the holder's cwd (its own /); the cd by path happens inside.
+            "nsenter", "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd", "--",
             "setpriv", $"--reuid={account.Uid}", $"--regid={account.Gid}",
             spec.AsScorer ? $"--groups={account.ProtectedGid}" : "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            "/bin/sh", "-c", "cd -- \"$1\" || exit 125; shift; exec \"$@\"", "sh", workingDir,
             "/bin/bash", "-c", command,
         ];
         foreach (var a in args) info.ArgumentList.Add(a);
@@ -96,6 +115,7 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
                 {
                     logger.LogWarning("Environment {EnvironmentId}: cgroups {Cgroups} could not be removed", environment.Id, string.Join(",", cgroupPaths));
                 }
+                StopNetwork(handle);
                 handle.Outer?.WaitForExit(5000);
                 handle.Outer?.Dispose();
             }
@@ -173,13 +193,24 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
         try { File.WriteAllText($"/proc/{pid}/oom_score_adj", "-1000"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         handle.Outer = outer;
         handle.State = handle.State with { HolderPid = pid.Value };
+        try
+        {
+            StartNetwork(environment, handle);
+        }
+        catch
+        {
+            Native.Kill(pid.Value, Native.SigKill);
+            StopNetwork(handle);
+            throw;
+        }
         File.WriteAllText(Path.Combine(environment.Directory, StateFile), JsonSerializer.Serialize(handle.State));
     }
 
     private IEnumerable<string> BubblewrapArgs(LocalEnvironment environment, bool network)
     {
-        var args = new List<string> { "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "rebench" };
-        if (!network) args.Add("--unshare-net");
+        // Always a network namespace of its own: only lo, plus slirp4netns's tap0 when the task may use the network
+        // and the proxied allowed endpoints (NamespaceNetwork.cs).
+        var args = new List<string> { "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--unshare-net", "--hostname", "rebench" };
         args.AddRange(["--cap-drop", "ALL"]);
         foreach (var path in options.ReadOnlyPaths)
         {
@@ -187,6 +218,7 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
             if (entry.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
             else if (Directory.Exists(path) || File.Exists(path)) args.AddRange(["--ro-bind", path, path]);
         }
+        args.AddRange(NetworkFileArgs(environment, network));
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--perms", "1777", "--tmpfs", "/var/tmp"]);
         // GPUs: the device nodes are there; which GPUs a process uses is what CUDA_VISIBLE_DEVICES says.
         if (Directory.Exists("/dev"))
@@ -197,6 +229,8 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
         for (var d = environment.Directory; d != "/" && d.Length > 0; d = Path.GetDirectoryName(d)!) ancestors.Insert(0, d);
         foreach (var d in ancestors.Where(d => d is not "/tmp" and not "/run" and not "/var" and not "/var/tmp")) args.AddRange(["--dir", d]);
         args.AddRange(["--bind", environment.Home, environment.Home, "--ro-bind", environment.Protected, environment.Protected]);
+        var log = Path.Combine(environment.Protected, ScoreLogFile);
+        if (File.Exists(log)) args.AddRange(["--bind", log, log]);
         // chdir to /: with every capability dropped, root cannot enter the agent's 0750 home.
         args.AddRange(["--chdir", "/", "--info-fd", "3", "--", "/bin/sh", "-c", "echo ready; exec /bin/sleep infinity"]);
         return args;
@@ -246,10 +280,19 @@ internal sealed class NamespaceIsolation(SandboxOptions options, AgentAccount ac
 }
 
 /// <summary>Persisted beside the environment (outside what the sandbox sees), so a restarted service can tear it down.</summary>
-internal sealed record IsolationState(bool Network, ResourceSpec? Resources, IReadOnlyList<string> Cgroups, int HolderPid = 0);
+internal sealed record IsolationState(bool Network, ResourceSpec? Resources, IReadOnlyList<string> Cgroups, int HolderPid = 0)
+{
+    /// <summary>host:port entries reachable through the proxy (absent in state files of older versions: none).</summary>
+    public IReadOnlyList<string> AllowedEndpoints { get; init; } = [];
+
+    /// <summary>The environment's slirp4netns (network permission), so a restarted service can stop it.</summary>
+    public int SlirpPid { get; init; }
+}
 
 internal sealed class NamespaceHandle(IsolationState state)
 {
     public IsolationState State { get; set; } = state;
     public Process? Outer { get; set; }
+    public EndpointProxy? Proxy { get; set; }
+    public Process? Slirp { get; set; }
 }

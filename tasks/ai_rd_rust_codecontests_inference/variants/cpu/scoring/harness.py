@@ -301,7 +301,8 @@ def compile_rust(rustc, code, workdir, optimize=True):
         f.write(code)
     args = [rustc, "--edition", "2018", *(["-O"] if optimize else []), "-o", binary, src]
     try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+        # cwd by path: rustc needs a working directory getcwd() can resolve, which an inherited one may not be.
+        out = subprocess.run(args, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, cwd=workdir)
     except subprocess.TimeoutExpired:
         return None, "compilation timed out"
     return (binary if out.returncode == 0 else None), out.stderr[-1500:]
@@ -311,7 +312,7 @@ def run_test(binary, test_input, expected):
     """'ok', 'wrong_answer', 'time_limit', 'runtime_error'."""
     try:
         out = subprocess.run([binary], input=test_input, capture_output=True, text=True, timeout=TIME_LIMIT_S,
-                             preexec_fn=_limits)
+                             preexec_fn=_limits, cwd=os.path.dirname(binary))
     except subprocess.TimeoutExpired:
         return "time_limit"
     if out.returncode != 0:
@@ -324,9 +325,13 @@ def judge(rustc, code, tests):
     if not code or not code.strip():
         return False, "no_code"
     with tempfile.TemporaryDirectory(prefix="rust-judge-") as workdir:
-        binary, _ = compile_rust(rustc, code, workdir)
+        binary, message = compile_rust(rustc, code, workdir)
         if binary is None:
-            return False, "compile_error"
+            # The compiler's first error goes with the verdict (details only, never the agent's message): without
+            # it a broken toolchain looks exactly like a model's broken program.
+            at = message.find("error")
+            first = " ".join((message[at:] if at >= 0 else message).split())
+            return False, f"compile_error: {first[:400]}"
         for test_input, expected in tests:
             status = run_test(binary, test_input, expected)
             if status != "ok":

@@ -1,0 +1,51 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace ReBench.Orchestrator.Access;
+
+/// <summary>
+/// Records an access event before a transcript read is served (ReadAttemptEvents, WatchAttempt, ExportAttempt,
+/// GetBlob when it names an attempt). Recorded first: a read that could not be recorded is not served. A request
+/// for an unknown attempt is passed on unrecorded and answered NOT_FOUND by the method itself.
+/// </summary>
+public sealed class AccessLogInterceptor(AccessLog log) : Interceptor
+{
+    private const string Service = "/rebench.orchestrator.v1.Orchestrator/";
+    private static readonly HashSet<string> TranscriptReads = ["ReadAttemptEvents", "WatchAttempt", "ExportAttempt", "GetBlob"];
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        await RecordAsync(request, context);
+        return await continuation(request, context);
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await RecordAsync(request, context);
+        await continuation(request, responseStream, context);
+    }
+
+    private async Task RecordAsync(object request, ServerCallContext context)
+    {
+        if (!context.Method.StartsWith(Service, StringComparison.Ordinal)) return;
+        var method = context.Method[Service.Length..];
+        if (!TranscriptReads.Contains(method) || request is not IMessage message) return;
+        // Bad ids are the method's to reject, with its own message.
+        if (!Guid.TryParse(Field(message, "attempt_id"), out var attemptId)) return;
+        if (!await log.AttemptExistsAsync(attemptId, context.CancellationToken)) return;
+        var principal = context.RequestHeaders.GetValue("x-rebench-principal") is { Length: > 0 } p ? p : AccessLog.DirectPrincipal;
+        var role = context.RequestHeaders.GetValue("x-rebench-role") ?? "";
+        var detail = string.Join(" ", new[] { "from_version", "sha256" }
+            .Select(f => (Name: f, Value: Field(message, f))).Where(f => f.Value is { Length: > 0 } and not "0").Select(f => $"{f.Name}={f.Value}"));
+        await log.RecordAsync(attemptId, principal, role, method, detail, context.CancellationToken);
+    }
+
+    private static string? Field(IMessage message, string name) =>
+        message.Descriptor.FindFieldByName(name) is { IsRepeated: false } field && field.FieldType is FieldType.String or FieldType.Int64
+            ? field.Accessor.GetValue(message)?.ToString()
+            : null;
+}

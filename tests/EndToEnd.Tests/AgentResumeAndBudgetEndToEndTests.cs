@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Google.Protobuf.WellKnownTypes;
+using ReBench.Orchestrator.V1;
+using Xunit.Abstractions;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// The Modular scaffold across an agents-service restart (the run resumes from the attempt's stream, no action runs
+/// twice) and against a cost budget (the attempt ends cleanly once the next call could pass it).
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform, ITestOutputHelper output)
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task KillingTheAgentsServiceMidAttemptResumesWithoutRunningAnyActionTwice()
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var model = new ToolCallingModel(platform.LlmPort, n => n switch
+        {
+            0 => ("bash", new JsonObject { ["command"] = "echo run1 >> appended.txt && echo first" }),
+            1 => ("bash", new JsonObject { ["command"] = "echo run2 >> appended.txt && echo second" }),
+            2 => null, // held: the agents service is killed while it waits for this answer
+            3 => ("bash", new JsonObject { ["command"] = "cat appended.txt" }),
+            _ => ("submit", new JsonObject { ["submission"] = "done" }),
+        }, onHeld: () => held.TrySetResult());
+
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "resume-e2e", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
+        });
+        await held.Task.WaitAsync(TimeSpan.FromMinutes(3));
+        await platform.RestartAgentsAsync();
+
+        IReadOnlyList<Attempt> attempts;
+        try
+        {
+            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
+        }
+        catch (TimeoutException)
+        {
+            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{platform.LogTail(s, 80)}");
+            throw;
+        }
+        var attempt = attempts.Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        Assert.Contains(events, e => e.EventType == "agent_relaunched");
+        var requested = events.Where(e => e.EventType == "action_requested").Select(e => e.Field("StepId").GetString()).ToList();
+        Assert.Equal(requested.Count, requested.Distinct().Count());
+        var commands = events.Where(e => e.EventType == "action_requested").Select(e => e.Field("Command").GetString()).ToList();
+        Assert.Single(commands, c => c!.Contains("run1", StringComparison.Ordinal));
+        Assert.Single(commands, c => c!.Contains("run2", StringComparison.Ordinal));
+        // The file the commands append to holds each line once: no command ran twice.
+        var cat = events.Where(e => e.EventType == "action_completed").Select(e => e.Field("Stdout").GetString()).Last(s => s!.Contains("run", StringComparison.Ordinal));
+        Assert.Equal("run1\nrun2\n", cat);
+        // The resumed run rebuilt the conversation from the recorded calls: its first live request carries both earlier turns.
+        var resumed = model.Requests[3];
+        Assert.Contains("call_0", resumed, StringComparison.Ordinal);
+        Assert.Contains("call_1", resumed, StringComparison.Ordinal);
+        Assert.Contains("second", resumed, StringComparison.Ordinal);
+        Assert.Single(events, e => e.EventType == "submission_received");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task AModelThatKeepsCallingEndsCleanlyWhenTheCostBudgetWouldBePassed()
+    {
+        const double budget = 0.15;
+        using var model = new ToolCallingModel(platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo step{n}" }));
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "budget-e2e", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted", ["cost_budget_usd"] = "0.15" } } },
+            CostCapUsd = 10,
+        });
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        var exhausted = Assert.Single(events, e => e.EventType == "budget_exhausted");
+        Assert.Equal("cost", exhausted.Field("Budget").GetString());
+        output.WriteLine(exhausted.Field("Detail").GetString());
+        Assert.Equal("budget_exhausted", events.Single(e => e.EventType == "attempt_completed").Field("Reason").GetString());
+        Assert.Contains(events, e => e.EventType == "final_score_recorded");
+        var costs = events.Where(e => e.EventType == "model_call_completed").Select(e => e.Field("CostUsd").GetDouble()).ToList();
+        output.WriteLine($"{costs.Count} calls, {costs.Sum()} USD of {budget}");
+        Assert.True(costs.Count >= 2, $"only {costs.Count} calls were made");
+        Assert.True(costs.Sum() <= budget + costs.Max(), $"spent {costs.Sum()} > budget {budget} + one call");
+        // Every call was reserved first and settled by its record.
+        var reserved = events.Where(e => e.EventType == "budget_reserved").Select(e => e.Field("StepId").GetString()).ToHashSet();
+        Assert.All(events.Where(e => e.EventType == "model_call_completed"), c => Assert.Contains(c.Field("ReservationStepId").GetString(), reserved));
+    }
+
+    /// <summary>
+    /// An OpenAI-compatible server on loopback answering request n with a tool call (usage 1500 in / 60 out); a null
+    /// script entry holds that request unanswered. Each request is served on its own task.
+    /// </summary>
+    private sealed class ToolCallingModel : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Func<int, (string Tool, JsonObject Args)?> _script;
+        private readonly Action? _onHeld;
+        private readonly ConcurrentDictionary<int, string> _requests = new();
+        private readonly CancellationTokenSource _stop = new();
+        private int _next;
+
+        public ToolCallingModel(int port, Func<int, (string, JsonObject)?> script, Action? onHeld = null)
+        {
+            _script = script;
+            _onHeld = onHeld;
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public IReadOnlyDictionary<int, string> Requests => _requests;
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext c;
+                try { c = await _listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                _ = Task.Run(() => AnswerAsync(c));
+            }
+        }
+
+        private async Task AnswerAsync(HttpListenerContext c)
+        {
+            try
+            {
+                using var reader = new StreamReader(c.Request.InputStream);
+                var body = await reader.ReadToEndAsync();
+                var n = Interlocked.Increment(ref _next) - 1;
+                _requests[n] = body;
+                if (_script(n) is not { } step)
+                {
+                    _onHeld?.Invoke();
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                    return;
+                }
+                var answer = new JsonObject
+                {
+                    ["id"] = $"chatcmpl-{n}", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = "scripted-model",
+                    ["choices"] = new JsonArray(new JsonObject
+                    {
+                        ["index"] = 0, ["finish_reason"] = "tool_calls",
+                        ["message"] = new JsonObject
+                        {
+                            ["role"] = "assistant", ["content"] = null,
+                            ["tool_calls"] = new JsonArray(new JsonObject
+                            {
+                                ["id"] = $"call_{n}", ["type"] = "function",
+                                ["function"] = new JsonObject { ["name"] = step.Tool, ["arguments"] = step.Args.ToJsonString() },
+                            }),
+                        },
+                    }),
+                    ["usage"] = new JsonObject { ["prompt_tokens"] = 1500, ["completion_tokens"] = 60, ["total_tokens"] = 1560 },
+                };
+                var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
+                c.Response.ContentType = "application/json";
+                c.Response.ContentLength64 = bytes.Length;
+                await c.Response.OutputStream.WriteAsync(bytes);
+                c.Response.Close();
+            }
+            catch (Exception)
+            {
+                // The client went away (killed) or the server stopped.
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _listener.Close();
+        }
+    }
+}

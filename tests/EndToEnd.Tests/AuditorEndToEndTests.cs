@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+using Xunit.Abstractions;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// The auditor role, access events, provenance and the replay view through the five real services: an attempt run
+/// with an admin key, then read by an auditor key that may read and export but not change anything.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-auditor-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task AnAuditorReadsIsRecordedAndCannotChangeAnything()
+    {
+        var admin = platform.Orchestrator();
+        var script = string.Join('\n', new object[]
+        {
+            new { write = "notes.txt", content = "hello" }, new { run = "cat notes.txt" }, new { submit = "done" },
+        }.Select(s => JsonSerializer.Serialize(s)));
+        var campaign = await admin.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "auditor", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(3)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = script } } },
+        });
+        var attempt = (await Waits.CampaignFinishedAsync(admin, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        var id = attempt.AttemptId;
+
+        var auditor = platform.Orchestrator(PlatformProcesses.AuditorKey);
+        var seen = await auditor.GetAttemptAsync(new GetAttemptRequest { AttemptId = id });
+        var p = seen.Provenance;
+        Assert.NotNull(p);
+        Assert.Equal(("ai_rd_triton_cumsum", "cpu", "scripted"), (p.TaskId, p.Variant, p.Agent));
+        Assert.Equal(attempt.BundleDigest, p.BundleDigest);
+        Assert.Equal(("none", 0, "none"), (p.GpuModel, p.GpuCount, p.GpuDriverVersion));
+        Assert.StartsWith("local", p.SandboxDriver);
+        Assert.Equal(180, p.TimeBudgetSeconds);
+        Assert.Matches("^[0-9a-f]{64}$", p.GenerationSettings["script_sha256"]);
+
+        var events = 0;
+        using (var read = auditor.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id }))
+            await foreach (var _ in read.ResponseStream.ReadAllAsync()) events++;
+        Assert.Equal(attempt.EventCount, events);
+
+        var denied = await Assert.ThrowsAsync<RpcException>(() =>
+            auditor.CancelAttemptAsync(new CancelAttemptRequest { AttemptId = id, Reason = "x" }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+        Assert.Contains("role auditor may not call Orchestrator/CancelAttempt", denied.Status.Detail);
+        denied = await Assert.ThrowsAsync<RpcException>(() => auditor.CreateCampaignAsync(new CreateCampaignRequest { Name = "no" }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+
+        var access = await auditor.ListAccessEventsAsync(new ListAccessEventsRequest { AttemptId = id });
+        Assert.Contains(access.Events, e => (e.Principal, e.Role, e.Method) == (PlatformProcesses.AuditorKeyId, "auditor", "ReadAttemptEvents"));
+        // The sealed attempt still verifies after it was read.
+        Assert.True((await auditor.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = id })).Ok);
+
+        // The CLI as an auditor: replay state at the end, provenance of an attempt against itself, the access log.
+        var (code, text) = await CliAsync("replay", id, "--at", attempt.EventCount.ToString(), "--format", "json");
+        Assert.True(code == 0, text);
+        using (var state = JsonDocument.Parse(text))
+        {
+            Assert.Equal("completed", state.RootElement.GetProperty("status").GetString());
+            Assert.Equal("notes.txt", state.RootElement.GetProperty("files")[0].GetProperty("path").GetString());
+        }
+        (code, text) = await CliAsync("replay", id, "--at", (attempt.EventCount + 1).ToString());
+        Assert.True(code == 2, text);
+        (code, text) = await CliAsync("replay", id, "--kind", "action");
+        Assert.True(code == 0, text);
+        Assert.Contains("cat notes.txt", text);
+        (code, text) = await CliAsync("diff-provenance", id, id);
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("diff-provenance", id, Guid.NewGuid().ToString());
+        Assert.True(code == 2, text);
+        (code, text) = await CliAsync("audit", "access", id);
+        Assert.True(code == 0, text);
+        Assert.Contains(PlatformProcesses.AuditorKeyId, text);
+    }
+
+    private async Task<(int, string)> CliAsync(params string[] args)
+    {
+        var configuration = typeof(AuditorEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
+        var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        string[] all = [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", PlatformProcesses.AuditorKey, .. args];
+        using var p = Process.Start(new ProcessStartInfo("dotnet", all) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(cts.Token);
+        var text = await stdout + await stderr;
+        output.WriteLine($"$ rebench {string.Join(' ', args)}\n{text}(exit {p.ExitCode})");
+        return (p.ExitCode, text);
+    }
+}

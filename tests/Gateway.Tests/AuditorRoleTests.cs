@@ -1,0 +1,120 @@
+using Grpc.Core;
+using Microsoft.Extensions.Configuration;
+using ReBench.Gateway.Access;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+
+namespace ReBench.Gateway.Tests;
+
+/// <summary>A gateway with an admin key (the fixture's, no role set) and an auditor key, in front of the fake backend.</summary>
+public sealed class AuditorGatewayFixture : IAsyncLifetime
+{
+    public const string AuditorKey = "auditor-key-1";
+    public GatewayFixture Gateway { get; } = new()
+    {
+        Overrides = new Dictionary<string, string?>
+        {
+            ["Gateway:ApiKeys:2"] = AuditorKey,
+            ["Gateway:ApiKeys:2:Role"] = "auditor",
+            ["Gateway:ApiKeys:2:Id"] = "alice",
+        },
+    };
+    public Task InitializeAsync() => Gateway.InitializeAsync();
+    public Task DisposeAsync() => Gateway.DisposeAsync();
+}
+
+public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixture<AuditorGatewayFixture>
+{
+    private GatewayFixture Gateway => fixture.Gateway;
+    private Orchestrator.V1.Orchestrator.OrchestratorClient Orchestrator => new(Gateway.Public);
+    private static Metadata Auditor => GatewayFixture.ApiKeyHeader(AuditorGatewayFixture.AuditorKey);
+
+    [Fact]
+    public async Task AuditorMayReadAttemptsAndEvents()
+    {
+        var id = Guid.NewGuid().ToString();
+        var attempt = await Orchestrator.GetAttemptAsync(new GetAttemptRequest { AttemptId = id }, Auditor);
+        Assert.Equal(id, attempt.AttemptId);
+        using var call = Orchestrator.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id }, Auditor);
+        var count = 0;
+        await foreach (var _ in call.ResponseStream.ReadAllAsync()) count++;
+        Assert.Equal(3, count);
+        var tasks = await new Scoring.V1.Scoring.ScoringClient(Gateway.Public).ListTasksAsync(new ListTasksRequest(), Auditor);
+        Assert.NotNull(tasks);
+    }
+
+    [Theory]
+    [InlineData("CancelAttempt")]
+    [InlineData("CreateCampaign")]
+    public async Task AuditorMayNotChangeAnything(string method)
+    {
+        var id = Guid.NewGuid().ToString();
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            if (method == "CancelAttempt") await Orchestrator.CancelAttemptAsync(new CancelAttemptRequest { AttemptId = id, Reason = "x" }, Auditor);
+            else await Orchestrator.CreateCampaignAsync(new CreateCampaignRequest { Name = id }, Auditor);
+        });
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("role auditor", e.Status.Detail);
+        Assert.Contains($"Orchestrator/{method}", e.Status.Detail);
+        Assert.False(Gateway.Backend.Calls.Saw(id));
+    }
+
+    [Fact]
+    public async Task AuditorMayNotImportHumanBaselines()
+    {
+        // This project does not compile reports.proto: an empty message as raw bytes is a valid request of any type.
+        var bytes = Marshallers.Create<byte[]>(b => b, b => b);
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "rebench.scoring.v1.Reports", "ImportHumanBaselines", bytes, bytes);
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            Gateway.Public.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(Auditor), []).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Contains("Reports/ImportHumanBaselines", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task AdminKeyWithoutRoleStillChanges()
+    {
+        // The fake backend does not implement CancelAttempt: UNIMPLEMENTED proves the call was forwarded, not refused.
+        var e = await Assert.ThrowsAsync<RpcException>(() => Orchestrator.CancelAttemptAsync(
+            new CancelAttemptRequest { AttemptId = Guid.NewGuid().ToString(), Reason = "x" }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key)).ResponseAsync);
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task GatewaySetsCallerHeadersAndDropsForgedOnes()
+    {
+        var forged = new Metadata
+        {
+            { "x-api-key", AuditorGatewayFixture.AuditorKey }, { "x-rebench-principal", "root" }, { "x-rebench-role", "admin" },
+        };
+        var attempt = await Orchestrator.GetAttemptAsync(new GetAttemptRequest { AttemptId = Guid.NewGuid().ToString() }, forged);
+        Assert.Equal("alice|auditor", attempt.FailureReason);
+
+        var admin = await Orchestrator.GetAttemptAsync(new GetAttemptRequest { AttemptId = Guid.NewGuid().ToString() }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
+        Assert.Equal($"{ApiKeyEntry.DefaultId(GatewayFixture.Key)}|admin", admin.FailureReason);
+    }
+
+    [Theory]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/GetAttempt", true)]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/ListAccessEvents", true)]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/ExportCampaign", true)]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/ReexecuteAttempt", true)]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/CancelAttempt", false)]
+    [InlineData("/rebench.orchestrator.v1.Orchestrator/SomethingNew", false)]
+    [InlineData("/rebench.scoring.v1.Scoring/ScoreSubmission", false)]
+    [InlineData("/rebench.scoring.v1.Reports/ScoreAtK", true)]
+    [InlineData("/rebench.scoring.v1.Reports/ImportHumanBaselines", false)]
+    public void AllowListFailsClosed(string path, bool allowed) => Assert.Equal(allowed, AuditorPolicy.Allows(path));
+
+    [Fact]
+    public void UnknownRoleFailsAtStartup()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:ApiKeys:0"] = "k", ["Gateway:ApiKeys:0:Role"] = "superuser",
+        }).Build();
+        var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(config));
+        Assert.Contains("Gateway:ApiKeys:0:Role", e.Message);
+    }
+}

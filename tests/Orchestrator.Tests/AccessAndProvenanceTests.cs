@@ -1,0 +1,164 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using ReBench.Orchestrator.Access;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.Supervision;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>
+/// Access events (reads of transcripts recorded in a separate stream, never the sealed attempt stream) and the
+/// provenance attempt_started records, through the orchestrator's real gRPC endpoint on the real PostgreSQL.
+/// </summary>
+public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, IDisposable
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+    private readonly OrchestratorHost _host;
+    private readonly GrpcChannel _channel;
+
+    public AccessAndProvenanceTests(OrchestratorHost host)
+    {
+        _host = host;
+        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+    }
+
+    public void Dispose() => _channel.Dispose();
+
+    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    private static Method<TReq, TRes> Method<TReq, TRes>(MethodType type, string name, MessageParser<TRes> parser)
+        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
+        new(type, "rebench.orchestrator.v1.Orchestrator", name,
+            Marshallers.Create<TReq>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
+            Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
+
+    private Task<TRes> UnaryAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
+        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
+        _channel.CreateCallInvoker().AsyncUnaryCall(Method<TReq, TRes>(MethodType.Unary, name, parser), null, new CallOptions(headers), request).ResponseAsync;
+
+    private async Task<List<TRes>> StreamAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
+        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes>
+    {
+        using var call = _channel.CreateCallInvoker().AsyncServerStreamingCall(Method<TReq, TRes>(MethodType.ServerStreaming, name, parser), null, new CallOptions(headers), request);
+        var all = new List<TRes>();
+        await foreach (var r in call.ResponseStream.ReadAllAsync()) all.Add(r);
+        return all;
+    }
+
+    private async Task<Guid> SealedAttemptAsync(Dictionary<string, string> settings, Sandbox.V1.Environment env)
+    {
+        var campaignId = Guid.NewGuid();
+        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "modular", settings, 0, TimeSpan.FromMinutes(30), "test", T0);
+        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "access", [new("t", "cpu")], [new("modular", [])], 1,
+            TimeSpan.FromMinutes(30), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
+        var id = scheduled.AttemptId;
+        var store = Get<AttemptStore>();
+        var info = new AttemptDecider.StartInfo("env", "local+namespaces", "node-1", "1", "bundle", "scorer", 2.5, 1e-5, "min", true, "dev");
+        await store.AppendAsync(id, s => AttemptProvenance.Enrich(AttemptDecider.Start(s, info, "test", T0), s, env, "dev"), CancellationToken.None);
+        var final = await store.AppendAsync(id, s => AttemptDecider.Fail(s, "test failure", T0), CancellationToken.None);
+        Assert.Equal(4, final.Version); // scheduled, started, failed, sealed
+        return id;
+    }
+
+    private static Metadata Caller(string principal, string role) => new() { { "x-rebench-principal", principal }, { "x-rebench-role", role } };
+
+    [Fact]
+    public async Task TranscriptReadsAreRecordedOutsideTheSealedStream()
+    {
+        var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
+        var events = await StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = id.ToString() }, AttemptEvent.Parser, Caller("alice", "auditor"));
+        Assert.Equal(4, events.Count);
+        await StreamAsync("ExportAttempt", new ExportAttemptRequest { AttemptId = id.ToString() }, V1.StoredEvent.Parser, Caller("bob", "admin"));
+        await StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = id.ToString(), FromVersion = 3 }, AttemptEvent.Parser);
+        // A read of the metadata only is not a transcript read.
+        await UnaryAsync("GetAttempt", new GetAttemptRequest { AttemptId = id.ToString() }, Attempt.Parser, Caller("carol", "auditor"));
+
+        var access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.Equal(
+            [("alice", "auditor", "ReadAttemptEvents", ""), ("bob", "admin", "ExportAttempt", ""), ("api", "", "ReadAttemptEvents", "from_version=3")],
+            access.Events.Select(e => (e.Principal, e.Role, e.Method, e.Detail)));
+        Assert.All(access.Events, e => Assert.Equal(id.ToString(), e.AttemptId));
+        Assert.All(access.Events, e => Assert.InRange(e.At.ToDateTimeOffset(), T0.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)));
+
+        // The sealed attempt stream is untouched and still verifies.
+        var report = await Get<AttemptAuditor>().VerifyAsync(id, CancellationToken.None);
+        Assert.True(report.Ok, report.Problem);
+        Assert.Equal(4, report.EventsChecked);
+    }
+
+    [Fact]
+    public async Task UnknownAttemptsAreNotFoundAndLeaveNoAccessStream()
+    {
+        var unknown = Guid.NewGuid();
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = unknown.ToString() }, AttemptEvent.Parser));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        var list = await Assert.ThrowsAsync<RpcException>(() =>
+            UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = unknown.ToString() }, ListAccessEventsResponse.Parser));
+        Assert.Equal(StatusCode.NotFound, list.StatusCode);
+        Assert.Contains(unknown.ToString(), list.Status.Detail);
+        var bad = await Assert.ThrowsAsync<RpcException>(() =>
+            UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = "nope" }, ListAccessEventsResponse.Parser));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+    }
+
+    [Fact]
+    public void AccessStreamIdIsDeterministicAndDistinct()
+    {
+        var id = Guid.NewGuid();
+        Assert.Equal(AccessLog.StreamId(id), AccessLog.StreamId(id));
+        Assert.NotEqual(id, AccessLog.StreamId(id));
+        Assert.NotEqual(AccessLog.StreamId(id), AccessLog.StreamId(Guid.NewGuid()));
+    }
+
+    [Fact]
+    public async Task ProvenanceIsRecordedWithoutSecretsAndServedByGetAttempt()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["provider"] = "openai", ["model"] = "gpt-x", ["temperature"] = "0.2", ["max_tokens"] = "512",
+            ["api_key"] = "sk-secret", ["script"] = "{\"run\":\"true\"}", ["token_budget"] = "100000",
+        };
+        var env = new Sandbox.V1.Environment { GpuModel = "H100", GpuCount = 2, GpuDriverVersion = "550.54.15" };
+        var id = await SealedAttemptAsync(settings, env);
+
+        var p = (await UnaryAsync("GetAttempt", new GetAttemptRequest { AttemptId = id.ToString() }, Attempt.Parser)).Provenance;
+        Assert.NotNull(p);
+        Assert.Equal(("t", "cpu", "bundle", "scorer", "modular", "dev"), (p.TaskId, p.Variant, p.BundleDigest, p.ScorerDigest, p.Agent, p.AgentVersion));
+        Assert.Equal(("openai/gpt-x", "dev", "local+namespaces", "node-1"), (p.Model, p.PlatformVersion, p.SandboxDriver, p.Node));
+        Assert.Equal(("H100", 2, "550.54.15"), (p.GpuModel, p.GpuCount, p.GpuDriverVersion));
+        Assert.Equal((1800.0, 100000L, 0.0), (p.TimeBudgetSeconds, p.TokenBudget, p.CostBudgetUsd));
+        Assert.Equal("0.2", p.GenerationSettings["temperature"]);
+        Assert.Equal("512", p.GenerationSettings["max_tokens"]);
+        Assert.False(p.GenerationSettings.ContainsKey("api_key"));
+        Assert.DoesNotContain(p.GenerationSettings.Values, v => v.Contains("sk-secret"));
+        Assert.Matches("^[0-9a-f]{64}$", p.GenerationSettings["script_sha256"]);
+        Assert.False(p.GenerationSettings.ContainsKey("script"));
+    }
+
+    [Fact]
+    public async Task WithoutGpusProvenanceSaysNone()
+    {
+        var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
+        var p = (await UnaryAsync("GetAttempt", new GetAttemptRequest { AttemptId = id.ToString() }, Attempt.Parser)).Provenance;
+        Assert.Equal(("none", 0, "none", ""), (p.GpuModel, p.GpuCount, p.GpuDriverVersion, p.Model));
+    }
+
+    [Fact]
+    public void AnAttemptStartedStoredBeforeProvenanceFieldsStillLoads()
+    {
+        // The body as the foundation stored it: none of the fields added since.
+        const string old = """{"AttemptId":"6f1c2e0a-0000-0000-0000-000000000001","EnvironmentId":"e","SandboxDriver":"local","Node":"n","TaskVersion":"1","BundleDigest":"b","ScorerDigest":"s","StartScore":1,"ReferenceScore":0,"Aggregation":"min","ScoreVisible":true,"Deadline":"2026-01-01T00:00:00+00:00","PlatformVersion":"p","Actor":"o","At":"2026-01-01T00:00:00+00:00"}""";
+        var serializer = Get<Marten.IDocumentStore>().Options.Serializer();
+        var started = serializer.FromJson<AttemptStarted>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(old)));
+        Assert.Equal("b", started.BundleDigest);
+        Assert.Null(started.GpuModel);
+        Assert.Null(started.GenerationSettings);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Session;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.V1;
+using ReBench.Testing;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>Shared steps of the blob and campaign audit tests: attempts with blobs, SQL tampering, gRPC calls, Python.</summary>
+internal sealed class AuditFixtures(OrchestratorHost host)
+{
+    public static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+
+    public T Get<T>() where T : notnull => host.Services.GetRequiredService<T>();
+
+    /// <summary>A campaign of <paramref name="count"/> attempts, scheduled, in one transaction.</summary>
+    public async Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(int count)
+    {
+        var campaignId = Guid.NewGuid();
+        var scheduled = Enumerable.Range(0, count).Select(i =>
+            new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", [], i, TimeSpan.FromHours(1), "test", T0)).ToList();
+        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "blobs", [new("t", "cpu")], [new("noop", [])], count,
+            TimeSpan.FromHours(1), [.. scheduled.Select(s => s.AttemptId)], null, "test", T0), scheduled, CancellationToken.None);
+        return (campaignId, [.. scheduled.Select(s => s.AttemptId)]);
+    }
+
+    /// <summary>
+    /// A started attempt with a model call recorded through the session handler (events 3: request and response
+    /// blobs) and a file write with its content as a blob (event 4), then failed and sealed (events 5, 6).
+    /// </summary>
+    public async Task<(Guid Id, string Request, string Response, string Content)> AttemptWithBlobsAsync(Guid id, bool end = true)
+    {
+        var store = Get<AttemptStore>();
+        var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2.5, 1e-5, "min", true, "dev");
+        await store.AppendAsync(id, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
+        var request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('q', 20_000) + " caf\u00e9\"}]}";
+        var response = "{\"choices\":[{\"text\":\"ok " + id + "\"}]}";
+        await Get<AttemptSessionHandler>().RecordModelCallAsync(id, new ModelCallRecord
+        {
+            AttemptId = id.ToString(), StepId = "call-1", Provider = "p", Model = "m", InputTokens = 10, OutputTokens = 2, CostUsd = 0.01,
+            RequestJson = request, ResponseJson = response,
+        }, CancellationToken.None);
+        var content = "print('hello from " + id + "')\n";
+        var pending = new Blobs.PendingBlobs();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(content);
+        var digest = pending.Add(bytes);
+        var write = new ActionRequested(id, "w-1", "write_file", null, "solution.py", digest, bytes.Length, content, 0, "agent", T0) { ContentBlobStored = true };
+        await store.AppendAsync(id, s => AttemptDecider.RequestAction(s, write, T0), CancellationToken.None, pending);
+        if (end) await store.AppendAsync(id, s => AttemptDecider.Fail(s, "test failure", T0), CancellationToken.None);
+        return (id, request, response, content);
+    }
+
+    public async Task<int> SqlAsync(string sql, params object[] args)
+    {
+        await using var db = NpgsqlDataSource.Create(TestEnv.PostgresConnectionString);
+        await using var cmd = db.CreateCommand(sql.Replace("mt_events", $"\"{host.Schema}\".mt_events").Replace("blobs", $"\"{host.Schema}\".blobs"));
+        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async Task<Blob> GetBlobAsync(string sha256)
+    {
+        using var channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        var method = new Method<GetBlobRequest, Blob>(MethodType.Unary, "rebench.orchestrator.v1.Orchestrator", "GetBlob",
+            Marshallers.Create<GetBlobRequest>(m => m.ToByteArray(), GetBlobRequest.Parser.ParseFrom),
+            Marshallers.Create<Blob>(r => r.ToByteArray(), Blob.Parser.ParseFrom));
+        return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), new GetBlobRequest { Sha256 = sha256 }).ResponseAsync;
+    }
+
+    public static (int Code, string Output) Python(string bundle, string publicKey)
+    {
+        var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
+        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, bundle, "--public-key", publicKey])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "the Python verifier did not finish in 60 s");
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}

@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using ReBench.Audit;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>
+/// Campaign seals on the real PostgreSQL: a campaign of two ended (sealed) attempts completes with campaign_sealed
+/// over its head and its attempts' seals; VerifyCampaign and both offline verifiers locate tampering in the
+/// campaign stream or inside one attempt. Campaign stream: created (1), two attempt_finished, completed, sealed (5).
+/// </summary>
+public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDisposable
+{
+    private readonly AuditFixtures _f;
+    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-campaign-").FullName;
+
+    public CampaignSealTests(OrchestratorHost host)
+    {
+        _ = host.Server;
+        _f = new AuditFixtures(host);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(Guid Campaign, Guid[] Attempts)> SealedCampaignAsync()
+    {
+        var (campaign, attempts) = await _f.CampaignAsync(2);
+        foreach (var a in attempts)
+        {
+            await _f.AttemptWithBlobsAsync(a);
+            // What the AttemptFinished consumer does; the real one may get there first, which makes this a no-op.
+            await _f.Get<CampaignStore>().AppendAsync(campaign,
+                s => CampaignLogic.RecordAttemptFinished(s, a, Guid.NewGuid(), "failed", null, AuditFixtures.T0), CancellationToken.None);
+        }
+        return (campaign, attempts);
+    }
+
+    private Task<CampaignReport> VerifyAsync(Guid id) => _f.Get<CampaignAuditor>().VerifyAsync(id, CancellationToken.None);
+
+    [Fact]
+    public async Task ACompletedCampaignIsSealedOverItsAttemptsSealsAndVerifies()
+    {
+        var (campaign, attempts) = await SealedCampaignAsync();
+        var events = await _f.Get<CampaignAuditor>().ReadAsync(campaign, CancellationToken.None);
+        Assert.Equal(["campaign_created", "campaign_attempt_finished", "campaign_attempt_finished", "campaign_completed", "campaign_sealed"], events.Select(e => e.Type));
+        var r = await VerifyAsync(campaign);
+        Assert.True(r.Ok, r.Problem);
+        Assert.True(r.Sealed);
+        Assert.Equal(2, r.AttemptsChecked);
+        Assert.Equal(6, r.BlobsChecked);
+        Assert.Equal(_f.Get<PlatformKey>().KeyId, r.KeyId);
+        Assert.Contains(attempts[1].ToString(), events[^1].DataJson);
+
+        var e = await Assert.ThrowsAsync<DomainRejection>(() => _f.Get<CampaignStore>().AppendAsync(campaign,
+            s => [new CampaignCompleted(campaign, 2, AuditFixtures.T0)], CancellationToken.None));
+        Assert.Contains("sealed", e.Message);
+    }
+
+    [Fact]
+    public async Task ATamperedAttemptInsideASealedCampaignIsLocated()
+    {
+        var (campaign, attempts) = await SealedCampaignAsync();
+        await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Reason}', '\"rewritten\"') where stream_id = $1 and version = 5", attempts[1]);
+        var r = await VerifyAsync(campaign);
+        Assert.False(r.Ok);
+        Assert.Equal(attempts[1].ToString(), r.BrokenAttempt);
+        Assert.Equal(5, r.BrokenAt);
+        Assert.Equal(1, r.AttemptsChecked);
+    }
+
+    [Fact]
+    public async Task AnEditedCampaignEventIsLocatedInTheCampaignStream()
+    {
+        var (campaign, _) = await SealedCampaignAsync();
+        await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Status}', '\"completed\"') where stream_id = $1 and version = 2", campaign);
+        var r = await VerifyAsync(campaign);
+        Assert.False(r.Ok);
+        Assert.Null(r.BrokenAttempt);
+        Assert.Equal(2, r.BrokenAt);
+    }
+
+    [Fact]
+    public async Task AnUnknownCampaignIsNotFound()
+    {
+        var e = await Assert.ThrowsAsync<DomainRejection>(() => VerifyAsync(Guid.NewGuid()));
+        Assert.Equal(RejectionKind.NotFound, e.Kind);
+    }
+
+    [Fact]
+    public async Task ACampaignExportVerifiesOfflineAndATamperedAttemptInsideIsLocatedByBothVerifiers()
+    {
+        var (campaign, attempts) = await SealedCampaignAsync();
+        var path = Path.Combine(_dir, "campaign.zip");
+        await AuditBundles.WriteCampaignAsync(_f, campaign, path);
+        var key = Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey);
+        var ok = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        Assert.True(ok.Ok, ok.Problem);
+        Assert.Equal(2, ok.AttemptsChecked);
+        var (code, output) = AuditFixtures.Python(path, key);
+        Assert.True(code == 0, output);
+        Assert.Contains("5 events and 2 attempts verified", output);
+
+        // A careful forger: edits attempt 2's event 2 and fixes the manifest's digest of that file.
+        var name = Bundle.AttemptFile(attempts[1].ToString());
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            string Read(string n) { using var r = new StreamReader(zip.GetEntry(n)!.Open()); return r.ReadToEnd(); }
+            var lines = Read(name).TrimEnd('\n').Split('\n');
+            var record = JsonNode.Parse(lines[1])!.AsObject();
+            record["data"]!["Node"] = "another-node";
+            lines[1] = record.ToJsonString();
+            var bytes = Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
+            var manifest = JsonNode.Parse(Read(Bundle.ManifestFile))!;
+            manifest["files"]![name]!["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            void Write(string n, byte[] content) { zip.GetEntry(n)!.Delete(); using var s = zip.CreateEntry(n).Open(); s.Write(content); }
+            Write(name, bytes);
+            Write(Bundle.ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
+        }
+        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        Assert.False(broken.Ok);
+        Assert.Equal(attempts[1].ToString(), broken.BrokenAttempt);
+        Assert.Equal(2, broken.BrokenAt);
+        (code, output) = AuditFixtures.Python(path, key);
+        Assert.Equal(1, code);
+        Assert.Contains($"BROKEN in attempt {attempts[1]} at event 2", output);
+    }
+}

@@ -1,0 +1,92 @@
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Storage;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>ReexecuteAttempt's refusals and the campaign it records, on folded attempt states.</summary>
+public sealed class ReexecutionRulesTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly Guid SourceId = Guid.NewGuid();
+
+    private static AttemptState Source(bool started = true, bool ended = true)
+    {
+        var events = new List<object>
+        {
+            new AttemptScheduled(SourceId, Guid.NewGuid(), "ai_rd_triton_cumsum", "cpu", "scripted",
+                new Dictionary<string, string> { ["script"] = "{}" }, 0, TimeSpan.FromMinutes(3), "api", T0),
+        };
+        if (started)
+            events.Add(new AttemptStarted(SourceId, "env", "local", "node", "1.0", "sha256:aaa", "sha256:bbb", 0, 1, "max", true,
+                T0.AddMinutes(3), "dev", "orchestrator", T0));
+        if (ended) events.Add(new AttemptCancelled(SourceId, "test", "api", T0.AddMinutes(1)));
+        return AttemptEvolver.Fold(events);
+    }
+
+    [Fact]
+    public void AnUnknownAttemptIsNotFound()
+    {
+        var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(null, SourceId));
+        Assert.Equal(RejectionKind.NotFound, e.Kind);
+        Assert.Contains(SourceId.ToString(), e.Message);
+    }
+
+    [Fact]
+    public void ARunningAttemptIsRefusedAsNotEnded()
+    {
+        var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(Source(ended: false), SourceId));
+        Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
+        Assert.Contains("has not ended (it is running)", e.Message);
+    }
+
+    [Fact]
+    public void AnAttemptCancelledBeforeItStartedHasNothingToReExecute()
+    {
+        var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(Source(started: false), SourceId));
+        Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
+        Assert.Contains("never started", e.Message);
+    }
+
+    [Fact]
+    public void AChangedBundleIsRefusedNamingBothDigests()
+    {
+        var source = Source();
+        Assert.Equal("sha256:aaa", ReexecutionRules.CheckSource(source, SourceId));
+        ReexecutionRules.CheckBundle(source, "sha256:aaa");
+        var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckBundle(source, "sha256:ccc"));
+        Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
+        Assert.Contains("sha256:aaa", e.Message);
+        Assert.Contains("sha256:ccc", e.Message);
+    }
+
+    [Fact]
+    public void TheReExecutionIsAReplayAttemptOfTheSameTaskAndBudgetLinkedToTheSource()
+    {
+        var source = Source();
+        var (campaign, attempt) = ReexecutionRules.Plan(source, Guid.NewGuid(), Guid.NewGuid(), null, "auditor", T0.AddHours(1));
+        Assert.Equal((source.TaskId, source.Variant, source.TimeBudget), (attempt.TaskId, attempt.Variant, attempt.TimeBudget));
+        Assert.Equal("replay", attempt.Agent);
+        Assert.Equal(SourceId.ToString(), attempt.AgentSettings["source_attempt"]);
+        Assert.Equal(SourceId, attempt.ReexecutionOf);
+        Assert.Equal([attempt.AttemptId], campaign.AttemptIds);
+        Assert.Equal(attempt.CampaignId, campaign.CampaignId);
+        Assert.Equal(1, campaign.AttemptsPerPair);
+
+        // The link survives the fold into the state and the view the API reads.
+        var state = AttemptEvolver.Fold([attempt]);
+        Assert.Equal(SourceId, state.ReexecutionOf);
+        Assert.Equal(SourceId, AttemptView.From(state).ReexecutionOf);
+    }
+
+    [Fact]
+    public void AnAttemptScheduledStoredBeforeTheLinkExistedLoadsWithoutOne()
+    {
+        var old = new AttemptScheduled(SourceId, Guid.NewGuid(), "t", "v", "noop", [], 0, TimeSpan.FromMinutes(1), "api", T0);
+        var json = System.Text.Json.JsonSerializer.Serialize(old).Replace(",\"ReexecutionOf\":null", "");
+        Assert.DoesNotContain("ReexecutionOf", json);
+        var loaded = System.Text.Json.JsonSerializer.Deserialize<AttemptScheduled>(json)!;
+        Assert.Null(loaded.ReexecutionOf);
+        Assert.Null(AttemptEvolver.Fold([loaded]).ReexecutionOf);
+    }
+}

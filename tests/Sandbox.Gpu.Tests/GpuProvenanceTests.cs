@@ -1,0 +1,58 @@
+extern alias SandboxService;
+
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ReBench.Sandbox.V1;
+using SandboxEntryPoint = SandboxService::ReBench.Sandbox.SandboxEntryPoint;
+
+namespace ReBench.Sandbox.Gpu.Tests;
+
+/// <summary>CreateEnvironment's answer names the GPUs the environment holds, for the attempt's provenance.</summary>
+public sealed class GpuProvenanceTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("rebench-gpu-prov-").FullName;
+    private readonly List<IDisposable> _factories = [];
+
+    public void Dispose()
+    {
+        foreach (var f in _factories) f.Dispose();
+        try { Directory.Delete(_root, true); } catch (IOException) { }
+    }
+
+    private V1.Sandbox.SandboxClient Start(string source)
+    {
+        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Sandbox:Root", _root);
+            b.UseSetting("Sandbox:Gpus:Source", source);
+            b.UseSetting("Sandbox:Gpus:Simulated", "H100:8,A100:4");
+        });
+        _factories.Add(factory);
+        return new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
+            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+    }
+
+    private static CreateEnvironmentRequest Request(string id, int gpus, string model) =>
+        new() { EnvironmentId = id, TaskId = "t", Resources = new Resources { Cpus = 1, MemoryMb = 512, GpuCount = gpus, GpuModel = model } };
+
+    [Fact]
+    public async Task Create_and_Get_report_model_count_and_driver_of_the_allocated_GPUs()
+    {
+        var client = Start("simulated");
+        var env = await client.CreateEnvironmentAsync(Request("prov-a", 2, "a100"));
+        Assert.Equal(("A100", 2, "simulated"), (env.GpuModel, env.GpuCount, env.GpuDriverVersion));
+        var again = await client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = "prov-a" });
+        Assert.Equal(("A100", 2), (again.GpuModel, again.GpuCount));
+
+        var none = await client.CreateEnvironmentAsync(Request("prov-b", 0, ""));
+        Assert.Equal(("none", 0, "none"), (none.GpuModel, none.GpuCount, none.GpuDriverVersion));
+    }
+
+    [Fact]
+    public async Task A_node_without_GPUs_reports_none()
+    {
+        var env = await Start("none").CreateEnvironmentAsync(Request("prov-c", 0, ""));
+        Assert.Equal(("none", 0, "none"), (env.GpuModel, env.GpuCount, env.GpuDriverVersion));
+    }
+}

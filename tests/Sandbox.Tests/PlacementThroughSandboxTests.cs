@@ -1,0 +1,71 @@
+extern alias OrchestratorService;
+extern alias SandboxService;
+
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ReBench.Sandbox.V1;
+using OrchestratorCapacityRequest = OrchestratorService::ReBench.Sandbox.V1.GetCapacityRequest;
+using OrchestratorSandboxClient = OrchestratorService::ReBench.Sandbox.V1.Sandbox.SandboxClient;
+using Placement = OrchestratorService::ReBench.Orchestrator.Supervision;
+
+namespace ReBench.Sandbox.Tests;
+
+/// <summary>
+/// The orchestrator's placement step on the real sandbox service's GetCapacity answer, read with the orchestrator's
+/// own client stubs over the wire, on a node with a simulated 2 x H100 inventory: start while GPUs are free, queue
+/// while they are taken, fail when the node has fewer than the task needs.
+/// </summary>
+public sealed class PlacementThroughSandboxTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("rebench-placement-").FullName;
+    private readonly WebApplicationFactory<SandboxService::ReBench.Sandbox.SandboxEntryPoint> _factory;
+
+    public PlacementThroughSandboxTests()
+    {
+        _factory = new WebApplicationFactory<SandboxService::ReBench.Sandbox.SandboxEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Sandbox:Root", _root);
+            b.UseSetting("Sandbox:Isolation", "none"); // placement is about the inventory, not the confinement
+            b.UseSetting("Sandbox:Gpus:Source", "simulated");
+            b.UseSetting("Sandbox:Gpus:Simulated", "H100:2");
+        });
+    }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        try { Directory.Delete(_root, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task The_orchestrator_places_by_the_sandboxs_capacity()
+    {
+        var channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        var orchestrators = new OrchestratorSandboxClient(channel);
+        var client = new V1.Sandbox.SandboxClient(channel);
+
+        async Task<Placement.PlacementDecision> PlanAsync(Placement.PlacementRequest request) =>
+            Placement.PlacementPlanner.Plan(
+                Placement.AttemptPlacement.ToNode(await orchestrators.GetCapacityAsync(new OrchestratorCapacityRequest())),
+                [request], 4, new Placement.PlacementPolicy()).Single();
+
+        var agent = new Placement.PlacementRequest(Guid.NewGuid(), false, 1, 512, 1, "H100");
+        Assert.Equal(Placement.PlacementKind.Start, (await PlanAsync(agent)).Kind);
+
+        var holder = await client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+        {
+            TaskId = "t", Resources = new Resources { Cpus = 1, MemoryMb = 512, GpuCount = 2, GpuModel = "h100" },
+        });
+        var busy = await PlanAsync(agent);
+        Assert.Equal(Placement.PlacementKind.Queue, busy.Kind);
+        Assert.Equal("waiting for node capacity: 1 GPUs of model H100 requested, 0 of 2 free", busy.Reason);
+
+        var tooMany = await PlanAsync(agent with { GpuCount = 3 });
+        Assert.Equal(Placement.PlacementKind.Fail, tooMany.Kind);
+        Assert.Equal("the task needs 3 GPUs of model H100 and the sandbox node has 2", tooMany.Reason);
+
+        await client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = holder.EnvironmentId });
+        Assert.Equal(Placement.PlacementKind.Start, (await PlanAsync(agent)).Kind);
+    }
+}

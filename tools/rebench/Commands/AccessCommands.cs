@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Grpc.Core;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Cli.Commands;
+
+/// <summary>`rebench audit access &lt;attempt&gt;`: who read the attempt's transcript, with which method and when. Exit 2 on bad input.</summary>
+internal static class AccessCommands
+{
+    public static Command Build()
+    {
+        var attempt = new Argument<string>("attempt-id");
+        var format = new Option<string>("--format") { Description = "table | json", DefaultValueFactory = _ => "table" };
+        var access = new Command("access", "reads of an attempt's transcript (ListAccessEvents), oldest first") { attempt, format };
+        access.SetAction(async (r, ct) =>
+        {
+            var fmt = r.GetValue(format)!.ToLowerInvariant();
+            if (fmt is not ("table" or "json"))
+            {
+                Console.Error.WriteLine($"error: --format must be table or json, got '{fmt}'");
+                return 2;
+            }
+            using var client = CliApp.Client(r);
+            ListAccessEventsResponse response;
+            try
+            {
+                response = await client.Orchestrator.ListAccessEventsAsync(new ListAccessEventsRequest { AttemptId = r.GetValue(attempt)! }, cancellationToken: ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+            {
+                Console.Error.WriteLine($"error: {e.Status.Detail}");
+                return 2;
+            }
+            if (fmt == "json")
+            {
+                Console.WriteLine(JsonSerializer.Serialize(response.Events.Select(e => new
+                {
+                    at = e.At?.ToDateTimeOffset(), principal = e.Principal, role = e.Role, method = e.Method, attempt_id = e.AttemptId, detail = e.Detail,
+                }), new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            }
+            Output.Table(Console.Out, ["at", "principal", "role", "method", "detail"], response.Events.Select(e => (IReadOnlyList<string>)
+                [e.At?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "", e.Principal, e.Role, e.Method, e.Detail]));
+            Console.WriteLine($"{response.Events.Count} access event(s)");
+            return 0;
+        });
+        return new Command("audit", "audit trail of an attempt") { access };
+    }
+}
