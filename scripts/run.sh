@@ -47,6 +47,13 @@ else
   KEY=$(cat "$KEY_FILE")
 fi
 
+# A second, read-only key for auditors (role auditor: read, verify, export, re-execute; anything else PERMISSION_DENIED).
+AUDITOR_KEY_FILE="$RUN_DIR/auditor-key"
+if [ ! -s "$AUDITOR_KEY_FILE" ]; then
+  mkdir -p "$RUN_DIR"
+  (umask 077; od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$AUDITOR_KEY_FILE")
+fi
+
 # The orchestrator's Ed25519 seal key (docs/audit.md), kept so seals still verify after a restart.
 SEAL_KEY_FILE="$RUN_DIR/signing-key"
 if [ ! -s "$SEAL_KEY_FILE" ]; then
@@ -67,7 +74,8 @@ start_service orchestrator "$CONFIG" 5101 Service__Port=5101 "ConnectionStrings_
   Services__Sandbox=http://127.0.0.1:5102 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104 \
   "Audit__SigningKey=$(cat "$SEAL_KEY_FILE")"
 start_service gateway "$CONFIG" 5100 Service__Port=5100 Gateway__InternalPort=5105 \
-  Services__Orchestrator=http://127.0.0.1:5101 "Gateway__ApiKeys__0=$KEY"
+  Services__Orchestrator=http://127.0.0.1:5101 "Gateway__ApiKeys__0=$KEY" \
+  "Gateway__ApiKeys__1=$(cat "$AUDITOR_KEY_FILE")" Gateway__ApiKeys__1__Role=auditor Gateway__ApiKeys__1__Id=auditor
 wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DIR/gateway.log)"
 log "platform up in $((SECONDS - T0)) s"
 
@@ -102,4 +110,6 @@ The platform is still running (gateway http://127.0.0.1:5100).
     export REBENCH_API_KEY=$KEY
     alias rebench='dotnet $CLI --gateway http://127.0.0.1:5100 --api-key \$REBENCH_API_KEY'
     rebench --help
+  auditors (read-only key in $AUDITOR_KEY_FILE):
+    dotnet $CLI --gateway http://127.0.0.1:5100 --api-key \$(cat $AUDITOR_KEY_FILE) verify <attempt-id>
 EOF

@@ -9,52 +9,82 @@ using ReBench.Sandbox.V1;
 using SandboxEntryPoint = SandboxService::ReBench.Sandbox.SandboxEntryPoint;
 
 // Sandbox isolation cost, all in one run: environment create+destroy and Exec of `true` through the gRPC API with
-// Sandbox:Isolation=none and =namespaces (in-process service, in-memory transport), against a bare bash spawn.
+// Sandbox:Isolation=none and =namespaces (in-process service, in-memory transport), against a bare bash spawn. The
+// variants are interleaved (one of each per iteration), so a change in machine load affects all rows alike.
 // Usage: dotnet run -c Release --project bench/SandboxBench [cycles] [execs]
 var cycles = args.Length > 0 ? int.Parse(args[0]) : 30;
 var execs = args.Length > 1 ? int.Parse(args[1]) : 100;
-var rows = new List<(string Name, double[] Ms)>();
+var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
 // WebApplicationFactory looks for the service's content root beside a test project; a console app names it here.
 System.Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_REBENCH_SANDBOX", AppContext.BaseDirectory);
 
-rows.Add(("bare spawn: bash -c true", Measure(execs, () =>
-{
-    using var p = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", "true"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-    p.WaitForExit();
-    return Task.CompletedTask;
-})));
-foreach (var mode in new[] { "none", "namespaces" })
+var modes = new[] { "none", "namespaces" };
+var factories = new List<WebApplicationFactory<SandboxEntryPoint>>();
+var roots = new List<string>();
+var clients = new Dictionary<string, Sandbox.SandboxClient>();
+var envs = new Dictionary<string, string>();
+foreach (var mode in modes)
 {
     var root = Path.Combine(Path.GetTempPath(), $"rebench-sandbox-bench-{mode}-{Guid.NewGuid():N}");
-    await using var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+    roots.Add(root);
+    var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
     {
         b.UseSetting("Sandbox:Root", root);
         b.UseSetting("Sandbox:Isolation", mode);
         b.UseSetting("Logging:LogLevel:Default", "Warning");
     });
-    var client = new Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
+    factories.Add(factory);
+    clients[mode] = new Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
         new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+    envs[mode] = (await clients[mode].CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "bench" })).EnvironmentId;
+    for (var i = 0; i < 5; i++) await ExecAsync(clients[mode], envs[mode]); // warm-up (the holder, JIT, the gRPC path)
+}
 
-    var env = (await client.CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "bench" })).EnvironmentId;
-    for (var i = 0; i < 5; i++) await ExecAsync(client, env); // warm-up (the holder, JIT, the gRPC path)
-    rows.Add(($"Exec `true`, isolation {mode}", await MeasureAsync(execs, () => ExecAsync(client, env))));
-    await client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
-
-    rows.Add(($"create+destroy, isolation {mode}", await MeasureAsync(cycles, () => CycleAsync(client, null))));
-    var capped = new Resources { DiskMb = 1024, MemoryMb = 2048, Cpus = 1 };
-    rows.Add(($"create+destroy, isolation {mode}, 1 GB disk cap", await MeasureAsync(cycles, () => CycleAsync(client, capped))));
+var capped = new Resources { DiskMb = 1024, MemoryMb = 2048, Cpus = 1 };
+var variants = new List<(string Name, int N, Func<Task> Run)>
+{
+    ("bare spawn: bash -c true", execs, BareSpawnAsync),
+    ("Exec `true`, isolation none", execs, () => ExecAsync(clients["none"], envs["none"])),
+    ("Exec `true`, isolation namespaces", execs, () => ExecAsync(clients["namespaces"], envs["namespaces"])),
+    ("create+destroy, isolation none", cycles, () => CycleAsync(clients["none"], null)),
+    ("create+destroy, isolation namespaces", cycles, () => CycleAsync(clients["namespaces"], null)),
+    ("create+destroy, isolation none, 1 GB disk cap", cycles, () => CycleAsync(clients["none"], capped)),
+    ("create+destroy, isolation namespaces, 1 GB disk cap", cycles, () => CycleAsync(clients["namespaces"], capped)),
+};
+var samples = variants.Select(_ => new List<double>()).ToList();
+for (var i = 0; i < Math.Max(cycles, execs); i++)
+{
+    for (var v = 0; v < variants.Count; v++)
+    {
+        if (i >= variants[v].N) continue;
+        var sw = Stopwatch.StartNew();
+        await variants[v].Run();
+        samples[v].Add(sw.Elapsed.TotalMilliseconds);
+    }
+}
+var rows = variants.Select((v, i) => (v.Name, Ms: samples[i].ToArray())).ToList();
+foreach (var mode in modes) await clients[mode].DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = envs[mode] });
+foreach (var f in factories) await f.DisposeAsync();
+foreach (var root in roots)
+{
     try { Directory.Delete(root, true); } catch (IOException) { }
 }
 
 var bare = P(rows[0].Ms, 50);
-Console.WriteLine($"{"what",-48} {"n",5} {"p50 ms",9} {"p99 ms",9} {"p50 / bare spawn",17} {"p50 / isolation none",21}");
+Console.WriteLine($"{"what",-52} {"n",5} {"p50 ms",9} {"p99 ms",9} {"p50 / bare spawn",17} {"p50 / isolation none",21}");
 foreach (var (name, ms) in rows)
 {
     var none = rows.FirstOrDefault(r => r.Name == name.Replace("namespaces", "none")).Ms;
     var vsNone = name.Contains("namespaces") && none is not null ? $"{P(ms, 50) / P(none, 50):F2}x" : "";
-    Console.WriteLine($"{name,-48} {ms.Length,5} {P(ms, 50),9:F2} {P(ms, 99),9:F2} {P(ms, 50) / bare,16:F2}x {vsNone,21}");
+    Console.WriteLine($"{name,-52} {ms.Length,5} {P(ms, 50),9:F2} {P(ms, 99),9:F2} {P(ms, 50) / bare,16:F2}x {vsNone,21}");
 }
-Console.WriteLine($"machine: {System.Environment.ProcessorCount} CPUs, {System.Environment.OSVersion}, load average {File.ReadAllText("/proc/loadavg").Trim()}");
+Console.WriteLine($"machine: {System.Environment.ProcessorCount} CPUs, {System.Environment.OSVersion}; /proc/loadavg before: {loadBefore}, after: {File.ReadAllText("/proc/loadavg").Trim()}");
+
+static async Task BareSpawnAsync()
+{
+    using var p = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", "true"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    await p.WaitForExitAsync();
+}
 
 static async Task ExecAsync(Sandbox.SandboxClient client, string env)
 {
@@ -69,20 +99,6 @@ static async Task CycleAsync(Sandbox.SandboxClient client, Resources? resources)
 {
     var env = await client.CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "bench", Resources = resources });
     await client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env.EnvironmentId });
-}
-
-static double[] Measure(int n, Func<Task> run) => MeasureAsync(n, run).GetAwaiter().GetResult();
-
-static async Task<double[]> MeasureAsync(int n, Func<Task> run)
-{
-    var ms = new double[n];
-    for (var i = 0; i < n; i++)
-    {
-        var sw = Stopwatch.StartNew();
-        await run();
-        ms[i] = sw.Elapsed.TotalMilliseconds;
-    }
-    return ms;
 }
 
 static double P(double[] xs, int percentile)

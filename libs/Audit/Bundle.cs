@@ -112,6 +112,11 @@ public static class Bundle
                 Blobs = blobs, Attempts = attempts,
             };
         }
+        catch (InvalidDataException e) when (StartsLikeZip(path))
+        {
+            // A zip's directory is at its end: a file cut short keeps its local headers but loses the directory.
+            throw new BundleException($"{path} is truncated or damaged: it starts as a zip archive but cannot be read to its end ({e.Message})");
+        }
         catch (InvalidDataException e) { throw new BundleException($"{path} is not an audit bundle (not a readable zip archive: {e.Message})"); }
         catch (EndOfStreamException) { throw new BundleException($"{path} is truncated"); }
         catch (JsonException e) { throw new BundleException($"{path}: manifest.json is not valid JSON: {e.Message}"); }
@@ -119,6 +124,13 @@ public static class Bundle
         {
             throw new BundleException($"{path}: manifest.json is malformed: {e.Message}");
         }
+    }
+
+    private static bool StartsLikeZip(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var f = File.OpenRead(path);
+        return f.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
     }
 
     private static byte[] ReadEntry(ZipArchive zip, string name)

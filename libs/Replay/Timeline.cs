@@ -13,7 +13,8 @@ public static class TimelineKind
     public static string Of(string type) => type switch
     {
         "model_call_completed" => Model,
-        "action_requested" or "action_completed" => Action,
+        // A human's terminal (services/orchestrator/Terminal) is their actions: what was typed and what it showed.
+        "action_requested" or "action_completed" or "terminal_input_recorded" or "terminal_output_recorded" => Action,
         "score_requested" or "intermediate_score_recorded" or "final_score_recorded" => Score,
         "attempt_paused" or "attempt_resumed" => Pause,
         _ => Lifecycle,
@@ -68,6 +69,12 @@ public static class Timeline
             case "score_requested":
                 Put(d, e, "StepId", "Reason");
                 summary = $"[{e.Text("StepId")}] score requested ({e.Text("Reason")})";
+                break;
+            case "terminal_input_recorded":
+            case "terminal_output_recorded":
+                Put(d, e, "SessionId", "Text");
+                d["Sequence"] = e.Long("Sequence");
+                summary = $"[terminal {e.Text("SessionId")} #{e.Long("Sequence")}] {(e.Type == "terminal_input_recorded" ? "typed" : "shown")}: {OneLine(e.Text("Text"), 100)}";
                 break;
             case "attempt_paused":
             case "attempt_resumed":

@@ -77,7 +77,7 @@ public static class OrchestratorSetup
         services.AddSingleton<AttemptLifecycle>();
         services.AddSingleton<AttemptPlacement>();
         services.AddSingleton<AttemptSessionHandler>();
-        services.AddSingleton<Terminal.HumanTerminal>(); services.AddSingleton<Terminal.HumanSteps>();
+        services.AddSingleton<Terminal.HumanTerminal>(); services.AddSingleton<Terminal.HumanSteps>(); services.AddSingleton<Terminal.TerminalSessions>();
         services.AddSingleton<Budgets.BudgetLedgerStore>();
         services.AddSingleton<Budgets.BudgetReservations>();
         services.AddSingleton<StepHistoryReader>();

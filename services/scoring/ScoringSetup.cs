@@ -28,6 +28,7 @@ public static class ScoringSetup
         services.AddSingleton(sp => new Assets.AssetVerifier( // operator-provided assets, checked before an environment is prepared
             sp.GetRequiredService<TaskCatalog>(), sp.GetRequiredService<IConfiguration>()[Assets.AssetVerifier.RootKey]));
         services.AddSingleton<ScoreLogLedger>();    // the rows written to each environment's score log
+        services.AddScoreLogRecords(builder.Configuration); // ...stored in PostgreSQL where configured (Submissions/ScoreLogRecords.cs)
         services.AddReports(builder.Configuration); // results store and Reports API (Reports/ReportsSetup.cs)
         return builder;
     }

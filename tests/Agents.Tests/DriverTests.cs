@@ -64,7 +64,11 @@ public sealed class DriverTests
 
         Assert.Equal("failed", run.State);
         Assert.Contains("has no reference solution", run.Error);
-        Assert.Empty(h.Session.Calls);
+        // Nothing was done; the failure is noted in the attempt's stream and the attempt submitted as it stands.
+        Assert.Equal(["RecordAgentNote", "Submit"], h.Session.Calls.Select(c => c.Method));
+        var note = (AgentNoteRequest)h.Session.Calls[0].Request;
+        Assert.Equal("run_failed", note.Kind);
+        Assert.Contains("has no reference solution", note.Json);
     }
 
     [Fact]

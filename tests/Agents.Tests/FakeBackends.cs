@@ -61,6 +61,12 @@ public sealed class FakeSession : AttemptSession.AttemptSessionBase
         return new RecordModelCallResult { Version = 1 };
     }
 
+    public override async Task<AgentNoteResult> RecordAgentNote(AgentNoteRequest request, ServerCallContext context)
+    {
+        await RecordAsync("RecordAgentNote", request.StepId, request, context);
+        return new AgentNoteResult { Version = 1 };
+    }
+
     public override async Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context)
     {
         await RecordAsync("PauseClock", request.StepId, request, context);

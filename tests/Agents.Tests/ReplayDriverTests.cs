@@ -136,7 +136,9 @@ public sealed class ReplayDriverTests : IAsyncLifetime
         Assert.Equal("failed", run.State);
         Assert.Contains($"cannot read the recorded actions of attempt {Source}", run.Error);
         Assert.Contains("may read only", run.Error);
-        Assert.DoesNotContain(_session.Calls, c => c.Method != "GetRecordedActions");
+        // No action was replayed; the attempt was submitted as it stands, naming the failure.
+        Assert.Equal(["GetRecordedActions", "Submit"], _session.Calls.Select(c => c.Method));
+        Assert.Contains("cannot read the recorded actions", ((SubmitRequest)_session.Calls[^1].Request).Submission);
     }
 
     [Fact]

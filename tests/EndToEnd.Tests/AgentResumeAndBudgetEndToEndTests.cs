@@ -72,6 +72,52 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 
     [Fact]
     [Trait("Category", "Slow")]
+    public async Task KillingTheAgentsServiceWhileAnActionRunsDoesNotRunItAgain()
+    {
+        const string slow = "echo start >> act.log; sleep 8; echo end >> act.log";
+        using var model = new ToolCallingModel(platform.LlmPort, n => n switch
+        {
+            0 => ("bash", new JsonObject { ["command"] = slow, ["timeout"] = 60 }),
+            1 => ("bash", new JsonObject { ["command"] = "cat act.log" }),
+            _ => ("submit", new JsonObject { ["submission"] = "done" }),
+        });
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "resume-mid-action-e2e", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
+        });
+        var attemptId = "";
+        var until = DateTime.UtcNow.AddMinutes(3);
+        List<AttemptEvent> seen = [];
+        while (!seen.Any(e => e.EventType == "action_requested"))
+        {
+            Assert.True(DateTime.UtcNow < until, "the slow action was never requested");
+            await Task.Delay(100);
+            if (attemptId == "")
+                attemptId = (await client.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.CampaignId })).Attempts.Single().AttemptId;
+            seen = await Waits.EventsAsync(client, attemptId);
+        }
+        // SIGKILL while the command sleeps: its Act call from the dead service is cut off mid-way.
+        await platform.RestartAgentsAsync();
+        var killedMidAction = !(await Waits.EventsAsync(client, attemptId)).Any(e => e.EventType == "action_completed");
+        output.WriteLine($"killed mid-action: {killedMidAction}");
+
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+        var events = await Waits.EventsAsync(client, attemptId);
+        Assert.Contains(events, e => e.EventType == "agent_relaunched");
+        var step = Assert.Single(events, e => e.EventType == "action_requested" && e.Field("Command").GetString() == slow).Field("StepId").GetString();
+        Assert.Single(events, e => e.EventType == "action_completed" && e.Field("StepId").GetString() == step);
+        // The command ran once, to its end: the file has one start and one end.
+        Assert.Equal("start\nend\n", events.Where(e => e.EventType == "action_completed").Select(e => e.Field("Stdout").GetString()).Last(s => s!.Contains("start", StringComparison.Ordinal)));
+        Assert.Single(events, e => e.EventType == "submission_received");
+        Assert.True(killedMidAction, "the service was killed only after the action had completed; the mid-action case was not exercised");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
     public async Task AModelThatKeepsCallingEndsCleanlyWhenTheCostBudgetWouldBePassed()
     {
         const double budget = 0.15;
@@ -100,6 +146,80 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
         // Every call was reserved first and settled by its record.
         var reserved = events.Where(e => e.EventType == "budget_reserved").Select(e => e.Field("StepId").GetString()).ToHashSet();
         Assert.All(events.Where(e => e.EventType == "model_call_completed"), c => Assert.Contains(c.Field("ReservationStepId").GetString(), reserved));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task AModelThatKeepsCallingEndsCleanlyWhenTheTokenBudgetWouldBePassed()
+    {
+        const long budget = 20_000;
+        using var model = new ToolCallingModel(platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo tokens{n}" }));
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "token-budget-e2e", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted", ["token_budget"] = budget.ToString() } } },
+        });
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        var exhausted = Assert.Single(events, e => e.EventType == "budget_exhausted");
+        Assert.Equal("tokens", exhausted.Field("Budget").GetString());
+        output.WriteLine(exhausted.Field("Detail").GetString());
+        Assert.Contains(events, e => e.EventType == "final_score_recorded");
+        var used = events.Where(e => e.EventType == "model_call_completed")
+            .Select(e => e.Field("InputTokens").GetInt64() + e.Field("OutputTokens").GetInt64()).ToList();
+        output.WriteLine($"{used.Count} calls, {used.Sum()} tokens of {budget}");
+        Assert.True(used.Count >= 2, $"only {used.Count} calls were made");
+        Assert.True(used.Sum() <= budget + used.Max(), $"used {used.Sum()} tokens > budget {budget} + one call");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task ACampaignCostCapEndsEveryAttemptCleanlyAndKeepsEverythingRecorded()
+    {
+        const double cap = 0.25;
+        using var model = new ToolCallingModel(platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo cap{n}" }));
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = "campaign-cap-e2e", AttemptsPerPair = 2, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
+            CostCapUsd = cap,
+        });
+        var attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
+        Assert.Equal(2, attempts.Count);
+
+        var all = new List<double>();
+        foreach (var attempt in attempts)
+        {
+            Assert.Equal(AttemptStatus.Completed, attempt.Status);
+            var events = await Waits.EventsAsync(client, attempt.AttemptId);
+            var exhausted = Assert.Single(events, e => e.EventType == "budget_exhausted");
+            Assert.Equal("campaign_cost_cap", exhausted.Field("Budget").GetString());
+            output.WriteLine($"{attempt.AttemptId}: {exhausted.Field("Detail").GetString()}");
+            Assert.Equal("budget_exhausted", events.Single(e => e.EventType == "attempt_completed").Field("Reason").GetString());
+            Assert.Contains(events, e => e.EventType == "final_score_recorded");
+            // Nothing after the refusal but the end: no call and no action was granted past the cap.
+            var refusedAt = exhausted.Version;
+            Assert.DoesNotContain(events, e => e.Version > refusedAt && e.EventType is "model_call_completed" or "budget_reserved" or "action_requested");
+            // Every granted call was recorded (settled) or expired: none is left open.
+            var reserved = events.Where(e => e.EventType == "budget_reserved").Select(e => e.Field("StepId").GetString()).ToHashSet();
+            var settled = events.Where(e => e.EventType == "model_call_completed").Select(e => e.Field("ReservationStepId").GetString()).ToHashSet();
+            settled.UnionWith(events.Where(e => e.EventType == "budget_reservation_expired").Select(e => e.Field("StepId").GetString()));
+            Assert.Subset(settled, reserved);
+            // Each action the model asked for ran to completion and is in the log.
+            Assert.Equal(events.Count(e => e.EventType == "action_requested"), events.Count(e => e.EventType == "action_completed"));
+            all.AddRange(events.Where(e => e.EventType == "model_call_completed").Select(e => e.Field("CostUsd").GetDouble()));
+            var verified = await client.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = attempt.AttemptId });
+            Assert.True(verified.Ok && verified.Sealed, verified.Problem);
+        }
+        output.WriteLine($"{all.Count} calls, {all.Sum():0.######} USD against a cap of {cap} USD");
+        Assert.True(all.Count >= 4, $"only {all.Count} calls were made");
+        Assert.True(all.Sum() <= cap + all.Max(), $"spent {all.Sum()} > cap {cap} + one call");
     }
 
     /// <summary>

@@ -76,6 +76,9 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
         (code, text) = await CliAsync("verify", "--offline", notABundle);
         Assert.True(code == 2, text);
         Assert.Contains("not an audit bundle", text);
+        (code, text) = await CliAsync("export", Guid.NewGuid().ToString(), "-o", Path.Combine(_dir, "unknown.zip"));
+        Assert.True(code == 2, text);
+        Assert.Contains("does not exist", text);
     }
 
     private Task<(int, string)> CliAsync(params string[] args)

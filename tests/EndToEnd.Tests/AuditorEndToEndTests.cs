@@ -84,14 +84,32 @@ public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutput
         (code, text) = await CliAsync("audit", "access", id);
         Assert.True(code == 0, text);
         Assert.Contains(PlatformProcesses.AuditorKeyId, text);
+
+        // Corrections: an admin records one (a new event; the sealed history stays as it was), an auditor may only read them.
+        (code, text) = await CliAsKeyAsync(PlatformProcesses.ApiKey, "audit", "correct", id, "--kind", "note", "--reason", "reviewed by e2e");
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("audit", "correct", id, "--kind", "note", "--reason", "auditors may not");
+        Assert.True(code == 3, text);
+        Assert.Contains("role auditor may not call Orchestrator/RecordCorrection", text);
+        (code, text) = await CliAsync("audit", "corrections", id, "--format", "json");
+        Assert.True(code == 0, text);
+        using (var corrections = JsonDocument.Parse(text))
+        {
+            Assert.True(corrections.RootElement.GetProperty("chain_ok").GetBoolean());
+            var only = Assert.Single(corrections.RootElement.GetProperty("corrections").EnumerateArray());
+            Assert.Equal(("note", "reviewed by e2e", "admin"), (only.GetProperty("kind").GetString(), only.GetProperty("reason").GetString(), only.GetProperty("role").GetString()));
+        }
+        Assert.True((await auditor.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = id })).Ok);
     }
 
-    private async Task<(int, string)> CliAsync(params string[] args)
+    private Task<(int, string)> CliAsync(params string[] args) => CliAsKeyAsync(PlatformProcesses.AuditorKey, args);
+
+    private async Task<(int, string)> CliAsKeyAsync(string apiKey, params string[] args)
     {
         var configuration = typeof(AuditorEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
         var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        string[] all = [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", PlatformProcesses.AuditorKey, .. args];
+        string[] all = [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", apiKey, .. args];
         using var p = Process.Start(new ProcessStartInfo("dotnet", all) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

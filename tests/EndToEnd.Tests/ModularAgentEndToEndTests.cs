@@ -30,6 +30,9 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
             // Scoring again, as agents do (25 score calls an hour in the paper): the task keeps the best (lowest) time,
             // which keeps the check robust to a timing disturbed by a busy machine.
             ("score", new JsonObject()),
+            // Two more: on the 2-core build machine under a load average near 30 three timings were all slow once.
+            ("score", new JsonObject()),
+            ("score", new JsonObject()),
             ("submit", new JsonObject { ["submission"] = "reference steps" }));
 
         var client = platform.Orchestrator();
@@ -58,7 +61,7 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
 
         var events = await Waits.EventsAsync(client, attempt.AttemptId);
         var calls = events.Where(e => e.EventType == "model_call_completed").ToList();
-        Assert.Equal(5, calls.Count);
+        Assert.Equal(7, calls.Count);
         Assert.All(calls, c =>
         {
             Assert.Equal("scripted", c.Field("Provider").GetString());

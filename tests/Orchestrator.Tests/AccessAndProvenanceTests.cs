@@ -151,6 +151,15 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
+    public void ThePlatformVersionNamesTheGitCommitOfTheBuild()
+    {
+        // The SDK's Source Link puts the commit into the informational version when it builds from a git checkout;
+        // a build from a source archive has no commit to record (and this check has nothing to look at).
+        if (!Path.Exists(Path.Combine(ReBench.Testing.TestEnv.RepoRoot, ".git"))) return;
+        Assert.Matches(@"\+[0-9a-f]{40}$", PlatformInfo.Version);
+    }
+
+    [Fact]
     public void AnAttemptStartedStoredBeforeProvenanceFieldsStillLoads()
     {
         // The body as the foundation stored it: none of the fields added since.

@@ -167,6 +167,34 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
+    public async Task AnEventArchivedInPlaceIsLocated()
+    {
+        var id = await SealedAttemptAsync();
+        await SqlAsync("update mt_events set is_archived = true where stream_id = @s and version = 5", id);
+        var r = await VerifyAsync(id);
+        Assert.False(r.Ok);
+        Assert.Equal(5, r.BrokenAt);
+        Assert.Contains("archived", r.Problem);
+    }
+
+    [Fact]
+    public async Task AStreamArchivedThroughMartenIsLocatedAtItsFirstEvent()
+    {
+        // Marten's own history-hiding feature, used as an operator would: readers through Marten stop seeing the
+        // events, the verifier (plain SQL) still sees them and refuses the history.
+        var id = await SealedAttemptAsync();
+        await using (var session = Get<Marten.IDocumentStore>().LightweightSession())
+        {
+            session.Events.ArchiveStream(id);
+            await session.SaveChangesAsync();
+        }
+        var r = await VerifyAsync(id);
+        Assert.False(r.Ok);
+        Assert.Equal(1, r.BrokenAt);
+        Assert.Contains("archived", r.Problem);
+    }
+
+    [Fact]
     public async Task AnUnknownAttemptIsNotFound()
     {
         var e = await Assert.ThrowsAsync<DomainRejection>(() => VerifyAsync(Guid.NewGuid()));

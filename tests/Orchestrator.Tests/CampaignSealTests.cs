@@ -93,6 +93,29 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
+    public async Task AReplacedBlobInACampaignExportIsLocatedInItsAttemptByBothVerifiers()
+    {
+        var (campaign, attempts) = await SealedCampaignAsync();
+        var path = Path.Combine(_dir, "campaign-blob.zip");
+        await AuditBundles.WriteCampaignAsync(_f, campaign, path);
+        // The file attempt 2 wrote at its event 4 (AuditFixtures.AttemptWithBlobsAsync).
+        var digest = BlobReferences.Digest(Encoding.UTF8.GetBytes("print('hello from " + attempts[1] + "')\n"));
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            zip.GetEntry(Bundle.BlobPrefix + digest)!.Delete();
+            using var s = zip.CreateEntry(Bundle.BlobPrefix + digest).Open();
+            s.Write("print('something else')\n"u8);
+        }
+        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        Assert.False(broken.Ok);
+        Assert.Equal((attempts[1].ToString(), 4L, digest), (broken.BrokenAttempt, broken.BrokenAt, broken.BrokenBlob));
+        var (code, output) = AuditFixtures.Python(path, Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey));
+        Assert.Equal(1, code);
+        Assert.Contains($"BROKEN in attempt {attempts[1]} at event 4", output);
+        Assert.Contains("altered", output);
+    }
+
+    [Fact]
     public async Task ACampaignExportVerifiesOfflineAndATamperedAttemptInsideIsLocatedByBothVerifiers()
     {
         var (campaign, attempts) = await SealedCampaignAsync();

@@ -29,8 +29,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        WriteBundle("alpha", "lower", "min", 5.0, 1.0);
-        WriteBundle("beta", "higher", "max", 0.0, 10.0);
+        WriteBundles(_tasksRoot);
         _factory = new WebApplicationFactory<ScoringEntryPoint>().WithWebHostBuilder(b =>
         {
             b.UseSetting("Scoring:TasksRoot", _tasksRoot);
@@ -61,9 +60,16 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
         Directory.Delete(_tasksRoot, recursive: true);
     }
 
-    private void WriteBundle(string id, string direction, string aggregation, double start, double reference)
+    /// <summary>The two report test tasks (alpha, beta) under <paramref name="tasksRoot"/>.</summary>
+    internal static void WriteBundles(string tasksRoot)
     {
-        var dir = Path.Combine(_tasksRoot, id);
+        WriteBundle(tasksRoot, "alpha", "lower", "min", 5.0, 1.0);
+        WriteBundle(tasksRoot, "beta", "higher", "max", 0.0, 10.0);
+    }
+
+    private static void WriteBundle(string tasksRoot, string id, string direction, string aggregation, double start, double reference)
+    {
+        var dir = Path.Combine(tasksRoot, id);
         Write(dir, "manifest.yaml", $"""
             format_version: 1
             id: {id}

@@ -13,7 +13,7 @@ using SandboxService::ReBench.Sandbox.Kubernetes;
 namespace ReBench.Sandbox.Gpu.Tests;
 
 /// <summary>The Kubernetes driver against <see cref="FakeKubeApi"/>: the requests it makes and how it reads the answers.</summary>
-public sealed class KubernetesDriverTests : IAsyncLifetime
+public sealed partial class KubernetesDriverTests : IAsyncLifetime
 {
     private readonly FakeKubeApi _api = new();
     private readonly string _work = Directory.CreateTempSubdirectory("rebench-k8s-tests-").FullName;

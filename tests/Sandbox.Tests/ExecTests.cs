@@ -58,6 +58,18 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     }
 
     [Fact]
+    public async Task Timeout_also_kills_descendants_that_left_the_process_group()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var marker = "rebench-timeout-setsid-" + Guid.NewGuid().ToString("N");
+        var result = await _client.RunAsync(env,
+            $"setsid bash -c '(exec -a {marker}-a sleep 300) & exec -a {marker}-b sleep 300' & echo started; sleep 60", timeoutSeconds: 2);
+        Assert.True(result.Exit.TimedOut);
+        Assert.Equal("started\n", result.Stdout);
+        Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(5)), "a descendant in its own session survived the timeout");
+    }
+
+    [Fact]
     public async Task Returns_when_bash_exits_even_if_a_background_child_holds_stdout()
     {
         var env = await sandbox.NewEnvironmentAsync();

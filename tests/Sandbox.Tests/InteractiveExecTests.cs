@@ -42,6 +42,7 @@ internal sealed class TerminalSession : IAsyncDisposable
 
     public Task TypeAsync(string text) => _call.RequestStream.WriteAsync(new TerminalInput { Stdin = ByteString.CopyFromUtf8(text) });
     public Task ResizeAsync(int rows, int cols) => _call.RequestStream.WriteAsync(new TerminalInput { Resize = new TerminalResize { Rows = rows, Cols = cols } });
+    public Task EofAsync() => _call.RequestStream.WriteAsync(new TerminalInput { Eof = true });
     public void Cancel() => _call.Dispose();
 
     public async Task<string> WaitForAsync(string text, int seconds = 30)
@@ -99,9 +100,15 @@ public abstract class InteractiveExecTests(SandboxFixture sandbox, bool isolated
         await t.TypeAsync("print(sum(range(10)) * 1000)\n");
         await t.WaitForAsync("45000");
         await t.TypeAsync("\u0004"); // ctrl-D: python exits
-        await t.TypeAsync("echo back-in-bash\n");
-        await t.WaitForAsync("back-in-bash\r\n");
-        await t.TypeAsync("\u0004"); // ctrl-D: bash exits
+        await t.TypeAsync("echo back-in-$((40+2))\n");
+        await t.WaitForAsync("back-in-42\r\n"); // bash's output, not the terminal's echo of the typed line
+        // ctrl-D: bash exits. A ctrl-D that arrives while bash switches its terminal mode between commands can be
+        // taken as a plain character, so it is typed again if bash has not exited a few seconds later.
+        for (var i = 0; i < 5 && !t.Reader.IsCompleted; i++)
+        {
+            await t.TypeAsync("\u0004");
+            await Task.WhenAny(t.Reader, Task.Delay(TimeSpan.FromSeconds(5)));
+        }
         Assert.Equal(0, (await t.ExitAsync()).ExitCode);
     }
 
@@ -137,6 +144,41 @@ public abstract class InteractiveExecTests(SandboxFixture sandbox, bool isolated
         while (Sleepers(marker) > 0 && DateTime.UtcNow < until) await Task.Delay(100);
         Assert.Equal(0, Sleepers(marker));
         await t.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stdin_streams_line_by_line_to_a_command_and_eof_ends_it()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        await using var t = await TerminalSession.OpenAsync(sandbox.Client, new TerminalOpen
+        {
+            EnvironmentId = env, Command = "while read -r l; do echo \"got:$l\"; done; echo stdin-closed; exit 3",
+        });
+        await t.TypeAsync("first\n");
+        await t.WaitForAsync("got:first"); // answered before any further input: streamed, not buffered to the end
+        await t.TypeAsync("second\n");
+        await t.WaitForAsync("got:second");
+        await t.EofAsync();
+        await t.WaitForAsync("stdin-closed");
+        Assert.Equal(3, (await t.ExitAsync()).ExitCode);
+    }
+
+    [Fact]
+    public async Task Timeout_kills_the_terminal_process_tree()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var marker = Random.Shared.Next(100000, 999999).ToString();
+        await using var t = await TerminalSession.OpenAsync(sandbox.Client, new TerminalOpen
+        {
+            EnvironmentId = env, TimeoutSeconds = 3, Command = $"setsid sleep {marker}2 & sleep {marker}1 & echo started; sleep {marker}",
+        });
+        await t.WaitForAsync("started");
+        var exit = await t.ExitAsync(60);
+        Assert.True(exit.TimedOut);
+        Assert.Equal(124, exit.ExitCode);
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (Sleepers(marker) > 0 && DateTime.UtcNow < until) await Task.Delay(100);
+        Assert.Equal(0, Sleepers(marker));
     }
 
     [Fact]

@@ -19,6 +19,13 @@ public sealed class IsolatedSandboxFixture() : SandboxFixture(new Dictionary<str
         return doc.RootElement.GetProperty("Cgroups").EnumerateArray().Select(e => e.GetString()!).ToList();
     }
 
+    /// <summary>The environment's slirp4netns (open egress), 0 without one.</summary>
+    public int SlirpPidOf(string env)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, env, "isolation.json")));
+        return doc.RootElement.TryGetProperty("SlirpPid", out var pid) ? pid.GetInt32() : 0;
+    }
+
     public int HolderPidOf(string env)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, env, "isolation.json")));

@@ -8,27 +8,45 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
 
     [Fact]
+    [Trait("Category", "Slow")] // 15-25 s on the 2-core build machine
     public async Task Fifty_create_destroy_cycles_leave_no_process_mount_loop_device_or_cgroup()
     {
+        using var llm = new TinyHttpServer("llm");
         var leftovers = new List<string>();
         var all = new List<(string Env, IReadOnlyList<string> Cgroups)>();
         for (var i = 0; i < 50; i++)
         {
-            // Every fifth environment has a disk cap (a loop-mounted image) and a memory limit.
+            // Every fifth environment has a disk cap (a loop-mounted image) and a memory limit; every fifth (another
+            // one) the network permission with an allowed endpoint (the proxy); every tenth open egress (slirp4netns).
             var resources = i % 5 == 0 ? new Resources { DiskMb = 16, MemoryMb = 256, Cpus = 1 } : null;
-            var env = await sandbox.NewEnvironmentAsync(resources: resources);
+            var (network, endpoints) = (i % 5, i % 10) switch
+            {
+                (1, _) => (true, new[] { $"127.0.0.1:{llm.Port}" }),
+                (_, 3) => (true, []),
+                _ => (false, Array.Empty<string>()),
+            };
+            var env = await sandbox.NewEnvironmentAsync(resources: resources, network: network, allowedEndpoints: endpoints);
             var cgroups = sandbox.CgroupsOf(env);
             Assert.All(cgroups, c => Assert.True(Directory.Exists(c), c));
-            var r = await _client.RunAsync(env, "sleep 1000 >/dev/null 2>&1 & setsid sleep 1000 >/dev/null 2>&1 & echo $((6*7)) > f; cat f");
-            Assert.Equal("42\n", r.Stdout);
+            var r = await _client.RunAsync(env, "sleep 1000 >/dev/null 2>&1 & setsid sleep 1000 >/dev/null 2>&1 & echo $((6*7)) > f; cat f" +
+                (endpoints.Length > 0 ? $"; curl -sS --max-time 20 http://127.0.0.1:{llm.Port}/" : ""), timeoutSeconds: 60);
+            Assert.Equal(endpoints.Length > 0 ? "42\nllm" : "42\n", r.Stdout);
+            var slirp = sandbox.SlirpPidOf(env);
             await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
             leftovers.AddRange(sandbox.LeftoversOf(env, cgroups).Select(l => $"cycle {i}: {l}"));
+            if (slirp > 0 && IsSlirp(slirp)) leftovers.Add($"cycle {i}: slirp4netns {slirp}");
             all.Add((env, cgroups));
         }
         Assert.Empty(leftovers);
         // And nothing came back later (a process that was forking while Destroy ran, say).
         await Task.Delay(500);
         Assert.Empty(all.SelectMany(e => sandbox.LeftoversOf(e.Env, e.Cgroups)));
+    }
+
+    private static bool IsSlirp(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("slirp4netns", StringComparison.Ordinal); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     [Fact]
@@ -83,6 +101,38 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
             TaskId = "t", Resources = new Resources { Cpus = cpus, MemoryMb = memoryMb, DiskMb = diskMb },
         }).ResponseAsync, StatusCode.InvalidArgument);
         Assert.Contains(field, e.Status.Detail);
+    }
+
+    /// <summary>The task's resources as the kernel's cgroup files hold them, and an Exec's processes inside those groups.</summary>
+    [Fact]
+    public async Task Memory_cpu_and_pids_limits_are_set_on_the_kernel_and_execs_run_inside_them()
+    {
+        var env = await sandbox.NewEnvironmentAsync(resources: new Resources { Cpus = 1, MemoryMb = 256 });
+        var marker = "rebench-cg-" + Guid.NewGuid().ToString("N");
+        await _client.RunAsync(env, $"(exec -a {marker} sleep 1000) >/dev/null 2>&1 &");
+        var cgroups = sandbox.CgroupsOf(env);
+        string Value(string file) => File.ReadAllText(cgroups.Select(c => Path.Combine(c, file)).First(File.Exists)).Trim();
+        bool Has(string file) => cgroups.Any(c => File.Exists(Path.Combine(c, file)));
+        if (Has("memory.limit_in_bytes"))
+        {
+            Assert.Equal("268435456", Value("memory.limit_in_bytes"));
+            Assert.Equal("1024", Value("cpu.shares"));
+            Assert.Equal("100000", Value("cpu.cfs_quota_us"));
+        }
+        else
+        {
+            Assert.Equal("268435456", Value("memory.max"));
+            Assert.Equal("100000 100000", Value("cpu.max"));
+            Assert.Equal("100", Value("cpu.weight"));
+        }
+        Assert.Equal(IsolatedSandboxFixture.PidsMax.ToString(), Value("pids.max"));
+
+        var pid = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).First(d =>
+        {
+            try { return int.TryParse(d, out _) && File.ReadAllText($"/proc/{d}/cmdline").StartsWith(marker, StringComparison.Ordinal); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // ended meanwhile
+        });
+        Assert.All(cgroups, c => Assert.Contains(pid, File.ReadAllLines(Path.Combine(c, "cgroup.procs"))));
     }
 
     [Fact]

@@ -26,6 +26,16 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Allowed_endpoints_without_the_network_permission_are_invalid_argument()
+    {
+        using var llm = new TinyHttpServer("unused");
+        var e = await SandboxClientExtensions.FailsAsync(() => NewEnvironmentAsync(false, $"127.0.0.1:{llm.Port}"), StatusCode.InvalidArgument);
+        Assert.Contains("network permission", e.Status.Detail);
+        Assert.Empty(llm.RequestLines);
+    }
+
+    /// <summary>The network permission with an allow-list: the LLM endpoint and nothing else (no slirp4netns, no tap0).</summary>
+    [Fact]
     public async Task An_allowed_loopback_endpoint_is_reachable_and_nothing_else_is()
     {
         using var llm = new TinyHttpServer("model-says-hi");
@@ -35,7 +45,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         try
         {
             var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
-            var env = await NewEnvironmentAsync(false, $"127.0.0.1:{llm.Port}");
+            var env = await NewEnvironmentAsync(true, $"127.0.0.1:{llm.Port}");
 
             var allowed = await _client.RunAsync(env, $"curl -sS --max-time 20 http://127.0.0.1:{llm.Port}/v1/chat/completions -d '{{}}'", timeoutSeconds: 40);
             Assert.Equal("model-says-hi", allowed.Stdout);
@@ -49,6 +59,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
             Assert.Contains("Network is unreachable", probe.Stderr); // no route anywhere but lo
             Assert.EndsWith("1\n", probe.Stdout);
             Assert.False(other.Pending(), "a connection reached the host's other loopback port");
+            Assert.Equal(0, SlirpPidOf(env)); // the allow-list replaces open egress
         }
         finally
         {
@@ -61,7 +72,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     {
         using var llm = new TinyHttpServer("via-localhost");
         // api.example.test is only mapped, never connected to: resolving it on the host could send a DNS query out.
-        var env = await NewEnvironmentAsync(false, $"localhost:{llm.Port}", "api.example.test:443", "models.example.test:443");
+        var env = await NewEnvironmentAsync(true, $"localhost:{llm.Port}", "api.example.test:443", "models.example.test:443");
         var r = await _client.RunAsync(env,
             $"getent hosts api.example.test models.example.test; curl -sS --max-time 20 http://localhost:{llm.Port}/", timeoutSeconds: 40);
         var lines = r.Stdout.Split('\n');
@@ -74,7 +85,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     public async Task An_allowed_endpoint_in_another_namespace_is_reached_at_its_own_address()
     {
         using var outside = new OutsideHost();
-        var env = await NewEnvironmentAsync(false, $"{outside.Address}:{outside.Port}");
+        var env = await NewEnvironmentAsync(true, $"{outside.Address}:{outside.Port}");
         var r = await _client.RunAsync(env,
             $"exec 3<>/dev/tcp/{outside.Address}/{outside.Port} && head -1 <&3; exec 4<>/dev/tcp/{outside.Address}/{outside.Port + 1} && echo other-port", timeoutSeconds: 30);
         Assert.StartsWith("hello\n", r.Stdout); // served on the same address inside (added to lo), forwarded by the service
@@ -92,12 +103,12 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     [InlineData("-bad.example:80")]
     public async Task Malformed_endpoints_are_invalid_argument(string endpoint)
     {
-        var e = await SandboxClientExtensions.FailsAsync(() => NewEnvironmentAsync(false, endpoint), StatusCode.InvalidArgument);
+        var e = await SandboxClientExtensions.FailsAsync(() => NewEnvironmentAsync(true, endpoint), StatusCode.InvalidArgument);
         Assert.Contains("allowed_endpoints", e.Status.Detail);
     }
 
     [Fact]
-    public async Task The_network_permission_gives_its_own_namespace_without_the_hosts_loopback()
+    public async Task The_network_permission_without_an_allow_list_gives_egress_in_its_own_namespace_without_the_hosts_loopback()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -129,7 +140,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     public async Task Proxy_overhead_is_measured()
     {
         using var server = new TinyHttpServer("x");
-        var env = await NewEnvironmentAsync(false, $"127.0.0.1:{server.Port}");
+        var env = await NewEnvironmentAsync(true, $"127.0.0.1:{server.Port}");
         const string Script = "import socket,sys,time\nport=int(sys.argv[1]);n=200;t=time.perf_counter()\n" +
             "for _ in range(n):\n s=socket.create_connection(('127.0.0.1',port));s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n" +
             " while s.recv(65536): pass\n s.close()\nprint(round((time.perf_counter()-t)/n*1000,3))\n";
@@ -145,11 +156,11 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         output.WriteLine($"HTTP/1.0 request on a new connection, mean of 200: through the proxy {inside.Stdout.Trim()} ms, host loopback direct {direct} ms");
 
         using var bulk = new TinyHttpServer(new string('x', 64 * 1024 * 1024));
-        var bulkEnv = await NewEnvironmentAsync(false, $"127.0.0.1:{bulk.Port}");
+        var bulkEnv = await NewEnvironmentAsync(true, $"127.0.0.1:{bulk.Port}");
         var curl = $"curl -sS -o /dev/null -w '%{{speed_download}}' http://127.0.0.1:{bulk.Port}/";
         var proxied = (await _client.RunAsync(bulkEnv, curl, timeoutSeconds: 120)).Stdout;
         var plain = Host.Run("/bin/sh", "-c", curl).Stdout;
-        foreach (var (label, network, endpoints) in new[] { ("no network", false, Array.Empty<string>()), ("one allowed endpoint", false, [$"127.0.0.1:{server.Port}"]), ("network permission (slirp4netns)", true, Array.Empty<string>()) })
+        foreach (var (label, network, endpoints) in new[] { ("no network", false, Array.Empty<string>()), ("one allowed endpoint", true, [$"127.0.0.1:{server.Port}"]), ("network permission, open egress (slirp4netns)", true, Array.Empty<string>()) })
         {
             var times = new List<double>();
             for (var i = 0; i < 5; i++)

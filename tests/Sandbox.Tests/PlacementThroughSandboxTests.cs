@@ -2,6 +2,7 @@ extern alias OrchestratorService;
 extern alias SandboxService;
 
 using Grpc.Net.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
@@ -67,5 +68,38 @@ public sealed class PlacementThroughSandboxTests : IDisposable
 
         await client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = holder.EnvironmentId });
         Assert.Equal(Placement.PlacementKind.Start, (await PlanAsync(agent)).Kind);
+    }
+
+    /// <summary>
+    /// The endpoints the orchestrator passes (Orchestrator:AllowedEndpoints plus the task's own) go only to tasks with the
+    /// network permission; the real service accepts them there and refuses them without it.
+    /// </summary>
+    [Fact]
+    public async Task The_orchestrator_passes_allowed_endpoints_only_for_tasks_with_the_network_permission()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orchestrator:AllowedEndpoints:0"] = "127.0.0.1:8443",
+            ["Orchestrator:TaskEndpoints:llm_task:0"] = "api.example.test:443",
+            ["Orchestrator:TaskEndpoints:llm_task:1"] = "127.0.0.1:8443",
+        }).Build();
+        Assert.Equal(["127.0.0.1:8443", "api.example.test:443"], Placement.AttemptPlacement.EndpointsFor(config, "llm_task", network: true));
+        Assert.Equal(["127.0.0.1:8443"], Placement.AttemptPlacement.EndpointsFor(config, "other_task", network: true));
+        Assert.Empty(Placement.AttemptPlacement.EndpointsFor(config, "llm_task", network: false));
+
+        var client = new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() }));
+        foreach (var network in new[] { true, false })
+        {
+            var env = await client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+            {
+                TaskId = "llm_task", Network = network, AllowedEndpoints = { Placement.AttemptPlacement.EndpointsFor(config, "llm_task", network) },
+            });
+            await client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env.EnvironmentId });
+        }
+        var refused = await SandboxClientExtensions.FailsAsync(() => client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+        {
+            TaskId = "llm_task", Network = false, AllowedEndpoints = { Placement.AttemptPlacement.EndpointsFor(config, "llm_task", true) },
+        }).ResponseAsync, Grpc.Core.StatusCode.InvalidArgument);
+        Assert.Contains("network permission", refused.Status.Detail);
     }
 }

@@ -42,12 +42,12 @@ public class SandboxFixture : IDisposable
     }
 
     public async Task<string> NewEnvironmentAsync(string? agentFilesDir = null, string? protectedFilesDir = null,
-        Resources? resources = null, bool network = false)
+        Resources? resources = null, bool network = false, string[]? allowedEndpoints = null)
     {
         var env = await Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
         {
             TaskId = "test-task", AgentFilesDir = agentFilesDir ?? "", ProtectedFilesDir = protectedFilesDir ?? "",
-            Resources = resources, Network = network,
+            Resources = resources, Network = network, AllowedEndpoints = { allowedEndpoints ?? [] },
         });
         return env.EnvironmentId;
     }
@@ -126,5 +126,38 @@ public static class Processes
             await Task.Delay(100);
         }
         return !AnyWithMarker(marker);
+    }
+}
+
+/// <summary>
+/// A second sandbox service on a real Kestrel port of the host's loopback (isolation none, its own root): one of the
+/// platform's gRPC ports, for the attack tests to aim at.
+/// </summary>
+public sealed class KestrelSandbox : IDisposable
+{
+    private readonly WebApplicationFactory<SandboxEntryPoint> _factory;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "rebench-sandbox-kestrel-" + Guid.NewGuid().ToString("N"));
+
+    public KestrelSandbox()
+    {
+        Port = ReBench.Testing.TestEnv.FreePort();
+        _factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Sandbox:Root", _root);
+            b.UseSetting("Sandbox:Isolation", "none");
+            b.UseSetting("Service:Port", Port.ToString());
+        });
+        _factory.UseKestrel();
+        _factory.StartServer();
+        Client = new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{Port}"));
+    }
+
+    public int Port { get; }
+    public V1.Sandbox.SandboxClient Client { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }

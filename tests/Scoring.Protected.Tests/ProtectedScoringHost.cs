@@ -40,6 +40,7 @@ public class ProtectedScoringHost : IAsyncLifetime
     {
         CopyFolder(Path.Combine(TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum"), Path.Combine(TasksRoot, "ai_rd_triton_cumsum"));
         CopyFolder(Path.Combine(AppContext.BaseDirectory, "TaskFamilies", "ts_counter"), Path.Combine(TasksRoot, "ts_counter"));
+        CopyFolder(Path.Combine(AppContext.BaseDirectory, "TaskFamilies", "ts_final"), Path.Combine(TasksRoot, "ts_final"));
         CopyFolder(Path.Combine(AppContext.BaseDirectory, "Bundles", "nan_reasons"), Path.Combine(TasksRoot, "nan_reasons"));
 
         var sandboxPort = TestEnv.FreePort();
@@ -120,7 +121,7 @@ public class ProtectedScoringHost : IAsyncLifetime
         _apps.Add(app);
     }
 
-    private static void CopyFolder(string from, string to)
+    internal static void CopyFolder(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {

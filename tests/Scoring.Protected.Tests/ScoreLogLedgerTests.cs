@@ -50,4 +50,35 @@ public sealed class ScoreLogLedgerTests
         Assert.True(adopted);
         Assert.Equal([Row1], entry.Rows);
     }
+
+    private sealed class BrokenStore(bool loadFails) : IScoreLogRecordStore
+    {
+        public bool Durable => true;
+        public Task<ScoreLogRecord?> LoadAsync(string environmentId, CancellationToken ct) =>
+            loadFails ? throw new InvalidOperationException("database down") : Task.FromResult<ScoreLogRecord?>(null);
+        public Task SaveAsync(ScoreLogRecord record, CancellationToken ct) => throw new InvalidOperationException("database down");
+    }
+
+    [Fact]
+    public async Task A_record_that_cannot_be_read_fails_the_call_instead_of_adopting_the_file()
+    {
+        var ledger = new ScoreLogLedger(new BrokenStore(loadFails: true),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ScoreLogLedger>.Instance, TimeProvider.System);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => ledger.LoadAsync("env-1", CancellationToken.None));
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("env-1", e.Status.Detail);
+        Assert.Contains("database down", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_record_that_cannot_be_stored_leaves_the_memory_copy_in_use()
+    {
+        var ledger = new ScoreLogLedger(new BrokenStore(loadFails: false),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ScoreLogLedger>.Instance, TimeProvider.System);
+        var entry = await ledger.LoadAsync("env-2", CancellationToken.None);
+        entry.Rows = [Row1];
+        await ledger.SaveAsync("env-2", entry, CancellationToken.None); // logged, not thrown
+        Assert.Same(entry, await ledger.LoadAsync("env-2", CancellationToken.None));
+        Assert.Equal([Row1], entry.Rows);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -23,69 +22,14 @@ public sealed class AssetTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("rebench-assets-").FullName;
     private string Tasks => Path.Combine(_root, "tasks");
     private string AssetRoot => Path.Combine(_root, "assets");
-    private static readonly byte[] Weights = "fake weights"u8.ToArray();
-    private static readonly byte[] Split = "fake held-out split"u8.ToArray();
+    private static byte[] Weights => AssetTaskBundle.Weights;
+    private static byte[] Split => AssetTaskBundle.Split;
 
-    public AssetTests()
-    {
-        var bundle = Path.Combine(Tasks, "asset_task");
-        Write(bundle, "manifest.yaml", """
-            format_version: 1
-            id: asset_task
-            version: 1.0.0
-            title: Needs operator assets
-            resources: { cpus: 1, memory_mb: 256 }
-            scoring:
-              raw_score: a number
-              direction: higher
-              aggregation: max
-              start: 0.0
-              reference: 1.0
-              measured_by: by hand
-            variants:
-              - name: main
-                instructions: instructions.md
-              - name: cpu
-                instructions: instructions.md
-            """);
-        Write(bundle, "instructions.md", "do it");
-        Write(bundle, "agent/README.md", "start");
-        Write(bundle, "scoring/score.py", "print('{\"score\": 1}')");
-        Write(bundle, "reference/solution.txt", "ref");
-        Write(bundle, "variants/main/assets.yaml", $"""
-            format: 1
-            assets:
-              - path: models/weights.bin
-                into: home
-                size_bytes: {Weights.Length}
-                sha256: {Sha(Weights)}
-                source: a test
-              - path: data/test.jsonl
-                into: protected
-                size_bytes: {Split.Length}   # a comment, as the real manifests have
-                sha256: {Sha(Split)}
-              - path: extra/optional.bin
-                into: home
-                optional: true
-                size_bytes: OPERATOR_SUPPLIED
-                sha256: OPERATOR_SUPPLIED
-              - path: shipped.bin
-                into: home
-                bundled: true
-                size_bytes: 3
-                sha256: {Sha("abc"u8.ToArray())}
-            secrets:
-              - name: SOME_KEY
-            """);
-    }
+    public AssetTests() => AssetTaskBundle.Write(Tasks);
 
     private TaskCatalog Catalog() => TaskCatalog.Load(Tasks);
 
-    private void PutAssets(byte[]? weights = null, byte[]? split = null)
-    {
-        if (weights is not null) WriteBytes(Path.Combine(AssetRoot, "asset_task", "home", "models", "weights.bin"), weights);
-        if (split is not null) WriteBytes(Path.Combine(AssetRoot, "asset_task", "protected", "data", "test.jsonl"), split);
-    }
+    private void PutAssets(byte[]? weights = null, byte[]? split = null) => AssetTaskBundle.PutAssets(AssetRoot, weights, split);
 
     [Fact]
     public void All_assets_present_lets_the_variant_start_and_digests_are_cached()
@@ -205,15 +149,9 @@ public sealed class AssetTests : IDisposable
         }
     }
 
-    private static string Sha(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+    private static string Sha(byte[] data) => AssetTaskBundle.Sha(data);
 
-    private static void Write(string dir, string relative, string text) => WriteBytes(Path.Combine(dir, relative), System.Text.Encoding.UTF8.GetBytes(text));
-
-    private static void WriteBytes(string path, byte[] data)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, data);
-    }
+    private static void WriteBytes(string path, byte[] data) => AssetTaskBundle.WriteBytes(path, data);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

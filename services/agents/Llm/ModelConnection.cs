@@ -112,7 +112,10 @@ public sealed class ModelConnection : IDisposable
             return ($"the provider's answer could not be read ({e.GetType().Name}: {_capture.Redact(e.Message)})", true);
         if (status > 0)
             return ($"HTTP {status}: {Clip(_capture.ResponseBody ?? "", 1000)}", false);
-        return (_capture.Redact(e is ModelCallException ? e.Message : $"{e.GetType().Name}: {e.Message}"), false);
+        // The retry handler's own verdict may come wrapped in the SDK's exception type.
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is ModelCallException given) return (_capture.Redact(given.Message), false);
+        return (_capture.Redact($"{e.GetType().Name}: {ProviderRetryHandler.Messages(e)}"), false);
     }
 
     private async Task RecordAsync(UsageDetails? usage, long started, string? error, string? reservation, CancellationToken ct)

@@ -37,16 +37,36 @@ public sealed class ProviderRetryHandler(ProviderOptions options, IClockPauser p
             try
             {
                 response = await base.SendAsync(request, perTry.Token);
-                if (!IsRetryable(response.StatusCode)) return response;
-                failure = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+                if (!IsRetryable(response.StatusCode))
+                {
+                    // The whole answer is read here, within this try's timeout: a body cut off mid-way (connection
+                    // reset after the headers) is a transient failure like a reset before them, and is retried.
+                    try
+                    {
+                        await response.Content.LoadIntoBufferAsync(perTry.Token);
+                        return response;
+                    }
+                    catch (Exception e) when (e is IOException or HttpRequestException)
+                    {
+                        failure = $"the answer (HTTP {(int)response.StatusCode}) was cut off mid-body: {Messages(e)}";
+                        response.Dispose();
+                        response = null;
+                    }
+                }
+                else
+                {
+                    failure = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+                }
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 failure = $"no answer within {options.RequestTimeout.TotalSeconds:0} s";
+                response?.Dispose(); // a body still arriving when the try timed out is not an answer
+                response = null;
             }
             catch (HttpRequestException e)
             {
-                failure = $"connection failed: {e.Message}";
+                failure = $"connection failed: {Messages(e)}";
             }
             if (attempt >= options.MaxRetries)
             {
@@ -65,6 +85,15 @@ public sealed class ProviderRetryHandler(ProviderOptions options, IClockPauser p
             Retries++;
             await pauser.ResumeAsync(ct);
         }
+    }
+
+    /// <summary>The exception's message and its inner ones' ("An error occurred while sending the request." alone says little).</summary>
+    internal static string Messages(Exception e)
+    {
+        var parts = new List<string>();
+        for (var x = e; x is not null && parts.Count < 4; x = x.InnerException)
+            if (!parts.Contains(x.Message)) parts.Add(x.Message);
+        return string.Join(" <- ", parts);
     }
 
     private static bool IsRetryable(HttpStatusCode status) =>

@@ -85,7 +85,9 @@ public sealed class RunRegistry(
         catch (Exception e)
         {
             _logger.LogError(e, "Run {Attempt} failed", run.AttemptId);
-            run.End(RunState.Failed, e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message);
+            var error = e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message;
+            await RunFailure.RecordAsync(run, error, _logger, ct);
+            run.End(RunState.Failed, error);
         }
         _logger.LogInformation("Run {Attempt} ended: {State} after {Steps} steps in {Elapsed}",
             run.AttemptId, run.State, run.Steps, Stopwatch.GetElapsedTime(started));

@@ -40,6 +40,13 @@ public sealed class SessionClient(AttemptSession.AttemptSessionClient client, Tr
             AttemptId = AttemptId, StepId = id, Submission = submission,
         }, cancellationToken: c).ResponseAsync, ct);
 
+    /// <summary>A note in the attempt's stream (agent_note_recorded): <paramref name="json"/> is a JSON object.</summary>
+    public Task<AgentNoteResult> NoteAsync(string kind, string json, CancellationToken ct) =>
+        StepAsync("RecordAgentNote", (id, c) => client.RecordAgentNoteAsync(new AgentNoteRequest
+        {
+            AttemptId = AttemptId, StepId = id, Kind = kind, Json = json,
+        }, cancellationToken: c).ResponseAsync, ct);
+
     /// <summary>Records an LLM call's usage; attempt_id and step_id are filled in here.</summary>
     public Task<RecordModelCallResult> RecordModelCallAsync(ModelCallRecord record, CancellationToken ct) =>
         StepAsync("RecordModelCall", (id, c) =>

@@ -12,6 +12,7 @@ public static class EventTypes
         typeof(BudgetExhausted), typeof(FinalScoreRecorded), typeof(AttemptCompleted), typeof(AttemptFailed), typeof(AttemptCancelled), typeof(AttemptPaused), typeof(AttemptResumed), typeof(AttemptQueued),
         typeof(CampaignCreated), typeof(CampaignAttemptFinished), typeof(CampaignCompleted),
         typeof(Access.TranscriptAccessed),
+        typeof(Audit.AttemptCorrectionRecorded),
         typeof(AgentNoteRecorded),
         .. Terminal.TerminalRecording.EventTypes,
         typeof(Budgets.BudgetReserved), typeof(Budgets.BudgetReservationExpired), typeof(Supervision.AgentRelaunched),

@@ -40,7 +40,7 @@ public sealed class AttemptLifecycle(
                 AgentFilesDir = task.AgentFilesDir,
                 ProtectedFilesDir = task.ProtectedFilesDir,
                 Network = task.Network,
-                AllowedEndpoints = { placement.EndpointsFor(task.TaskId) },
+                AllowedEndpoints = { placement.EndpointsFor(task.TaskId, task.Network) },
                 Resources = new Resources { Cpus = task.Cpus, MemoryMb = task.MemoryMb, DiskMb = task.DiskMb, GpuCount = task.GpuCount, GpuModel = task.GpuModel },
                 Labels = { ["attempt"] = attemptId.ToString(), ["campaign"] = state.CampaignId.ToString() },
             }, cancellationToken: ct);
@@ -141,6 +141,8 @@ public sealed class AttemptLifecycle(
         if (state.Final is null)
         {
             var request = new AggregateRequest { TaskId = state.TaskId, Variant = state.Variant, EnvironmentId = state.EnvironmentId ?? "" };
+            // An end-only Task Standard family scores the submission itself (scoring.proto AggregateRequest.submission).
+            request.Submission = state.CompletedSteps.Values.OfType<SubmissionReceived>().FirstOrDefault()?.Submission ?? "";
             request.RawScores.AddRange(state.Scores.Select(s => ScoreMath.FromStored(s.RawScore)));
             var final = await scoring.AggregateAsync(request, cancellationToken: ct);
             state = await attempts.AppendAsync(state.Id, s => AttemptDecider.RecordFinalScore(

@@ -13,8 +13,8 @@ namespace ReBench.Orchestrator.Supervision;
 /// queued (<c>attempt_queued</c> with the reason, once per distinct reason); attempts the node can never run fail.
 /// Without a usable answer (a sandbox without GetCapacity, a Kubernetes driver whose capacity is the cluster's, the
 /// scoring service down) it lets every attempt be tried as before: Create's RESOURCE_EXHAUSTED still queues them.
-/// Also: the endpoints an environment may reach (<c>Orchestrator:AllowedEndpoints</c>, per task
-/// <c>Orchestrator:TaskEndpoints:&lt;task_id&gt;</c>), passed to CreateEnvironment.
+/// Also: the endpoints an environment of a task with the network permission may reach (<c>Orchestrator:AllowedEndpoints</c>,
+/// per task <c>Orchestrator:TaskEndpoints:&lt;task_id&gt;</c>), passed to CreateEnvironment.
 /// </summary>
 public sealed class AttemptPlacement(
     Sandbox.V1.Sandbox.SandboxClient sandbox,
@@ -96,11 +96,18 @@ public sealed class AttemptPlacement(
         }
     }
 
-    /// <summary>host:port entries the attempt's environment may reach through the sandbox's proxy.</summary>
-    public IEnumerable<string> EndpointsFor(string taskId) =>
-        config.GetSection("Orchestrator:AllowedEndpoints").Get<string[]>() is { } all ? all.Concat(TaskEndpoints(taskId)).Distinct() : TaskEndpoints(taskId);
+    /// <summary>
+    /// host:port entries the attempt's environment may reach through the sandbox's proxy; none for a task without the
+    /// network permission (it gets no network at all, and the sandbox refuses endpoints for it).
+    /// </summary>
+    public IEnumerable<string> EndpointsFor(string taskId, bool network) => EndpointsFor(config, taskId, network);
 
-    private string[] TaskEndpoints(string taskId) => config.GetSection($"Orchestrator:TaskEndpoints:{taskId}").Get<string[]>() ?? [];
+    public static IEnumerable<string> EndpointsFor(IConfiguration config, string taskId, bool network)
+    {
+        if (!network) return [];
+        var task = config.GetSection($"Orchestrator:TaskEndpoints:{taskId}").Get<string[]>() ?? [];
+        return (config.GetSection("Orchestrator:AllowedEndpoints").Get<string[]>() ?? []).Concat(task).Distinct().ToList();
+    }
 
     public static NodeCapacity ToNode(Capacity c) => new(
         c.CpusTotal, c.CpusRequested, c.MemoryTotalMb, c.MemoryRequestedMb,

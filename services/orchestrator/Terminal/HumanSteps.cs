@@ -9,7 +9,7 @@ namespace ReBench.Orchestrator.Terminal;
 /// events, same rules, same idempotency by step id), reached through thin public calls restricted to `human`
 /// attempts, since the gateway serves the session API itself only to agent drivers on its internal listener.
 /// </summary>
-public sealed class HumanSteps(AttemptStore attempts, AttemptSessionHandler handler)
+public sealed class HumanSteps(AttemptStore attempts, AttemptSessionHandler handler, TerminalSessions terminals)
 {
     public async Task<HumanScoreResult> ScoreAsync(Guid attemptId, string stepId, CancellationToken ct)
     {
@@ -29,6 +29,8 @@ public sealed class HumanSteps(AttemptStore attempts, AttemptSessionHandler hand
     public async Task<HumanSubmitResult> SubmitAsync(Guid attemptId, string stepId, string submission, CancellationToken ct)
     {
         await HumanAttempts.RequireHumanAsync(attempts, attemptId, ct);
+        // What the terminal showed up to now goes into the stream before the submission ends and seals it.
+        await terminals.FlushAsync(attemptId, ct);
         var r = await handler.SubmitAsync(attemptId, StepId(stepId, "submit"), submission, ct);
         return new HumanSubmitResult { FinalScoreValid = r.FinalScoreValid, RawScore = r.RawScore, NormalizedScore = r.NormalizedScore };
     }

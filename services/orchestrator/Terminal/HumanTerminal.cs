@@ -17,6 +17,7 @@ namespace ReBench.Orchestrator.Terminal;
 /// </summary>
 public sealed class HumanTerminal(
     AttemptStore attempts,
+    TerminalSessions sessions,
     SandboxV1.Sandbox.SandboxClient sandbox,
     IConfiguration config,
     TimeProvider time,
@@ -47,6 +48,7 @@ public sealed class HumanTerminal(
         logger.LogInformation("Terminal {Session} opened on attempt {Attempt} by {Principal}", sessionId, attemptId, principal);
 
         var recorder = new TerminalRecorder(attempts, time, attemptId, sessionId, MaxOutputBytes);
+        using var registration = sessions.Register(attemptId, recorder);
         var exitCode = -1;
         var reason = "the human left";
         using var inputDone = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -6,8 +6,8 @@ using ReBench.Orchestrator.Storage;
 namespace ReBench.Orchestrator.Terminal;
 
 /// <summary>
-/// Turns one terminal session's byte streams into batched, numbered events: input per line (Enter), output per
-/// second or per <see cref="TerminalRecording.MaxOutputBatchBytes"/>. Appends run on one background loop so the
+/// Turns one terminal session's byte streams into batched, numbered events: input per line (Enter), output at most a
+/// second after its first byte or per <see cref="TerminalRecording.MaxOutputBatchBytes"/>. Appends run on one background loop so the
 /// human's keystrokes never wait for the database; <see cref="CloseAsync"/> flushes what is left.
 /// </summary>
 public sealed class TerminalRecorder
@@ -19,12 +19,14 @@ public sealed class TerminalRecorder
     private readonly Guid _attemptId;
     private readonly string _sessionId;
     private readonly long _maxOutputBytes;
-    private readonly Channel<(bool Input, byte[] Data)> _incoming = Channel.CreateUnbounded<(bool, byte[])>(new() { SingleReader = true });
+    private readonly Channel<Item> _incoming = Channel.CreateUnbounded<Item>(new() { SingleReader = true });
     private readonly MemoryStream _input = new();
     private readonly MemoryStream _output = new();
     private readonly Task _loop;
     private int _sequence;
     private long _inputBytes, _outputBytes, _outputKept, _outputDropped;
+    /// <summary>When the oldest byte not yet recorded arrived (a timestamp); 0 when nothing waits.</summary>
+    private long _pendingSince;
 
     public TerminalRecorder(AttemptStore attempts, TimeProvider time, Guid attemptId, string sessionId, long maxOutputBytes)
     {
@@ -36,9 +38,17 @@ public sealed class TerminalRecorder
         _loop = Task.Run(LoopAsync);
     }
 
-    public void Input(ReadOnlySpan<byte> data) => _incoming.Writer.TryWrite((true, data.ToArray()));
+    public void Input(ReadOnlySpan<byte> data) => _incoming.Writer.TryWrite(new Item(true, data.ToArray(), null));
 
-    public void Output(ReadOnlySpan<byte> data) => _incoming.Writer.TryWrite((false, data.ToArray()));
+    public void Output(ReadOnlySpan<byte> data) => _incoming.Writer.TryWrite(new Item(false, data.ToArray(), null));
+
+    /// <summary>Writes out what is batched now (after everything received before this call); done at once when closed.</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_incoming.Writer.TryWrite(new Item(false, [], done))) return;
+        await done.Task.WaitAsync(ct);
+    }
 
     /// <summary>Flushes everything and records the session's end (dropped when the attempt has already ended).</summary>
     public async Task CloseAsync(int exitCode, string reason)
@@ -53,20 +63,39 @@ public sealed class TerminalRecorder
         var reader = _incoming.Reader;
         while (true)
         {
-            using var quiet = new CancellationTokenSource(FlushInterval, _time);
+            // A batch is written at most FlushInterval after its first byte arrived, even while output keeps coming
+            // (a quiet-time rule would hold a steadily printing command's output until the session ends).
+            var pending = _pendingSince != 0;
+            var wait = pending ? FlushInterval - _time.GetElapsedTime(_pendingSince) : Timeout.InfiniteTimeSpan;
+            if (pending && wait <= TimeSpan.Zero)
+            {
+                await FlushAsync(input: true, all: true);
+                await FlushAsync(input: false, all: true);
+                continue;
+            }
+            using var due = pending ? new CancellationTokenSource(wait, _time) : new CancellationTokenSource();
             bool more;
-            try { more = await reader.WaitToReadAsync(quiet.Token); }
-            catch (OperationCanceledException) { await FlushAsync(input: true, all: true); await FlushAsync(input: false, all: true); continue; }
+            try { more = await reader.WaitToReadAsync(due.Token); }
+            catch (OperationCanceledException) { continue; }
             if (!more) break;
             while (reader.TryRead(out var item))
             {
-                if (item.Input) await AddInputAsync(item.Data);
+                if (item.Flushed is { } flushed)
+                {
+                    await FlushAsync(input: true, all: true);
+                    await FlushAsync(input: false, all: true);
+                    flushed.TrySetResult();
+                }
+                else if (item.Input) await AddInputAsync(item.Data);
                 else await AddOutputAsync(item.Data);
             }
         }
         await FlushAsync(input: true, all: true);
         await FlushAsync(input: false, all: true);
     }
+
+    /// <summary>Keystrokes or output, or (with <see cref="Flushed"/>) a request to write out the batches.</summary>
+    private sealed record Item(bool Input, byte[] Data, TaskCompletionSource? Flushed);
 
     private async Task AddInputAsync(byte[] data)
     {
@@ -76,6 +105,12 @@ public sealed class TerminalRecorder
             _input.WriteByte(b);
             if (b is (byte)'\r' or (byte)'\n' || _input.Length >= TerminalRecording.MaxInputBatchBytes) await FlushAsync(input: true, all: true);
         }
+        MarkPending();
+    }
+
+    private void MarkPending()
+    {
+        if (_pendingSince == 0 && (_input.Length > 0 || _output.Length > 0)) _pendingSince = _time.GetTimestamp();
     }
 
     private async Task AddOutputAsync(byte[] data)
@@ -92,6 +127,7 @@ public sealed class TerminalRecorder
             span = span[take..];
             if (_output.Length >= TerminalRecording.MaxOutputBatchBytes) await FlushAsync(input: false, all: true);
         }
+        MarkPending();
     }
 
     private async Task FlushAsync(bool input, bool all)
@@ -100,6 +136,7 @@ public sealed class TerminalRecorder
         if (buffer.Length == 0 || !all) return;
         var bytes = buffer.ToArray();
         buffer.SetLength(0);
+        if (_input.Length == 0 && _output.Length == 0) _pendingSince = 0;
         var text = StoredText.FromBytes(bytes);
         var sequence = ++_sequence;
         object e = input

@@ -34,6 +34,11 @@ public sealed class KubernetesEnvironmentDriver(
         {
             throw SandboxException.Invalid($"resources must not be negative (cpus {r.Cpus}, memory_mb {r.MemoryMb}, disk_mb {r.DiskMb})");
         }
+        var endpoints = Local.Isolation.AllowedEndpoint.ForTask(spec.Network, spec.AllowedEndpoints);
+        if (endpoints.FirstOrDefault(e => e.Address is null) is { } named)
+        {
+            throw SandboxException.Precondition($"allowed endpoint {named} is a host name; the Kubernetes driver restricts egress with a NetworkPolicy, which takes IP addresses only");
+        }
         var name = PodSpecBuilder.PodName(id);
         var labels = PodSpecBuilder.Labels(name);
         var agentFiles = BundlePacker.Pack(spec.AgentFilesDir, name + "-agent", labels, _o.MaxBundleBytes, "agent_files_dir");
@@ -42,7 +47,7 @@ public sealed class KubernetesEnvironmentDriver(
         // Created in dependency order; each tolerates "already exists", so a retried Create converges.
         await IgnoreConflict(() => client.CoreV1.CreateNamespacedConfigMapAsync(agentFiles.ConfigMap, _o.Namespace, cancellationToken: ct));
         await IgnoreConflict(() => client.CoreV1.CreateNamespacedConfigMapAsync(protectedFiles.ConfigMap, _o.Namespace, cancellationToken: ct));
-        await IgnoreConflict(() => client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(PodSpecBuilder.NetworkPolicy(id, spec.Network, _o), _o.Namespace, cancellationToken: ct));
+        await IgnoreConflict(() => client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(PodSpecBuilder.NetworkPolicy(id, spec.Network, _o, endpoints), _o.Namespace, cancellationToken: ct));
         await IgnoreConflict(() => client.CoreV1.CreateNamespacedPodAsync(PodSpecBuilder.Pod(id, spec, gpus, _o, agentFiles, protectedFiles), _o.Namespace, cancellationToken: ct));
         await WaitRunningAsync(id, name, ct);
         logger.LogInformation("Created environment {EnvironmentId} as pod {Namespace}/{Pod}", id, _o.Namespace, name);

@@ -107,9 +107,19 @@ public static class PodSpecBuilder
         };
     }
 
-    /// <summary>Selects the environment's pod; denies all ingress, and all egress unless the task allows network.</summary>
-    public static V1NetworkPolicy NetworkPolicy(string environmentId, bool allowNetwork, KubernetesOptions o)
+    /// <summary>
+    /// Selects the environment's pod; denies all ingress, and all egress unless the task allows network; with allowed
+    /// endpoints (IP addresses only: a NetworkPolicy cannot name hosts), egress to exactly those address:port pairs.
+    /// </summary>
+    public static V1NetworkPolicy NetworkPolicy(string environmentId, bool allowNetwork, KubernetesOptions o, IReadOnlyList<Local.Isolation.AllowedEndpoint>? endpoints = null)
     {
+        List<V1NetworkPolicyEgressRule> egress = !allowNetwork ? []
+            : endpoints is not { Count: > 0 } ? [new V1NetworkPolicyEgressRule()]
+            : endpoints.Select(e => new V1NetworkPolicyEgressRule
+            {
+                To = [new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = e.Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"{e.Host}/128" : $"{e.Host}/32" } }],
+                Ports = [new V1NetworkPolicyPort { Protocol = "TCP", Port = e.Port }],
+            }).ToList();
         var name = PodName(environmentId);
         return new V1NetworkPolicy
         {
@@ -121,7 +131,7 @@ public static class PodSpecBuilder
                 PolicyTypes = ["Ingress", "Egress"],
                 Ingress = [],
                 // One empty rule allows every destination; no rule at all allows none (DNS included).
-                Egress = allowNetwork ? [new V1NetworkPolicyEgressRule()] : [],
+                Egress = egress,
             },
         };
     }

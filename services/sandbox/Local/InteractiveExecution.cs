@@ -168,34 +168,6 @@ internal sealed partial class InteractiveExecution(
         }
     }
 
-    /// <summary>Kills every descendant of <paramref name="root"/> (script's child leads its own session), then the group.</summary>
-    private static void KillTree(int root)
-    {
-        var children = new Dictionary<int, List<int>>();
-        foreach (var entry in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(entry), out var pid)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(entry, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var ppid = int.Parse(fields[1]);
-                if (!children.TryGetValue(ppid, out var list)) children[ppid] = list = [];
-                list.Add(pid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
-            {
-                // The process ended while we looked.
-            }
-        }
-        var pending = new Stack<int>([root]);
-        var tree = new List<int>();
-        while (pending.TryPop(out var pid))
-        {
-            tree.Add(pid);
-            foreach (var child in children.GetValueOrDefault(pid) ?? []) pending.Push(child);
-        }
-        // Parents first, so nothing is left to fork replacements.
-        foreach (var pid in tree) ProcessKiller.KillGroup(pid);
-    }
+    /// <summary>script's child leads its own session, so the group alone would miss it.</summary>
+    private static void KillTree(int root) => ProcessKiller.KillTree(root);
 }

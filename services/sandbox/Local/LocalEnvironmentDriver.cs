@@ -50,7 +50,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         var agentFiles = CheckSourceDir(spec.AgentFilesDir, "agent_files_dir");
         var protectedFiles = CheckSourceDir(spec.ProtectedFilesDir, "protected_files_dir");
         ResourceChecks.Check(spec.Resources, _root);
-        AllowedEndpoint.ParseAll(spec.AllowedEndpoints); // bad entries are INVALID_ARGUMENT before anything is created
+        AllowedEndpoint.ForTask(spec.Network, spec.AllowedEndpoints); // bad entries are INVALID_ARGUMENT before anything is created
 
         var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);

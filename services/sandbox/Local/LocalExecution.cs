@@ -55,7 +55,7 @@ internal sealed class LocalExecution
             if (!finished)
             {
                 // An abandoned enumeration (client gone, call cancelled) must not leave the command running.
-                ProcessKiller.KillGroup(pgid);
+                ProcessKiller.KillTree(pgid);
                 try { await supervisor; } catch (Exception) { /* the caller already has its own error */ }
             }
             _environment.ForgetIfEmpty(pgid);
@@ -100,7 +100,7 @@ internal sealed class LocalExecution
         }
     }
 
-    /// <summary>Waits for bash to exit; on timeout or cancellation kills its group. Returns whether it timed out.</summary>
+    /// <summary>Waits for bash to exit; on timeout or cancellation kills its tree. Returns whether it timed out.</summary>
     private async Task<bool> WaitForExitAsync(CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource(_timeout, _time);
@@ -112,7 +112,7 @@ internal sealed class LocalExecution
         }
         catch (OperationCanceledException)
         {
-            ProcessKiller.KillGroup(_process.Id);
+            ProcessKiller.KillTree(_process.Id);
             await _process.WaitForExitAsync(CancellationToken.None);
             return !ct.IsCancellationRequested;
         }

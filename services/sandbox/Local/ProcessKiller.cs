@@ -20,6 +20,37 @@ internal static class ProcessKiller
     public static bool GroupAlive(int pgid) => Kill(-pgid, 0) == 0;
 
     /// <summary>
+    /// Kills <paramref name="root"/>'s group and every process descending from it, each with its own group: a
+    /// descendant that called setsid has left the group but is still in the tree (until its parent dies). Parents
+    /// first, so nothing is left to fork replacements.
+    /// </summary>
+    public static void KillTree(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+                if (!children.TryGetValue(ppid, out var list)) children[ppid] = list = [];
+                list.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                // The process ended while we looked.
+            }
+        }
+        var pending = new Stack<int>([root]);
+        while (pending.TryPop(out var pid))
+        {
+            if (pid != Environment.ProcessId) KillGroup(pid);
+            foreach (var child in children.GetValueOrDefault(pid) ?? []) pending.Push(child);
+        }
+    }
+
+    /// <summary>
     /// Kills processes whose working directory lies under <paramref name="dir"/>: after a service restart the
     /// process groups of earlier Execs are no longer known, and a child may have left its group with setsid.
     /// </summary>

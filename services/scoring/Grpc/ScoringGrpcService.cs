@@ -69,7 +69,8 @@ public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer sco
         var rules = variant.Scoring;
         // A Task Standard family's own aggregate_scores runs in the environment; None or no such method -> the manifest's rule.
         var final = variant.TaskStandard is not null && request.EnvironmentId.Length > 0
-            ? await taskStandard.AggregateAsync(request.EnvironmentId, variant, request.RawScores, scorer.TaskEnv(variant), context.CancellationToken)
+            ? await taskStandard.AggregateAsync(request.EnvironmentId, variant, request.RawScores, scorer.TaskEnv(variant), context.CancellationToken,
+                request.Submission)
             : null;
         final ??= ScoreMath.Final(request.RawScores, rules.Aggregation, rules.Start, rules.Reference);
         return new FinalScore { Valid = final.Value.Valid, RawScore = final.Value.Raw, NormalizedScore = final.Value.Normalized };

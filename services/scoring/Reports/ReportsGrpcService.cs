@@ -17,7 +17,8 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         if (request.K < 1 || request.K > MaxK) throw Guard.Invalid($"k must be between 1 and {MaxK}, got {request.K}");
         var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
-        var results = await store.QueryAsync(Query(request.Filter, budget), context.CancellationToken);
+        // Every budget is read: a human row with score-over-time points also counts at shorter budgets (HumanBudgets).
+        var results = HumanBudgets.ForScoreAtK(await store.QueryAsync(Query(request.Filter, null), context.CancellationToken), budget);
         var tasks = Reports.ScoreAtK.TasksOf(results);
         var response = new ScoreAtKResponse { Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks } };
         response.Rows.AddRange(Reports.ScoreAtK.Rows(results, request.K, bootstrap, tasks).Select(ToProto));

@@ -16,17 +16,20 @@ public static class TimeBudgets
     /// <summary>
     /// Rows for every agent and every per-attempt budget in <paramref name="budgets"/> (null: every stored budget)
     /// that divides <paramref name="totalSeconds"/> into a whole k and at which the agent has completed attempts.
-    /// Tasks are those with completed attempts at any compared budget.
+    /// Tasks are those with completed attempts at any compared budget. A human row with score-over-time points also
+    /// counts at each compared budget below its own, with its best score reached within that budget.
     /// </summary>
     public static TimeBudgetReport Compare(IEnumerable<AttemptResult> results, double totalSeconds, IReadOnlyCollection<double>? budgets,
         BootstrapOptions bootstrap)
     {
         if (!(totalSeconds > 0) || !double.IsFinite(totalSeconds))
             throw new ArgumentOutOfRangeException(nameof(totalSeconds), totalSeconds, "the total budget must be positive");
-        var completed = results.Where(r => r.Status == AttemptResult.Completed).ToList();
-        var candidates = (budgets ?? completed.Select(r => r.TimeBudgetSeconds).Distinct().ToList())
+        var stored = results.Where(r => r.Status == AttemptResult.Completed).ToList();
+        var candidates = (budgets ?? stored.Select(r => r.TimeBudgetSeconds).Distinct().ToList())
             .Where(b => KFor(totalSeconds, b) is not null)
             .ToHashSet();
+        // Humans with score-over-time points also count at the shorter allocations, cut to each (HumanBudgets).
+        var completed = HumanBudgets.WithShorterBudgets(stored, candidates);
         var inScope = completed.Where(r => candidates.Contains(r.TimeBudgetSeconds)).ToList();
         var tasks = ScoreAtK.TasksOf(inScope);
 

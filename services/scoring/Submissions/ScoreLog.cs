@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Grpc.Core;
 
 namespace ReBench.Scoring.Submissions;
 
@@ -40,10 +41,12 @@ public static class ScoreLogFormat
 
 /// <summary>
 /// The rows the service wrote to each environment's score log, and a lock per environment so that one scoring run
-/// at a time reads, runs and appends. Kept in memory: after a restart the first check adopts the file as found
-/// (and says so in the details), which is the one window where a forged row would go unnoticed.
+/// at a time reads, runs and appends. Held in memory and, where the service has PostgreSQL, stored after every change
+/// (<see cref="IScoreLogRecordStore"/>), so a restarted service still knows its rows. Only a log the service never
+/// recorded (no database, or an environment prepared before the record existed) is adopted as found, and the run's
+/// details say so.
 /// </summary>
-public sealed class ScoreLogLedger
+public sealed class ScoreLogLedger(IScoreLogRecordStore store, ILogger<ScoreLogLedger> logger, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
@@ -55,9 +58,56 @@ public sealed class ScoreLogLedger
         /// <summary>False once the protected area turned out read-only to the scorer: no file log is kept then.</summary>
         public bool LogWritable { get; set; } = true;
         public bool Prepared { get; set; }
+        /// <summary>The stored record was read into this entry (once per process).</summary>
+        public bool Loaded { get; set; }
     }
 
     public Entry For(string environmentId) => _entries.GetOrAdd(environmentId, _ => new Entry());
+
+    /// <summary>The entry with the stored record read in; call with the entry's gate held.</summary>
+    public async Task<Entry> LoadAsync(string environmentId, CancellationToken ct)
+    {
+        var entry = For(environmentId);
+        if (entry.Loaded) return entry;
+        ScoreLogRecord? record;
+        try
+        {
+            record = await store.LoadAsync(environmentId, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A store that cannot be read must not let the service adopt a forged log as its own: the call fails instead.
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"the score-log record of environment '{environmentId}' could not be read: {e.Message}"));
+        }
+        if (record is not null)
+        {
+            entry.Rows = record.Rows;
+            entry.LogWritable = record.LogWritable;
+            entry.Prepared = record.Prepared;
+        }
+        entry.Loaded = true;
+        return entry;
+    }
+
+    /// <summary>Stores the entry; call with its gate held, after each change.</summary>
+    public async Task SaveAsync(string environmentId, Entry entry, CancellationToken ct)
+    {
+        try
+        {
+            await store.SaveAsync(new ScoreLogRecord
+            {
+                Id = environmentId, Rows = entry.Rows?.ToList(), LogWritable = entry.LogWritable, Prepared = entry.Prepared,
+                UpdatedAt = time.GetUtcNow(),
+            }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The row is written and the memory copy is right: scoring goes on; only a restart before the next save
+            // would miss this row (it would then show as not written by the scorer, a false alarm, never a miss).
+            logger.LogWarning(e, "Storing the score-log record of environment {Environment} failed", environmentId);
+        }
+    }
 
     /// <summary>Differences between the file and the rows the service wrote; adopts the file when nothing is known.</summary>
     public static IReadOnlyList<TamperFinding> Check(Entry entry, byte[]? file, string phase, out bool adopted)

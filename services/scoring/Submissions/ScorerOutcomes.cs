@@ -29,6 +29,8 @@ public static class InvalidReasons
     public const string ScorerCrash = "scorer_crash";
     /// <summary>The scorer or its protected files were changed: the run is not trusted (or not even started).</summary>
     public const string TamperDetected = "tamper_detected";
+    /// <summary>A Task Standard family with only score(): nothing is scored before the submission; not a failed run.</summary>
+    public const string ScoredAtEnd = "scored_at_end";
 }
 
 /// <summary>

@@ -27,6 +27,7 @@ public sealed class SubmissionScorer(
         await entry.Gate.WaitAsync(ct);
         try
         {
+            await ledger.LoadAsync(environmentId, ct);
             var before = await SnapshotAsync(attemptId, environmentId, task, ct);
             var evidence = new List<TamperFinding>(tamper.Compare(task, before, "before"));
             evidence.AddRange(ScoreLogLedger.Check(entry, before.ScoreLog, "before", out var adopted));
@@ -42,7 +43,9 @@ public sealed class SubmissionScorer(
             if (outcome.Valid && evidence.Any(f => f.TaintsRun)) outcome = Tainted(outcome);
 
             outcome = WithEvidence(outcome, evidence, adopted);
-            await AppendRowAsync(attemptId, environmentId, entry, outcome, ct);
+            // An end-only family ran no scoring: the official log gets no NaN row for it.
+            if (outcome.InvalidReason != InvalidReasons.ScoredAtEnd) await AppendRowAsync(attemptId, environmentId, entry, outcome, ct);
+            await ledger.SaveAsync(environmentId, entry, ct);
             return outcome;
         }
         finally
@@ -61,6 +64,7 @@ public sealed class SubmissionScorer(
         await entry.Gate.WaitAsync(ct);
         try
         {
+            await ledger.LoadAsync(environmentId, ct);
             const string marker = "\"$REBENCH_PROTECTED/.rebench/prepared\"";
             // Under namespace isolation the protected area is read-only except the score log, so no marker can be
             // written there: a log that already has its header says the environment was prepared too.
@@ -82,6 +86,7 @@ public sealed class SubmissionScorer(
             entry.Rows = [];
             entry.LogWritable = header.ExitCode == 0;
             entry.Prepared = true; // the marker file cannot be written where the protected area is read-only
+            await ledger.SaveAsync(environmentId, entry, ct);
             return (false, ranStart);
         }
         finally

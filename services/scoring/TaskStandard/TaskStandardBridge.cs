@@ -20,6 +20,7 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
     public const string TaskNotFound = "taskNotFound_FPW3SDMlvf9Kf";
     private const int StartTimeoutSeconds = 600;
     private const int AggregateTimeoutSeconds = 120;
+    private const int MaxSubmissionBytes = 96 * 1024;
 
     private static readonly byte[] Shim = LoadShim();
 
@@ -40,6 +41,10 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
         // The shim's result goes through the same contract checks as a native scorer's last line.
         var outcome = ScorerOutcomes.Interpret(run with { Stdout = json ?? $"<{problem}>" }, variant.Scoring);
         if (json is null) return outcome;
+        // An end-only family (score() but no intermediate_score()): the agent is told, and nothing counts as a NaN run.
+        if (JsonNode.Parse(json) is JsonObject o && o["scored_at_end"] is JsonValue v && v.GetValueKind() == JsonValueKind.True)
+            return new ScoreOutcome(false, double.NaN, double.NaN, o["message"]?.ToJsonString() ?? "{}",
+                new JsonObject { ["scored_at_end"] = true }.ToJsonString(), InvalidReasons.ScoredAtEnd, run.DurationMs);
         // What the family printed (the shim sends it to stderr) stays with the details, not in the agent's message.
         var details = JsonNode.Parse(outcome.DetailsJson) as JsonObject ?? new JsonObject();
         if (run.Stderr.Length > 0) details["family_output_tail"] = run.Stderr.Length <= 4000 ? run.Stderr : run.Stderr[^4000..];
@@ -60,19 +65,27 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
 
     /// <summary>
     /// The family's aggregate_scores over the recorded raw scores; null when the family has none or returns None, so
-    /// the caller applies the manifest's aggregation.
+    /// the caller applies the manifest's aggregation. For an end-only family (score() but no intermediate_score())
+    /// this runs score(submission) once instead, and that is the final score (None: needs manual scoring, no score).
     /// </summary>
     public async Task<FinalResult?> AggregateAsync(string environmentId, TaskVariant variant, IReadOnlyList<double> rawScores,
-        IReadOnlyDictionary<string, string> env, CancellationToken ct)
+        IReadOnlyDictionary<string, string> env, CancellationToken ct, string submission = "")
     {
         var t = variant.TaskStandard!;
+        // Passed in the environment, where Linux caps one variable at 128 KiB. A larger one is not passed: an end-only
+        // family then has no valid final score (the shim says why); other families never read it.
+        var submissionBytes = System.Text.Encoding.UTF8.GetByteCount(submission);
+        var oversize = submissionBytes > MaxSubmissionBytes;
         var log = new JsonArray(rawScores.Select(s => (JsonNode)new JsonObject
         {
             ["score"] = double.IsFinite(s) ? JsonValue.Create(s) : null,
             ["message"] = new JsonObject(), ["details"] = new JsonObject(),
         }).ToArray());
         var withLog = new Dictionary<string, string>(env) { ["REBENCH_SCORE_LOG_JSON"] = log.ToJsonString() };
-        var run = await exec.RunAsync("", environmentId, Command(t, "aggregate_scores"), AggregateTimeoutSeconds,
+        if (oversize) withLog["REBENCH_SUBMISSION_OVERSIZE"] = $"{submissionBytes} bytes, more than the {MaxSubmissionBytes} a Task Standard family can be given";
+        else withLog["REBENCH_SUBMISSION"] = submission;
+        var run = await exec.RunAsync("", environmentId, Command(t, "aggregate_scores"),
+            Math.Max(AggregateTimeoutSeconds, variant.Scoring.TimeoutSeconds), // an end-only family's score() runs here
             $"aggregate_scores of the Task Standard family {t.Family}", ct, Shim, withLog);
         var (json, problem) = run.ExitCode == 0 && !run.TimedOut ? Framed(run.Stdout) : (null, null);
         if (json is null)
@@ -81,6 +94,9 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
         var result = JsonNode.Parse(json)!.AsObject();
         if (result["nan"]?.GetValue<bool>() == true) return new FinalResult(false, double.NaN, 0);
         if (result["defined"]?.GetValue<bool>() != true) return null;
+        if (result["score"] is { } given && given.GetValueKind() != JsonValueKind.Number)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"the Task Standard family {t.Family} returned a final score that is {given.GetValueKind()}, not a number or None"));
         var raw = result["score"]?.GetValue<double>() ?? double.NaN;
         return double.IsFinite(raw)
             ? new FinalResult(true, raw, ScoreMath.Normalize(raw, variant.Scoring.Start, variant.Scoring.Reference))

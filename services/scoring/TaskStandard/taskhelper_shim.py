@@ -6,7 +6,8 @@ task-not-found marker. Everything the family (and any code it runs) prints goes 
 can pose as the result; only this shim writes to the real stdout.
 
 Operations: setup, start, intermediate_score, aggregate_scores (score log as JSON in REBENCH_SCORE_LOG_JSON),
-score (submission in REBENCH_SUBMISSION), teardown.
+score (submission in REBENCH_SUBMISSION), teardown. A family with score() but no intermediate_score() is end-only:
+intermediate_score answers that scoring happens at the end, and aggregate_scores runs score(submission) instead.
 """
 import importlib
 import json
@@ -65,6 +66,12 @@ def run(family_dir, family_name, task_name, operation):
             family.start(task)
         return {"started": hasattr(family, "start")}, False
     if operation == "intermediate_score":
+        if not hasattr(family, "intermediate_score") and hasattr(family, "score"):
+            # An end-only family: score(submission) runs once, on submit; nothing to score before then.
+            return {"score": None, "scored_at_end": True,
+                    "message": {"info": "this task is scored at the end: submit your answer to be scored; "
+                                        "there are no intermediate scores"},
+                    "details": {}}, False
         if not hasattr(family, "intermediate_score"):
             return {"score": None, "message": {"error": "the task family has no intermediate_score"}, "details": {}}, False
         result = family.intermediate_score(task)
@@ -73,6 +80,16 @@ def run(family_dir, family_name, task_name, operation):
         return {"score": finite_or_none(result.get("score")), "message": finite_or_none(result.get("message") or {}),
                 "details": finite_or_none(result.get("details") or {})}, False
     if operation == "aggregate_scores":
+        if not hasattr(family, "intermediate_score") and hasattr(family, "score"):
+            # End-only: the final score is score(submission), run here once; None means it needs manual scoring.
+            oversize = os.environ.get("REBENCH_SUBMISSION_OVERSIZE")
+            if oversize:
+                print(f"score() not run: the submission is {oversize}", file=sys.stderr)
+                return {"defined": True, "score": None, "nan": True, "end_only": True, "problem": oversize}, False
+            score = family.score(task, os.environ.get("REBENCH_SUBMISSION", ""))
+            nan = score is None or (isinstance(score, float) and math.isnan(score))
+            return {"defined": True, "score": finite_or_none(score), "nan": nan, "end_only": True,
+                    "manual": score is None}, False
         log = json.loads(os.environ.get("REBENCH_SCORE_LOG_JSON", "[]"))
         if not hasattr(family, "aggregate_scores"):
             return {"defined": False, "score": None, "nan": False}, False

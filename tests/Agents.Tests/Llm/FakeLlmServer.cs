@@ -18,7 +18,17 @@ public sealed record LlmRequest(string Path, string Body, IReadOnlyDictionary<st
 }
 
 /// <summary>One scripted answer: status, raw body, extra headers.</summary>
-public sealed record LlmReply(int Status, string Body, params (string Name, string Value)[] Headers);
+public sealed record LlmReply(int Status, string Body, params (string Name, string Value)[] Headers)
+{
+    /// <summary>
+    /// When set, the server announces the whole body's Content-Length, sends only this many bytes of it and then
+    /// aborts the connection: a stream cut in the middle.
+    /// </summary>
+    public int? CutAfterBytes { get; init; }
+
+    /// <summary>When set, the server waits this long (or until the client gives up) before it answers.</summary>
+    public TimeSpan? Delay { get; init; }
+}
 
 /// <summary>
 /// A real HTTP server on loopback that speaks the OpenAI chat-completions (POST /v1/chat/completions) and Anthropic
@@ -62,11 +72,30 @@ public sealed class FakeLlmServer : IAsyncDisposable
         _requests.Enqueue(new LlmRequest(context.Request.Path, body, headers));
         if (!_script.TryDequeue(out var reply))
             reply = anthropic ? AnthropicTool("submit", """{"submission":"end of script"}""") : OpenAiTool("submit", """{"submission":"end of script"}""");
+        if (reply.Delay is { } delay)
+        {
+            try { await Task.Delay(delay, context.RequestAborted); }
+            catch (OperationCanceledException) { return; } // the client timed out and went away
+        }
         context.Response.StatusCode = reply.Status;
         foreach (var (name, value) in reply.Headers) context.Response.Headers[name] = value;
         context.Response.ContentType = "application/json";
+        if (reply.CutAfterBytes is { } cut)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(reply.Body);
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes.AsMemory(0, Math.Min(cut, bytes.Length)));
+            await context.Response.Body.FlushAsync();
+            // Let the headers and the first half reach the client before the connection is reset.
+            await Task.Delay(300);
+            context.Abort();
+            return;
+        }
         await context.Response.WriteAsync(reply.Body);
     }
+
+    /// <summary>The reply cut after half of its body (the connection is reset, the client has a partial JSON).</summary>
+    public static LlmReply CutInTheMiddle(LlmReply whole) => whole with { CutAfterBytes = whole.Body.Length / 2 };
 
     private string NextId(string prefix) => $"{prefix}_{Interlocked.Increment(ref _ids)}";
 

@@ -60,7 +60,30 @@ public sealed class ProviderFailureTests
         Assert.Equal(502, response.RootElement.GetProperty("http_status").GetInt32());
         Assert.Equal(3, response.RootElement.GetProperty("retries").GetInt32());
         Assert.Equal((0L, 0.0), (record.InputTokens, record.CostUsd));
-        Assert.DoesNotContain("Submit", f.Methods);
+        // The failure is noted in the attempt's stream and the attempt submitted as it stands, not left idle to its deadline.
+        Assert.Equal(["RecordModelCall", "RecordAgentNote", "Submit"], f.Methods.TakeLast(3));
+        var note = (AgentNoteRequest)f.Session.Calls[^2].Request;
+        Assert.Equal("run_failed", note.Kind);
+        Assert.Contains("HTTP 502", note.Json);
+        Assert.Contains("HTTP 502", ((SubmitRequest)f.Session.Calls[^1].Request).Submission);
+    }
+
+    [Fact]
+    public async Task A_try_with_no_answer_within_the_request_timeout_is_abandoned_and_retried_with_the_clock_paused()
+    {
+        await using var f = await LlmFixture.StartAsync(("Agents:Providers:oai:RequestTimeout", "00:00:01"));
+        var llm = f.Llm;
+        llm.Enqueue(llm.OpenAiTool("submit", "{}") with { Delay = TimeSpan.FromSeconds(30) }, llm.OpenAiTool("submit", """{"submission":"second try"}"""));
+
+        var clock = Stopwatch.StartNew();
+        var (_, run) = await f.RunAsync("oai");
+
+        Assert.Equal(("finished", ""), (run.State, run.Error));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"took {clock.Elapsed}: the slow try was not abandoned");
+        Assert.Equal(["PauseClock", "ResumeClock", "RecordModelCall", "Submit"], f.Methods);
+        Assert.Contains("no answer within 1 s", ((PauseClockRequest)f.Session.Calls[0].Request).Reason);
+        Assert.Equal("second try", ((SubmitRequest)f.Session.Calls[^1].Request).Submission);
+        Assert.Equal(2, llm.Requests.Count);
     }
 
     [Fact]
@@ -121,7 +144,8 @@ public sealed class ProviderFailureTests
         Assert.Equal("failed", run.State);
         Assert.Contains("HTTP 400", run.Error);
         Assert.Contains("not a valid model", run.Error);
-        Assert.Equal(["PauseClock", "ResumeClock", "RecordModelCall"], f.Methods);
+        Assert.Equal(["PauseClock", "ResumeClock", "RecordModelCall", "RecordAgentNote", "Submit"], f.Methods);
+        Assert.Contains("not a valid model", ((AgentNoteRequest)f.Session.Calls[^2].Request).Json);
     }
 
     [Theory]

@@ -46,6 +46,6 @@ internal static class AccessCommands
             Console.WriteLine($"{response.Events.Count} access event(s)");
             return 0;
         });
-        return new Command("audit", "audit trail of an attempt") { access };
+        return new Command("audit", "audit trail of an attempt") { access, AuditCorrections.Correct(), AuditCorrections.List() };
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
@@ -32,7 +33,8 @@ internal static class HumanTerminalClient
         Note(interactive, $"connected to attempt {attemptId}; {Help}");
 
         var exitCode = 0;
-        var input = Task.Run(() => PumpInputAsync(client, call, attemptId, interactive, leave), CancellationToken.None);
+        var escape = new StrongBox<Task>(Task.CompletedTask);
+        var pump = Task.Run(() => PumpInputAsync(client, call, attemptId, interactive, leave, escape, ct), CancellationToken.None);
         try
         {
             var stdout = Console.OpenStandardOutput();
@@ -57,13 +59,17 @@ internal static class HumanTerminalClient
         finally
         {
             await leave.CancelAsync();
+            // An escape in flight (typically ~S, whose submission is what ended the terminal) finishes and prints its result.
+            // (Only the escape is awaited: a read of stdin may not give way to cancellation.)
+            try { await escape.Value!.WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None); }
+            catch (TimeoutException) { }
             if (saved is { Length: > 0 }) Stty(saved);
         }
         return exitCode;
     }
 
     private static async Task PumpInputAsync(PlatformClient client, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call,
-        string attemptId, bool interactive, CancellationTokenSource leave)
+        string attemptId, bool interactive, CancellationTokenSource leave, StrongBox<Task> escape, CancellationToken ct)
     {
         var stdin = Console.OpenStandardInput();
         var buffer = new byte[4096];
@@ -83,7 +89,10 @@ internal static class HumanTerminalClient
                         tilde = false;
                         if (b == (byte)'~') { send.WriteByte(b); lineStart = false; continue; }
                         if (b == (byte)'.') { await leave.CancelAsync(); return; }
-                        if (await EscapeAsync(client, attemptId, (char)b, interactive, leave.Token)) continue;
+                        // The command's own token, not the terminal's: a submit that ends the terminal still gets its answer.
+                        var running = EscapeAsync(client, attemptId, (char)b, interactive, ct);
+                        escape.Value = running;
+                        if (await running) continue;
                         send.WriteByte((byte)'~');
                     }
                     else if (lineStart && b == (byte)'~')

@@ -16,6 +16,21 @@ public sealed record AllowedEndpoint(string Host, int Port)
 
     public override string ToString() => Address is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
+    /// <summary>
+    /// The endpoints of a task: none without the network permission (no network at all; endpoints given anyway are
+    /// INVALID_ARGUMENT rather than silently dropped); with it, these and nothing else. An empty list with the
+    /// permission means open egress (see README, "Sandbox isolation").
+    /// </summary>
+    public static IReadOnlyList<AllowedEndpoint> ForTask(bool network, IEnumerable<string>? values)
+    {
+        var list = ParseAll(values);
+        if (list.Count > 0 && !network)
+        {
+            throw SandboxException.Invalid($"allowed_endpoints ({string.Join(", ", list)}) need the task's network permission (network: true); without it an environment has no network at all");
+        }
+        return list;
+    }
+
     /// <summary>Parses <c>host:port</c> / <c>[v6]:port</c> entries; bad input is INVALID_ARGUMENT naming the entry.</summary>
     public static IReadOnlyList<AllowedEndpoint> ParseAll(IEnumerable<string>? values)
     {

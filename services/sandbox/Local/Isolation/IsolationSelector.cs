@@ -17,7 +17,7 @@ internal static class IsolationSelector
             logger.LogWarning("Sandbox isolation: none (configured). Commands run as the service's user with no confinement");
             return new NoIsolation();
         }
-        var missing = WhyNotNamespaces();
+        var missing = WhyNotNamespaces(options.ReadOnlyPaths);
         if (missing is not null)
         {
             if (requested == "namespaces") throw new InvalidOperationException($"Sandbox:Isolation is 'namespaces' but {missing}");
@@ -38,7 +38,7 @@ internal static class IsolationSelector
     }
 
     /// <summary>Null when namespaces work here; otherwise what is missing, with the error seen.</summary>
-    private static string? WhyNotNamespaces()
+    private static string? WhyNotNamespaces(IReadOnlyList<string> readOnlyPaths)
     {
         if (!OperatingSystem.IsLinux()) return "this is not Linux";
         if (Native.Geteuid() != 0) return "the service does not run as root (it must create namespaces, cgroups and mounts and switch users)";
@@ -46,11 +46,18 @@ internal static class IsolationSelector
         {
             if (Which(tool) is null) return $"'{tool}' is not installed (Debian packages bubblewrap, util-linux)";
         }
+        // The base system only, as environments get it: binding / recursively would copy every mount of the host, and
+        // one that goes away meanwhile (another environment's disk image being moved or unmounted) fails the probe.
         var probe = new ProcessStartInfo("bwrap") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--ro-bind", "/", "/", "--proc", "/proc", "/bin/true" })
+        var args = new List<string> { "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts" };
+        foreach (var path in readOnlyPaths)
         {
-            probe.ArgumentList.Add(a);
+            var entry = new FileInfo(path);
+            if (entry.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
+            else if (Directory.Exists(path) || File.Exists(path)) args.AddRange(["--ro-bind", path, path]);
         }
+        args.AddRange(["--proc", "/proc", "/bin/sh", "-c", "true"]);
+        foreach (var a in args) probe.ArgumentList.Add(a);
         using var p = Process.Start(probe)!;
         var error = p.StandardError.ReadToEnd().Trim();
         p.WaitForExit();

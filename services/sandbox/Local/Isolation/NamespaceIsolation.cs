@@ -6,7 +6,7 @@ namespace ReBench.Sandbox.Local.Isolation;
 
 /// <summary>
 /// Each environment is a long-lived bubblewrap "holder" (a sleeping process whose PID 1 is bwrap's init) in new
-/// mount, PID, IPC, UTS and (unless the task allows network) network namespaces, placed in the environment's
+/// mount, PID, IPC, UTS and network namespaces (see NamespaceNetwork.cs), placed in the environment's
 /// cgroups. The holder's root is a tmpfs with the base system bound read-only, a private /tmp, /proc and /dev, the
 /// home bound writable and the protected area bound read-only, both at their host paths. Each Exec enters the
 /// holder's namespaces with nsenter (joining the cgroups first) and drops to the agent user with setpriv, with the
@@ -50,8 +50,8 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
 
     public void Start(LocalEnvironment environment, EnvironmentSpec spec)
     {
-        var endpoints = AllowedEndpoint.ParseAll(spec.AllowedEndpoints).Select(e => e.ToString()).ToList();
-        if (spec.Network && UserModeNetwork.Path is null)
+        var endpoints = AllowedEndpoint.ForTask(spec.Network, spec.AllowedEndpoints).Select(e => e.ToString()).ToList();
+        if (spec.Network && endpoints.Count == 0 && UserModeNetwork.Path is null)
         {
             throw SandboxException.Precondition("the task's network permission needs slirp4netns (Debian package slirp4netns), which is not installed");
         }
@@ -164,7 +164,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         [
             "/bin/sh", "-c", JoinCgroupsAndExec + " 3>\"$INFO\" 2>\"$ERR\" </dev/null >\"$READY\"", "sh",
             handle.State.Cgroups.Count.ToString(), .. Cgroups.ProcsFiles(handle.State.Cgroups),
-            .. BubblewrapArgs(environment, handle.State.Network),
+            .. BubblewrapArgs(environment, handle.State.OpenEgress),
         ];
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Clear();
@@ -206,10 +206,10 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         File.WriteAllText(Path.Combine(environment.Directory, StateFile), JsonSerializer.Serialize(handle.State));
     }
 
-    private IEnumerable<string> BubblewrapArgs(LocalEnvironment environment, bool network)
+    private IEnumerable<string> BubblewrapArgs(LocalEnvironment environment, bool openEgress)
     {
-        // Always a network namespace of its own: only lo, plus slirp4netns's tap0 when the task may use the network
-        // and the proxied allowed endpoints (NamespaceNetwork.cs).
+        // Always a network namespace of its own: only lo, plus the proxied allowed endpoints of a task with the network
+        // permission, or slirp4netns's tap0 when it has the permission and no allow-list (NamespaceNetwork.cs).
         var args = new List<string> { "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--unshare-net", "--hostname", "rebench" };
         args.AddRange(["--cap-drop", "ALL"]);
         foreach (var path in options.ReadOnlyPaths)
@@ -218,7 +218,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             if (entry.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
             else if (Directory.Exists(path) || File.Exists(path)) args.AddRange(["--ro-bind", path, path]);
         }
-        args.AddRange(NetworkFileArgs(environment, network));
+        args.AddRange(NetworkFileArgs(environment, openEgress));
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--perms", "1777", "--tmpfs", "/var/tmp"]);
         // GPUs: the device nodes are there; which GPUs a process uses is what CUDA_VISIBLE_DEVICES says.
         if (Directory.Exists("/dev"))
@@ -284,6 +284,10 @@ internal sealed record IsolationState(bool Network, ResourceSpec? Resources, IRe
 {
     /// <summary>host:port entries reachable through the proxy (absent in state files of older versions: none).</summary>
     public IReadOnlyList<string> AllowedEndpoints { get; init; } = [];
+
+    /// <summary>The network permission without an allow-list: everything but the host's loopback, through slirp4netns.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool OpenEgress => Network && AllowedEndpoints.Count == 0;
 
     /// <summary>The environment's slirp4netns (network permission), so a restarted service can stop it.</summary>
     public int SlirpPid { get; init; }

@@ -1,23 +1,23 @@
 namespace ReBench.Sandbox.Local.Isolation;
 
 /// <summary>
-/// The environment's network, in its own namespace always: nothing but <c>lo</c> by default; the allowed endpoints
-/// through <see cref="EndpointProxy"/>; everything except the host's loopback through <see cref="UserModeNetwork"/>
-/// when the task's permissions allow the network.
+/// The environment's network, in its own namespace always: nothing but <c>lo</c> without the task's network permission;
+/// with it, exactly the allowed endpoints through <see cref="EndpointProxy"/> (an LLM API, say) or, when no endpoint is
+/// listed, everything except the host's loopback through <see cref="UserModeNetwork"/>.
 /// </summary>
 internal sealed partial class NamespaceIsolation
 {
     private const string HostsFile = "net-hosts";
     private const string ResolvFile = "net-resolv.conf";
 
-    /// <summary>/etc/hosts (endpoint names mapped to their loopback addresses) and, with network, a resolv.conf for slirp's DNS.</summary>
-    private static IEnumerable<string> NetworkFileArgs(LocalEnvironment environment, bool network)
+    /// <summary>/etc/hosts (endpoint names mapped to their loopback addresses) and, with open egress, a resolv.conf for slirp's DNS.</summary>
+    private static IEnumerable<string> NetworkFileArgs(LocalEnvironment environment, bool openEgress)
     {
         var state = ((NamespaceHandle)environment.Isolation!).State;
         var hosts = Path.Combine(environment.Directory, HostsFile);
         File.WriteAllText(hosts, EndpointPlan.HostsFile(EndpointPlan.Bind(state.AllowedEndpoints.Select(AllowedEndpoint.Parse).ToList())));
         var args = new List<string> { "--ro-bind", hosts, "/etc/hosts" };
-        if (network)
+        if (openEgress)
         {
             var resolv = Path.Combine(environment.Directory, ResolvFile);
             File.WriteAllText(resolv, UserModeNetwork.ResolvConf);
@@ -31,7 +31,7 @@ internal sealed partial class NamespaceIsolation
     {
         StopNetwork(handle);
         var state = handle.State;
-        if (state.Network)
+        if (state.OpenEgress)
         {
             handle.Slirp = UserModeNetwork.Start(environment.Directory, state.HolderPid, Cgroups.ProcsFiles(state.Cgroups).ToList(), JoinCgroupsAndExec);
             handle.State = state with { SlirpPid = handle.Slirp.Id };

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Google.Protobuf.WellKnownTypes;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using ReBench.Audit;
+using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Orchestrator.Audit;
+
+/// <summary>
+/// Stored event (type name attempt_correction_recorded; schema, see AttemptEvents.cs): a correction of an attempt's
+/// record, with who made it and why. Kept in the attempt's corrections stream (<see cref="AttemptCorrections.StreamId"/>),
+/// never in the attempt stream, which is sealed once the attempt ends and is never rewritten.
+/// </summary>
+public sealed record AttemptCorrectionRecorded(Guid AttemptId, string Kind, string Reason, string Detail, string Actor, string Role, DateTimeOffset At);
+
+/// <summary>Marker aggregate type of corrections streams (mt_streams.type).</summary>
+public sealed class AttemptCorrectionLog;
+
+/// <summary>
+/// Records and lists corrections. History-rewriting features stay off (docs/audit.md); a correction is a new event,
+/// linked into its own hash chain like attempt and campaign streams, so removing or editing one is detected.
+/// </summary>
+public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain chain, AttemptAuditor auditor, TimeProvider time)
+{
+    private const int MaxConflictRetries = 10;
+    public const int MaxReason = 2000, MaxDetail = 8000;
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
+    private static partial Regex KindPattern();
+
+    /// <summary>A name-based UUID (RFC 9562 version 8) of SHA-256("rebench.corrections.v1:" + attempt id).</summary>
+    public static Guid StreamId(Guid attemptId)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("rebench.corrections.v1:" + attemptId.ToString("D")))[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    public async Task<Correction> RecordAsync(Guid attemptId, string kind, string reason, string detail, string actor, string role, CancellationToken ct)
+    {
+        kind = (kind ?? "").Trim();
+        reason = (reason ?? "").Trim();
+        detail ??= "";
+        if (!KindPattern().IsMatch(kind))
+            throw new DomainRejection(RejectionKind.InvalidArgument, $"kind must be lower-case snake_case (a-z, 0-9, _; at most 64), got '{kind}'");
+        if (reason.Length == 0) throw new DomainRejection(RejectionKind.InvalidArgument, "reason is required: a correction says why");
+        if (reason.Length > MaxReason) throw new DomainRejection(RejectionKind.InvalidArgument, $"reason is {reason.Length} characters, at most {MaxReason}");
+        if (detail.Length > MaxDetail) throw new DomainRejection(RejectionKind.InvalidArgument, $"detail is {detail.Length} characters, at most {MaxDetail}");
+        await using (var query = store.QuerySession())
+        {
+            if (await query.LoadAsync<AttemptView>(attemptId, ct) is null)
+                throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
+        }
+        var e = new AttemptCorrectionRecorded(attemptId, kind, reason, detail, actor, role, time.GetUtcNow());
+        var stream = StreamId(attemptId);
+        for (var tries = 1; ; tries++)
+        {
+            await using var session = store.LightweightSession();
+            var existing = await session.Events.FetchStreamAsync(stream, token: ct);
+            if (existing.Count == 0) chain.StartStream<AttemptCorrectionLog>(session, stream, e);
+            else chain.Append(session, stream, existing[^1].Version, AuditChain.LinkOf(existing[^1]), [e], seal: false);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return Proto(e, existing.Count + 1);
+            }
+            catch (Exception x) when (tries < MaxConflictRetries && IsConflict(x))
+            {
+                // Two corrections at once: the loser links onto the winner's head and tries again.
+                await Task.Delay(Random.Shared.Next(1, 20), ct);
+            }
+        }
+    }
+
+    public async Task<ListCorrectionsResponse> ListAsync(Guid attemptId, CancellationToken ct)
+    {
+        await using (var query = store.QuerySession())
+        {
+            if (await query.LoadAsync<AttemptView>(attemptId, ct) is null)
+                throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
+        }
+        var stream = StreamId(attemptId);
+        // The rows as stored (plain SQL), checked like a campaign stream: chain only, no terminal event, no seal.
+        var rows = await auditor.ReadStreamAsync(stream, ct);
+        var response = new ListCorrectionsResponse { ChainOk = true };
+        if (rows.Count > 0)
+        {
+            var r = ChainVerifier.Verify(EventChain.StreamKey(stream), rows, auditor.Key.Trusted, terminalTypes: new HashSet<string>());
+            response.ChainOk = r.Ok;
+            response.Problem = r.Problem ?? "";
+        }
+        foreach (var row in rows)
+        {
+            var e = store.Options.Serializer().FromJson<AttemptCorrectionRecorded>(new MemoryStream(Encoding.UTF8.GetBytes(row.DataJson)));
+            response.Corrections.Add(Proto(e, row.Version));
+        }
+        return response;
+    }
+
+    private static Correction Proto(AttemptCorrectionRecorded e, long number) => new()
+    {
+        // A row edited in the database may lack members: list it anyway (the chain check reports the edit).
+        AttemptId = e.AttemptId.ToString(), Number = number, Kind = e.Kind ?? "", Reason = e.Reason ?? "", Detail = e.Detail ?? "",
+        Actor = e.Actor ?? "", Role = e.Role ?? "", At = Timestamp.FromDateTimeOffset(e.At),
+    };
+
+    private static bool IsConflict(Exception e) => IsConflictType(e) || e.InnerException is { } inner && IsConflictType(inner);
+
+    private static bool IsConflictType(Exception e) =>
+        e is EventStreamUnexpectedMaxEventIdException or ConcurrencyException
+            or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
+}

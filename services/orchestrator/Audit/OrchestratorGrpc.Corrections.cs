@@ -1,0 +1,21 @@
+using Grpc.Core;
+using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.V1;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Orchestrator.Grpc;
+
+/// <summary>The corrections methods of the public orchestrator API (thin: <see cref="AttemptCorrections"/> does the work).</summary>
+public sealed partial class OrchestratorGrpc
+{
+    public override Task<Correction> RecordCorrection(RecordCorrectionRequest request, ServerCallContext context) =>
+        Corrections(context).RecordAsync(Guard.Id(request.AttemptId, "attempt_id"), request.Kind, request.Reason, request.Detail,
+            Caller(context), context.RequestHeaders.GetValue("x-rebench-role") ?? "", context.CancellationToken);
+
+    public override Task<ListCorrectionsResponse> ListCorrections(ListCorrectionsRequest request, ServerCallContext context) =>
+        Corrections(context).ListAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
+
+    // Built per call from registered services, so the orchestrator's setup needs no change for it.
+    private static AttemptCorrections Corrections(ServerCallContext context) =>
+        ActivatorUtilities.CreateInstance<AttemptCorrections>(context.GetHttpContext().RequestServices);
+}

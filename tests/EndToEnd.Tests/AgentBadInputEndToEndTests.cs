@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using ReBench.Orchestrator.V1;
+using Xunit.Abstractions;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// Bad input to the LLM scaffolds through the real platform: a provider the agents service does not know fails the
+/// attempt with the reason; a model name the endpoint rejects ends the attempt cleanly (the failed call, a
+/// `run_failed` note with the provider's message, the submission, the final score), long before its deadline.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITestOutputHelper output)
+{
+    private static CreateCampaignRequest Campaign(string name, params (string Key, string Value)[] settings)
+    {
+        var agent = new AgentSpec { Name = "modular" };
+        foreach (var (k, v) in settings) agent.Settings[k] = v;
+        return new CreateCampaignRequest
+        {
+            Name = name, AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(30)),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } }, Agents = { agent },
+        };
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task AnUnknownProviderFailsTheAttemptWithTheReasonRecorded()
+    {
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(Campaign("bad-provider-e2e", ("provider", "no-such-provider")));
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(3))).Single();
+
+        Assert.Equal(AttemptStatus.Failed, attempt.Status);
+        Assert.Contains("unknown provider 'no-such-provider'", attempt.FailureReason);
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        Assert.Contains("unknown provider 'no-such-provider'", events.Single(e => e.EventType == "attempt_failed").Field("Reason").GetString());
+        Assert.DoesNotContain(events, e => e.EventType is "action_requested" or "model_call_completed");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task AModelNameTheEndpointRejectsEndsTheAttemptCleanlyWithTheProvidersMessageRecorded()
+    {
+        using var model = new RejectingModel(platform.LlmPort);
+        var client = platform.Orchestrator();
+        var campaign = await client.CreateCampaignAsync(Campaign("bad-model-e2e", ("provider", "scripted"), ("model", "no-such-model")));
+        // The budget is 30 minutes: ending within a few shows the attempt was not left idle until its deadline.
+        var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+
+        Assert.Equal(AttemptStatus.Completed, attempt.Status);
+        var events = await Waits.EventsAsync(client, attempt.AttemptId);
+        foreach (var e in events) output.WriteLine($"#{e.Version} {e.EventType} {(e.DataJson.Length > 300 ? e.DataJson[..300] : e.DataJson)}");
+        var call = Assert.Single(events, e => e.EventType == "model_call_completed");
+        Assert.Equal("no-such-model", call.Field("Model").GetString());
+        var note = Assert.Single(events, e => e.EventType == "agent_note_recorded");
+        Assert.Equal("run_failed", note.Field("Kind").GetString());
+        Assert.Contains("HTTP 404", note.Field("Json").GetString());
+        Assert.Contains("does not exist", note.Field("Json").GetString());
+        Assert.StartsWith("the agent's run failed: ", events.Single(e => e.EventType == "submission_received").Field("Submission").GetString());
+        Assert.Contains(events, e => e.EventType == "final_score_recorded");
+        Assert.DoesNotContain(events, e => e.EventType == "action_requested");
+        Assert.DoesNotContain(events, e => e.DataJson.Contains(PlatformProcesses.LlmApiKey, StringComparison.Ordinal));
+        Assert.Equal("no-such-model", model.Models.Single());
+    }
+
+    /// <summary>An OpenAI-compatible endpoint that knows no model: every chat completion is a 404 naming the model.</summary>
+    private sealed class RejectingModel : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly List<string> _models = [];
+
+        public RejectingModel(int port)
+        {
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public IReadOnlyList<string> Models { get { lock (_models) return [.. _models]; } }
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext c;
+                try { c = await _listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                try
+                {
+                    using var reader = new StreamReader(c.Request.InputStream);
+                    var model = System.Text.Json.Nodes.JsonNode.Parse(await reader.ReadToEndAsync())?["model"]?.GetValue<string>() ?? "";
+                    lock (_models) _models.Add(model);
+                    var bytes = Encoding.UTF8.GetBytes(
+                        new System.Text.Json.Nodes.JsonObject
+                        {
+                            ["error"] = new System.Text.Json.Nodes.JsonObject
+                            {
+                                ["message"] = $"The model `{model}` does not exist or you do not have access to it.",
+                                ["type"] = "invalid_request_error", ["code"] = "model_not_found",
+                            },
+                        }.ToJsonString());
+                    c.Response.StatusCode = 404;
+                    c.Response.ContentType = "application/json";
+                    c.Response.ContentLength64 = bytes.Length;
+                    await c.Response.OutputStream.WriteAsync(bytes);
+                    c.Response.Close();
+                }
+                catch (Exception)
+                {
+                    // The client went away.
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.V1;
+
+namespace ReBench.Orchestrator.Tests;
+
+/// <summary>
+/// Corrections through the orchestrator's real gRPC endpoint on the real PostgreSQL: new events with actor and
+/// reason in a hash-chained stream beside the sealed attempt stream, never a rewrite of it.
+/// </summary>
+public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposable
+{
+    private readonly AuditFixtures _f;
+    private readonly GrpcChannel _channel;
+
+    public CorrectionsTests(OrchestratorHost host)
+    {
+        _f = new AuditFixtures(host);
+        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+    }
+
+    public void Dispose() => _channel.Dispose();
+
+    private Task<TRes> CallAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
+        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes>
+    {
+        var method = new Method<TReq, TRes>(MethodType.Unary, "rebench.orchestrator.v1.Orchestrator", name,
+            Marshallers.Create<TReq>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
+            Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
+        return _channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(headers), request).ResponseAsync;
+    }
+
+    private Task<Correction> RecordAsync(Guid id, string kind, string reason, string detail = "") =>
+        CallAsync("RecordCorrection", new RecordCorrectionRequest { AttemptId = id.ToString(), Kind = kind, Reason = reason, Detail = detail },
+            Correction.Parser, new Metadata { { "x-rebench-principal", "alice" }, { "x-rebench-role", "admin" } });
+
+    private Task<ListCorrectionsResponse> ListAsync(Guid id) =>
+        CallAsync("ListCorrections", new ListCorrectionsRequest { AttemptId = id.ToString() }, ListCorrectionsResponse.Parser);
+
+    private async Task<Guid> SealedAttemptAsync() => (await _f.AttemptWithBlobsAsync((await _f.CampaignAsync(1)).Attempts[0])).Id;
+
+    [Fact]
+    public async Task CorrectionsAreNewEventsWithActorAndReasonBesideTheSealedStream()
+    {
+        var id = await SealedAttemptAsync();
+        Assert.Empty((await ListAsync(id)).Corrections);
+        var first = await RecordAsync(id, "score_invalid", "the scorer read a stale file", "{\"event\":5}");
+        Assert.Equal((1L, "alice", "admin"), (first.Number, first.Actor, first.Role));
+        await RecordAsync(id, "note", "checked again: the stale file was the task's own");
+
+        var list = await ListAsync(id);
+        Assert.True(list.ChainOk, list.Problem);
+        Assert.Equal([(1L, "score_invalid", "the scorer read a stale file"), (2L, "note", "checked again: the stale file was the task's own")],
+            list.Corrections.Select(c => (c.Number, c.Kind, c.Reason)));
+        Assert.Equal("{\"event\":5}", list.Corrections[0].Detail);
+        Assert.All(list.Corrections, c => Assert.Equal(id.ToString(), c.AttemptId));
+
+        // The sealed attempt stream is untouched: same six events, still verifies.
+        var report = await _f.Get<AttemptAuditor>().VerifyAsync(id, CancellationToken.None);
+        Assert.True(report.Ok, report.Problem);
+        Assert.Equal(6, report.EventsChecked);
+    }
+
+    [Fact]
+    public async Task CorrectionsRecordedAtOnceAreAllKeptInOneChain()
+    {
+        var id = await SealedAttemptAsync();
+        await Task.WhenAll(Enumerable.Range(1, 5).Select(i => RecordAsync(id, "note", $"reviewer {i}")));
+        var list = await ListAsync(id);
+        Assert.True(list.ChainOk, list.Problem);
+        Assert.Equal([1L, 2, 3, 4, 5], list.Corrections.Select(c => c.Number));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"reviewer {i}").Order(), list.Corrections.Select(c => c.Reason).Order());
+    }
+
+    [Fact]
+    public async Task AnEditedOrDeletedCorrectionIsLocated()
+    {
+        var id = await SealedAttemptAsync();
+        foreach (var reason in new[] { "one", "two", "three" }) await RecordAsync(id, "note", reason);
+        var stream = AttemptCorrections.StreamId(id);
+        Assert.Equal(1, await _f.SqlAsync("update mt_events set data = data - 'Reason' where stream_id = $1 and version = 2", stream));
+        var list = await ListAsync(id);
+        Assert.False(list.ChainOk);
+        Assert.Contains("event 2", list.Problem);
+        Assert.Equal(["one", "", "three"], list.Corrections.Select(c => c.Reason)); // still listed, for the auditor to see
+
+        var other = await SealedAttemptAsync();
+        foreach (var reason in new[] { "one", "two", "three" }) await RecordAsync(other, "note", reason);
+        Assert.Equal(1, await _f.SqlAsync("delete from mt_events where stream_id = $1 and version = 2", AttemptCorrections.StreamId(other)));
+        list = await ListAsync(other);
+        Assert.False(list.ChainOk);
+        Assert.Contains("event 2 is missing", list.Problem);
+    }
+
+    [Fact]
+    public async Task BadInputIsRefusedWithAClearStatus()
+    {
+        var id = await SealedAttemptAsync();
+        async Task Refused(StatusCode code, string contains, Func<Task> call)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.Equal(code, e.StatusCode);
+            Assert.Contains(contains, e.Status.Detail);
+        }
+        await Refused(StatusCode.InvalidArgument, "kind", () => RecordAsync(id, "Not A Kind", "why"));
+        await Refused(StatusCode.InvalidArgument, "reason is required", () => RecordAsync(id, "note", "  "));
+        await Refused(StatusCode.InvalidArgument, "reason is", () => RecordAsync(id, "note", new string('x', AttemptCorrections.MaxReason + 1)));
+        var unknown = Guid.NewGuid();
+        await Refused(StatusCode.NotFound, $"attempt {unknown} does not exist", () => RecordAsync(unknown, "note", "why"));
+        await Refused(StatusCode.NotFound, "does not exist", () => ListAsync(unknown));
+        await Refused(StatusCode.InvalidArgument, "attempt_id", () => CallAsync("ListCorrections", new ListCorrectionsRequest { AttemptId = "nope" }, ListCorrectionsResponse.Parser));
+        Assert.Empty((await ListAsync(id)).Corrections);
+    }
+
+    [Fact]
+    public void TheCorrectionsStreamIdIsDeterministicAndDistinctFromTheAccessLog()
+    {
+        var id = Guid.NewGuid();
+        Assert.Equal(AttemptCorrections.StreamId(id), AttemptCorrections.StreamId(id));
+        Assert.NotEqual(id, AttemptCorrections.StreamId(id));
+        Assert.NotEqual(Access.AccessLog.StreamId(id), AttemptCorrections.StreamId(id));
+    }
+}
