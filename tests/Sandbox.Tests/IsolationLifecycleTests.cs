@@ -127,11 +127,18 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
         }
         Assert.Equal(IsolatedSandboxFixture.PidsMax.ToString(), Value("pids.max"));
 
-        var pid = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).First(d =>
+        // The background job may not have exec'd (taken its marker name) yet when the Exec returns: look for a while.
+        string? pid = null;
+        for (var tries = 0; pid is null && tries < 100; tries++)
         {
-            try { return int.TryParse(d, out _) && File.ReadAllText($"/proc/{d}/cmdline").StartsWith(marker, StringComparison.Ordinal); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // ended meanwhile
-        });
+            pid = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).FirstOrDefault(d =>
+            {
+                try { return int.TryParse(d, out _) && File.ReadAllText($"/proc/{d}/cmdline").StartsWith(marker, StringComparison.Ordinal); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // ended meanwhile
+            });
+            if (pid is null) await Task.Delay(100);
+        }
+        Assert.NotNull(pid);
         Assert.All(cgroups, c => Assert.Contains(pid, File.ReadAllLines(Path.Combine(c, "cgroup.procs"))));
     }
 
