@@ -20,7 +20,8 @@ public sealed class AttemptLifecycle(
     ScoringGateway scorer,
     TimeProvider time,
     ILogger<AttemptLifecycle> logger,
-    AttemptPlacement placement)
+    AttemptPlacement placement,
+    Terminal.TerminalSessions terminals)
 {
     private const string Actor = "orchestrator";
     public const string FinalStepId = "final";
@@ -117,6 +118,9 @@ public sealed class AttemptLifecycle(
     /// <summary>Ends an attempt whose deadline has passed: the budget is recorded as spent, then it is finalized.</summary>
     public async Task EnforceDeadlineAsync(Guid attemptId, CancellationToken ct)
     {
+        // A human's terminal may still batch the last second of output; written after the budget ends it would be
+        // refused (the attempt is finalizing) and lost from the record.
+        await terminals.FlushAsync(attemptId, ct);
         using var _ = await locks.AcquireAsync(attemptId, ct);
         var state = await attempts.AppendAsync(attemptId, s => AttemptDecider.ExhaustBudget(s, time.GetUtcNow()), ct);
         if (state.Phase == AttemptPhase.Finalizing) await FinalizeLockedAsync(state, ct);

@@ -76,7 +76,7 @@ internal static class AttemptCommands
     }
 }
 
-internal static class EventText
+public static class EventText
 {
     /// <summary>One readable line per event, with the parts of the action log a reader looks for.</summary>
     public static string Describe(AttemptEvent e)
@@ -92,6 +92,10 @@ internal static class EventText
                                   Indent("stdout", S("Stdout")) + Indent("stderr", S("Stderr")) + (S("Error") is { Length: > 0 } err ? $" error: {err}" : ""),
             "intermediate_score_recorded" => $"score valid={S("Valid")} raw={S("RawScore")} normalized={S("NormalizedScore")} message={S("MessageJson")}",
             "agent_note_recorded" => AgentNoteText.Describe(S("Kind"), S("Json")),
+            "terminal_session_opened" => $"terminal {S("SessionId")} opened by {S("Principal")} ({S("Cols")}x{S("Rows")})",
+            "terminal_input_recorded" => $"terminal {S("SessionId")} typed:" + Indent("", S("Text")),
+            "terminal_output_recorded" => $"terminal {S("SessionId")} shown:" + Indent("", S("Text")),
+            "terminal_session_closed" => $"terminal {S("SessionId")} closed (exit {S("ExitCode")}, {S("Reason")})",
             "final_score_recorded" => $"FINAL valid={S("Valid")} raw={S("RawScore")} normalized={S("NormalizedScore")} ({S("Aggregation")} of {S("ValidScoreCount")} valid)",
             _ => e.DataJson,
         };
@@ -103,6 +107,8 @@ internal static class EventText
         if (string.IsNullOrEmpty(text)) return "";
         var lines = text.TrimEnd('\n').Split('\n');
         var shown = lines.Length > 12 ? lines.Take(6).Append($"... ({lines.Length - 12} lines) ...").Concat(lines.TakeLast(6)) : lines;
-        return $"\n      {label}: " + string.Join("\n      " + new string(' ', label.Length + 2), shown);
+        return label.Length == 0
+            ? "\n      " + string.Join("\n      ", shown)
+            : $"\n      {label}: " + string.Join("\n      " + new string(' ', label.Length + 2), shown);
     }
 }
