@@ -17,6 +17,8 @@ public sealed record AuditBundle(string Kind, string Stream, BundleKey Key, IRea
     public IReadOnlyDictionary<string, byte[]> Blobs { get; init; } = new Dictionary<string, byte[]>();
     /// <summary>A campaign bundle's attempts (attempts/&lt;id&gt;.jsonl), in the campaign's order.</summary>
     public IReadOnlyList<AttemptHistory> Attempts { get; init; } = [];
+    /// <summary>The corrections streams of the bundle's attempts that have any (corrections/&lt;attempt id&gt;.jsonl).</summary>
+    public IReadOnlyList<CorrectionsHistory> Corrections { get; init; } = [];
 }
 
 /// <summary>
@@ -31,12 +33,15 @@ public static class Bundle
     public const string EventsFile = "events.jsonl";
 
     public static void Write(Stream output, string kind, string stream, BundleKey key, IReadOnlyList<StoredEvent> events, string headHash, DateTimeOffset exportedAt,
-        IReadOnlyDictionary<string, byte[]>? blobs = null, IReadOnlyList<AttemptHistory>? attempts = null)
+        IReadOnlyDictionary<string, byte[]>? blobs = null, IReadOnlyList<AttemptHistory>? attempts = null,
+        IReadOnlyList<CorrectionsHistory>? corrections = null)
     {
         var eventsBytes = Lines(events);
         var files = new JsonObject { [EventsFile] = FileEntry(eventsBytes) };
         var attemptFiles = (attempts ?? []).Select(a => (a, Name: AttemptFile(a.AttemptId), Bytes: Lines(a.Events))).ToList();
         foreach (var f in attemptFiles) files[f.Name] = FileEntry(f.Bytes);
+        var correctionFiles = (corrections ?? []).Select(c => (c, Name: CorrectionsFile(c.AttemptId), Bytes: Lines(c.Events))).ToList();
+        foreach (var f in correctionFiles) files[f.Name] = FileEntry(f.Bytes);
         var manifest = new JsonObject
         {
             ["format"] = Format, ["kind"] = kind, ["stream"] = stream, ["event_count"] = events.Count, ["head_hash"] = headHash,
@@ -46,16 +51,26 @@ public static class Bundle
         };
         if (attempts is not null)
             manifest["attempts"] = new JsonArray([.. attemptFiles.Select(f => (JsonNode)new JsonObject { ["id"] = f.a.AttemptId, ["event_count"] = f.a.ExpectedCount ?? f.a.Events.Count })]);
+        if (correctionFiles.Count > 0)
+        {
+            manifest["corrections"] = new JsonArray([.. correctionFiles.Select(f => (JsonNode)new JsonObject
+            {
+                ["attempt_id"] = f.c.AttemptId, ["stream"] = f.c.Stream, ["event_count"] = f.c.Events.Count,
+            })]);
+        }
         using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
         Add(zip, ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
         Add(zip, EventsFile, eventsBytes);
         foreach (var f in attemptFiles) Add(zip, f.Name, f.Bytes);
+        foreach (var f in correctionFiles) Add(zip, f.Name, f.Bytes);
         foreach (var (digest, content) in blobs ?? new Dictionary<string, byte[]>()) Add(zip, BlobPrefix + digest, content);
     }
 
-    public const string BlobPrefix = "blobs/", AttemptPrefix = "attempts/";
+    public const string BlobPrefix = "blobs/", AttemptPrefix = "attempts/", CorrectionsPrefix = "corrections/";
 
     public static string AttemptFile(string attemptId) => $"{AttemptPrefix}{attemptId}.jsonl";
+
+    public static string CorrectionsFile(string attemptId) => $"{CorrectionsPrefix}{attemptId}.jsonl";
 
     private static JsonObject FileEntry(byte[] bytes) => new() { ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)), ["size"] = bytes.Length };
 
@@ -104,12 +119,24 @@ public static class Bundle
                     attempts.Add(new AttemptHistory(id, ParseEvents(bytes, name), a.GetProperty("event_count").GetInt64()));
                 }
             }
+            var corrections = new List<CorrectionsHistory>();
+            if (m.TryGetProperty("corrections", out var correctionsListed))
+            {
+                foreach (var c in correctionsListed.EnumerateArray())
+                {
+                    var id = Str(c, "attempt_id");
+                    var name = CorrectionsFile(id);
+                    var bytes = ReadEntry(zip, name);
+                    CheckListed(m, name, bytes);
+                    corrections.Add(new CorrectionsHistory(id, Str(c, "stream"), ParseEvents(bytes, name), c.GetProperty("event_count").GetInt64()));
+                }
+            }
             var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries.Where(e => e.FullName.StartsWith(BlobPrefix, StringComparison.Ordinal) && e.FullName.Length > BlobPrefix.Length))
                 blobs[entry.FullName[BlobPrefix.Length..]] = ReadEntry(zip, entry.FullName);
             return new AuditBundle(Str(m, "kind"), Str(m, "stream"), key, ParseEvents(eventsBytes, EventsFile), m.GetProperty("event_count").GetInt64(), Str(m, "head_hash"))
             {
-                Blobs = blobs, Attempts = attempts,
+                Blobs = blobs, Attempts = attempts, Corrections = corrections,
             };
         }
         catch (InvalidDataException e) when (StartsLikeZip(path))

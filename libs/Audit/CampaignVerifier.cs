@@ -14,6 +14,8 @@ public sealed record CampaignReport(
     bool Sealed, string? KeyId, string HeadHash, int AttemptsChecked)
 {
     public long BlobsChecked { get; init; }
+    /// <summary>Corrections checked (export bundles only).</summary>
+    public long CorrectionsChecked { get; init; }
 }
 
 /// <summary>

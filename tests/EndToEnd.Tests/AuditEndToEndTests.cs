@@ -47,6 +47,31 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
         (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), bundle, "--public-key", keyB64);
         Assert.True(code == 0, text);
 
+        // Corrections travel with the export, chained, and both verifiers check them; an edited one is found.
+        (code, text) = await CliAsync("audit", "correct", attempt.AttemptId, "--kind", "note", "--reason", "first look");
+        Assert.True(code == 0, text);
+        (code, text) = await CliAsync("audit", "correct", attempt.AttemptId, "--kind", "score_invalid", "--reason", "scorer bug 17");
+        Assert.True(code == 0, text);
+        var corrected = Path.Combine(_dir, "corrected.zip");
+        (code, text) = await CliAsync("export", attempt.AttemptId, "-o", corrected);
+        Assert.True(code == 0, text);
+        Assert.Contains("2 corrections", text);
+        (code, text) = await CliAsync("verify", "--offline", corrected, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+        Assert.Contains("2 corrections (chained, not signed)", text);
+        (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), corrected, "--public-key", keyB64);
+        Assert.True(code == 0, text);
+        Assert.Contains("2 corrections (chained, not signed)", text);
+        var edited = Path.Combine(_dir, "edited.zip");
+        File.Copy(corrected, edited);
+        BundleTamper.RewriteEntry(edited, $"corrections/{attempt.AttemptId}.jsonl", t => t.Replace("scorer bug 17", "scorer bug 71"));
+        (code, text) = await CliAsync("verify", "--offline", edited, "--public-key", keyB64);
+        Assert.True(code == 1, text);
+        Assert.Contains($"BROKEN at event 2: in the corrections of attempt {attempt.AttemptId}: event 2 (attempt_correction_recorded) does not match its chain hash", text);
+        (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), edited, "--public-key", keyB64);
+        Assert.True(code == 1, text);
+        Assert.Contains($"BROKEN at event 2: in the corrections of attempt {attempt.AttemptId}", text);
+
         // The campaign is sealed over its attempt's seal when the consumer records the attempt's end (asynchronous: poll).
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         VerifyCampaignResponse verified;
@@ -61,7 +86,7 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
         Assert.True(code == 0, text);
         (code, text) = await CliAsync("verify", "--offline", campaignBundle, "--public-key", keyB64);
         Assert.True(code == 0, text);
-        Assert.Contains("1 attempts verified", text);
+        Assert.Contains("1 attempts verified, 2 corrections", text);
         (code, text) = await RunAsync("/usr/bin/python3", Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py"), campaignBundle, "--public-key", keyB64);
         Assert.True(code == 0, text);
         (code, text) = await CliAsync("verify", "--campaign", Guid.NewGuid().ToString());

@@ -100,6 +100,46 @@ public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutput
             Assert.Equal(("note", "reviewed by e2e", "admin"), (only.GetProperty("kind").GetString(), only.GetProperty("reason").GetString(), only.GetProperty("role").GetString()));
         }
         Assert.True((await auditor.VerifyAttemptAsync(new VerifyAttemptRequest { AttemptId = id })).Ok);
+
+        // A correction with an effect reaches the reports (orchestrator -> RabbitMQ -> scoring's results store): the
+        // auditor's score@k counts the attempt as without a valid score, and says which correction did it.
+        (code, text) = await CliAsKeyAsync(PlatformProcesses.ApiKey, "audit", "correct", id, "--kind", "score_invalid", "--reason", "e2e: scorer bug");
+        Assert.True(code == 0, text);
+        var report = await ReportAsync(campaign.CampaignId, r => r.TryGetProperty("correctionsApplied", out var a) && a.GetArrayLength() > 0);
+        var row = report.GetProperty("rows")[0];
+        Assert.Equal(1, row.GetProperty("perTask")[0].GetProperty("attemptsWithoutValidScore").GetInt32());
+        var applied = report.GetProperty("correctionsApplied")[0];
+        Assert.Equal((id, "score_invalid", "score_invalid"),
+            (applied.GetProperty("attemptId").GetString(), applied.GetProperty("kind").GetString(), applied.GetProperty("effect").GetString()));
+        (code, text) = await CliAsync("report", "score-at-k", "--campaign", campaign.CampaignId, "--ignore-corrections", "--format", "json");
+        Assert.True(code == 0, text);
+        using (var measured = JsonDocument.Parse(text))
+        {
+            Assert.False(measured.RootElement.TryGetProperty("correctionsApplied", out _));
+            var perTask = measured.RootElement.GetProperty("rows")[0].GetProperty("perTask")[0];
+            Assert.False(perTask.TryGetProperty("attemptsWithoutValidScore", out _)); // 0: proto JSON leaves it out
+        }
+        (code, text) = await CliAsync("report", "score-at-k", "--campaign", campaign.CampaignId);
+        Assert.True(code == 0, text);
+        Assert.Contains($"attempt {id} #2 score_invalid by ", text);
+    }
+
+    /// <summary>The campaign's score@k as JSON once <paramref name="ready"/> holds (the results store is fed asynchronously).</summary>
+    private async Task<JsonElement> ReportAsync(string campaignId, Func<JsonElement, bool> ready)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var (code, text) = await CliAsync("report", "score-at-k", "--campaign", campaignId, "--format", "json");
+            Assert.True(code == 0, text);
+            using (var doc = JsonDocument.Parse(text))
+            {
+                var root = doc.RootElement;
+                if (root.TryGetProperty("rows", out var rows) && rows.GetArrayLength() > 0 && ready(root)) return root.Clone();
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"score@k of campaign {campaignId} not as expected within 60 s:\n{text}");
+            await Task.Delay(500);
+        }
     }
 
     private Task<(int, string)> CliAsync(params string[] args) => CliAsKeyAsync(PlatformProcesses.AuditorKey, args);

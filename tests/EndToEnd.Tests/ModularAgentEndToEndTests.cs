@@ -74,12 +74,23 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
         Assert.Contains("score:", calls[^1].Field("RequestJson").GetString());
         Assert.DoesNotContain(events, e => e.DataJson.Contains(PlatformProcesses.LlmApiKey, StringComparison.Ordinal));
         Assert.All(model.Requests, r => Assert.Equal($"Bearer {PlatformProcesses.LlmApiKey}", r.Authorization));
+        // The key reached the provider, but no service wrote it into its log (stdout and stderr of all five).
+        var logs = Directory.GetFiles(platform.LogsDir, "*.log");
+        Assert.Contains(logs, l => Path.GetFileName(l) == "agents.log");
+        Assert.All(logs, l => Assert.DoesNotContain(PlatformProcesses.LlmApiKey, ReadShared(l), StringComparison.Ordinal));
 
         var types = events.Select(e => e.EventType).ToList();
         Assert.True(types.IndexOf("model_call_completed") < types.IndexOf("action_requested"), "the first model call precedes the first action");
         Assert.Single(events, e => e.EventType == "submission_received");
         var written = events.Where(e => e.EventType == "action_requested").Select(e => e.DataJson).ToList();
         Assert.Contains(written, d => d.Contains(".modular/snippet_1.py", StringComparison.Ordinal));
+    }
+
+    // The services are still running and appending to their logs.
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
     }
 
     /// <summary>Answers each POST /v1/chat/completions with the next scripted tool call.</summary>

@@ -98,6 +98,12 @@ public sealed class PlatformProcesses : IAsyncLifetime
             case "scoring":
                 env["Services__Sandbox"] = Url("sandbox");
                 env["Scoring__TasksRoot"] = Path.Combine(TestEnv.RepoRoot, "tasks");
+                // Its results store and feed, as run.sh sets them up: reports see the attempts these tests finish.
+                env["ConnectionStrings__Postgres"] = TestEnv.PostgresConnectionString;
+                env["Scoring__Schema"] = _schema + "_reports";
+                env["RabbitMq__Host"] = "127.0.0.1";
+                env["RabbitMq__Port"] = TestEnv.RabbitPort.ToString();
+                env["RabbitMq__QueuePrefix"] = _schema + "_reports";
                 break;
             case "agents":
                 env["Services__Session"] = $"http://127.0.0.1:{InternalPort}";

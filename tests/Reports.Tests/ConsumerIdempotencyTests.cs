@@ -49,7 +49,7 @@ public sealed class ConsumerIdempotencyTests(BrokerReportsHost host) : IClassFix
         Assert.True(observer.Consumed == count, $"only {observer.Consumed} of {count} deliveries were consumed within 60 s");
     }
 
-    private static async Task WaitHealthyAsync(IBusControl bus)
+    internal static async Task WaitHealthyAsync(IBusControl bus)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (bus.CheckHealth().Status != BusHealthStatus.Healthy)

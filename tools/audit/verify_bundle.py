@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import sys
+import uuid
 import zipfile
 
 from audit_primitives import Num, ed25519_verify, key_id, link, parse, seal_message, campaign_seal_message
@@ -23,6 +24,7 @@ CAMPAIGN_SEAL_TYPE = "campaign_sealed"
 TERMINAL_TYPES = {"attempt_completed", "attempt_failed", "attempt_cancelled"}
 CAMPAIGN_TERMINAL_TYPES = {"campaign_completed"}
 FORMAT = "rebench-audit-bundle/1"
+CORRECTION_TYPE = "attempt_correction_recorded"
 
 
 # ---- the bundle -----------------------------------------------------------------------------------------------
@@ -35,6 +37,7 @@ class Broken(Exception):
     def __init__(self, at, problem, attempt=None):
         super().__init__("event %d: %s" % (at, problem))
         self.at = at
+        self.problem = problem
         self.attempt = attempt
 
 
@@ -51,7 +54,8 @@ def parse_lines(name, data):
 
 
 def read_bundle(path):
-    """Returns (manifest, events, attempts [(id, events, event_count)], blobs {digest: bytes})."""
+    """Returns (manifest, events, attempts [(id, events, event_count)], blobs {digest: bytes},
+    corrections [(attempt id, stream, events, event_count)])."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -77,12 +81,16 @@ def read_bundle(path):
             for a in manifest.get("attempts", []):
                 name = "attempts/%s.jsonl" % a["id"]
                 attempts.append((a["id"], parse_lines(name, listed(name)), int(a["event_count"])))
+            corrections = []
+            for c in manifest.get("corrections", []):
+                name = "corrections/%s.jsonl" % c["attempt_id"]
+                corrections.append((c["attempt_id"], c["stream"], parse_lines(name, listed(name)), int(c["event_count"])))
             blobs = {n[len("blobs/"):]: z.read(n) for n in names if n.startswith("blobs/") and len(n) > len("blobs/")}
     except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as e:
         raise BadBundle("%s is not a readable audit bundle (zip): %s" % (path, e))
     except (ValueError, UnicodeDecodeError) as e:
         raise BadBundle("manifest.json is not valid JSON: %s" % e)
-    return manifest, events, attempts, blobs
+    return manifest, events, attempts, blobs, corrections
 
 
 def field(data, name):
@@ -197,7 +205,7 @@ def verify_campaign(manifest, events, attempts, blobs, trusted):
         try:
             verify_attempt(attempt_id, attempt_events, trusted, count, blobs)
         except Broken as b:
-            raise Broken(b.at, str(b), attempt_id)
+            raise Broken(b.at, b.problem, attempt_id)
         if listed is not None:
             last = attempt_events[-1]
             own = (attempt_id, field(last["data"], "HeadHash"), field(last["data"], "Signature")) if last["type"] == SEAL_TYPE else None
@@ -206,13 +214,44 @@ def verify_campaign(manifest, events, attempts, blobs, trusted):
     return n, sealed, seal_key, head, len(ids)
 
 
+def corrections_stream_id(attempt_id):
+    """The UUID (version 8) of SHA-256("rebench.corrections.v1:" + attempt id), as docs/audit.md defines it."""
+    b = bytearray(hashlib.sha256(("rebench.corrections.v1:" + str(uuid.UUID(attempt_id))).encode("utf-8")).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x80
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))
+
+
+def verify_corrections(corrections, attempt_ids, trusted):
+    """Each corrections stream: of an attempt in the bundle, at its derived id, chained (never sealed), only
+    corrections naming that attempt. Returns how many corrections were checked."""
+    checked = 0
+    for attempt_id, stream, events, count in corrections:
+        where = "in the corrections of attempt %s: " % attempt_id
+        if attempt_id not in attempt_ids:
+            raise Broken(1, "the bundle has corrections of attempt %s, which it does not hold" % attempt_id)
+        if stream != corrections_stream_id(attempt_id):
+            raise Broken(1, where + "stream %s is not its corrections stream" % stream)
+        try:
+            n, sealed, _, _ = verify_stream(stream, events, trusted, count, set())
+        except Broken as b:
+            raise Broken(b.at, where + b.problem)
+        for e in events:
+            if e["type"] != CORRECTION_TYPE:
+                raise Broken(int(e["version"]), where + "event is a %s, not a correction" % e["type"])
+            if str(field(e["data"], "AttemptId")).lower() != attempt_id.lower():
+                raise Broken(int(e["version"]), where + "the correction names attempt %s" % field(e["data"], "AttemptId"))
+        checked += n
+    return checked
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bundle")
     ap.add_argument("--public-key", help="the platform's Ed25519 public key (base64 of the raw 32 bytes)")
     args = ap.parse_args()
     try:
-        manifest, events, attempts, blobs = read_bundle(args.bundle)
+        manifest, events, attempts, blobs, corrections = read_bundle(args.bundle)
         if args.public_key:
             pinned = base64.b64decode(args.public_key)
         else:
@@ -232,8 +271,12 @@ def main():
         else:
             n, sealed, seal_key, head, count = verify_attempt(manifest["stream"], events, trusted, int(manifest.get("event_count", len(events))), blobs)
             what = "%d events verified, %d blob references" % (n, count)
+        held = [a[0] for a in attempts] if manifest.get("kind") == "campaign" else [manifest["stream"]]
+        fixed = verify_corrections(corrections, held, trusted)
+        if corrections:
+            what += "; %d corrections (chained, not signed)" % fixed
     except Broken as e:
-        print("BROKEN %sat event %d: %s" % ("in attempt %s " % e.attempt if e.attempt else "", e.at, e))
+        print("BROKEN %sat event %d: %s" % ("in attempt %s " % e.attempt if e.attempt else "", e.at, e.problem))
         return 1
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
         print("BROKEN: malformed event record: %s" % e)

@@ -39,7 +39,7 @@ public static class AuditorPolicy
     private static readonly HashSet<string> OrchestratorMethods =
     [
         "WatchAttempt", "ReadAttemptEvents", "VerifyAttempt", "VerifyCampaign", "GetPublicKey", "ExportAttempt",
-        "ExportCampaign", "GetBlob", "ReexecuteAttempt", "ListAccessEvents",
+        "ExportCampaign", "ExportCorrections", "GetBlob", "ReexecuteAttempt", "ListAccessEvents",
     ];
 
     private static readonly HashSet<string> ScoringMethods = ["ListTasks", "GetTask"];

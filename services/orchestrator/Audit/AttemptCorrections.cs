@@ -34,14 +34,8 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
     private static partial Regex KindPattern();
 
-    /// <summary>A name-based UUID (RFC 9562 version 8) of SHA-256("rebench.corrections.v1:" + attempt id).</summary>
-    public static Guid StreamId(Guid attemptId)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("rebench.corrections.v1:" + attemptId.ToString("D")))[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    /// <summary>The attempt's corrections stream id (<see cref="CorrectionStreams.StreamId"/>).</summary>
+    public static Guid StreamId(Guid attemptId) => CorrectionStreams.StreamId(attemptId);
 
     public async Task<Correction> RecordAsync(Guid attemptId, string kind, string reason, string detail, string actor, string role, CancellationToken ct)
     {
@@ -79,20 +73,25 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
         }
     }
 
-    public async Task<ListCorrectionsResponse> ListAsync(Guid attemptId, CancellationToken ct)
+    /// <summary>The corrections stream's rows as stored (plain SQL), oldest first; NotFound for an unknown attempt.</summary>
+    public async Task<IReadOnlyList<ReBench.Audit.StoredEvent>> ReadStoredAsync(Guid attemptId, CancellationToken ct)
     {
         await using (var query = store.QuerySession())
         {
             if (await query.LoadAsync<AttemptView>(attemptId, ct) is null)
                 throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
         }
-        var stream = StreamId(attemptId);
-        // The rows as stored (plain SQL), checked like a campaign stream: chain only, no terminal event, no seal.
-        var rows = await auditor.ReadStreamAsync(stream, ct);
+        return await auditor.ReadStreamAsync(StreamId(attemptId), ct);
+    }
+
+    public async Task<ListCorrectionsResponse> ListAsync(Guid attemptId, CancellationToken ct)
+    {
+        var rows = await ReadStoredAsync(attemptId, ct);
         var response = new ListCorrectionsResponse { ChainOk = true };
         if (rows.Count > 0)
         {
-            var r = ChainVerifier.Verify(EventChain.StreamKey(stream), rows, auditor.Key.Trusted, terminalTypes: new HashSet<string>());
+            var r = CorrectionStreams.Verify(new CorrectionsHistory(attemptId.ToString("D"), EventChain.StreamKey(StreamId(attemptId)), rows, rows.Count),
+                auditor.Key.Trusted);
             response.ChainOk = r.Ok;
             response.Problem = r.Problem ?? "";
         }

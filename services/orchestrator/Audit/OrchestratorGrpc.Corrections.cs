@@ -15,6 +15,17 @@ public sealed partial class OrchestratorGrpc
     public override Task<ListCorrectionsResponse> ListCorrections(ListCorrectionsRequest request, ServerCallContext context) =>
         Corrections(context).ListAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
 
+    public override async Task ExportCorrections(ExportCorrectionsRequest request, IServerStreamWriter<V1.StoredEvent> responseStream, ServerCallContext context)
+    {
+        foreach (var e in await Corrections(context).ReadStoredAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new V1.StoredEvent
+            {
+                Version = e.Version, EventType = e.Type, DataJson = e.DataJson, ChainHash = e.Hash ?? "", Archived = e.Archived,
+            }, context.CancellationToken);
+        }
+    }
+
     // Built per call from registered services, so the orchestrator's setup needs no change for it.
     private static AttemptCorrections Corrections(ServerCallContext context) =>
         ActivatorUtilities.CreateInstance<AttemptCorrections>(context.GetHttpContext().RequestServices);

@@ -35,6 +35,9 @@ public sealed class AttemptResult
     /// <summary>"orchestrator", or "human-import:&lt;source&gt;".</summary>
     public string Source { get; set; } = "";
 
+    /// <summary>A shallow copy, for the views reports derive (a budget cut, a correction); the stored row is never changed.</summary>
+    public AttemptResult Copy() => (AttemptResult)MemberwiseClone();
+
     /// <summary>"task_id:variant": the unit score@k averages over.</summary>
     [JsonIgnore]
     public string TaskKey => $"{TaskId}:{Variant}";

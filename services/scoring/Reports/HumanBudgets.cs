@@ -53,19 +53,14 @@ public static class HumanBudgets
         var finished = human.WorkingSeconds <= budgetSeconds;
         var best = within.Where(p => p.Valid && p.NormalizedScore is { } n && double.IsFinite(n))
             .OrderByDescending(p => p.NormalizedScore).ThenBy(p => p.ElapsedMs).FirstOrDefault();
-        return new AttemptResult
-        {
-            Id = human.Id, AttemptId = human.AttemptId, CampaignId = human.CampaignId,
-            TaskId = human.TaskId, Variant = human.Variant, Agent = human.Agent, Status = human.Status,
-            RawScore = finished ? human.RawScore : best?.RawScore,
-            NormalizedScore = finished ? human.NormalizedScore : best?.NormalizedScore,
-            Valid = finished ? human.Valid : best is not null,
-            TimeBudgetSeconds = budgetSeconds,
-            WorkingSeconds = Math.Min(human.WorkingSeconds, budgetSeconds),
-            CostUsd = human.CostUsd, CostBasis = human.CostBasis, ModelCalls = human.ModelCalls,
-            Timeline = within,
-            FinishedAt = human.FinishedAt, RecordedAt = human.RecordedAt,
-            Source = $"{human.Source} (cut at {budgetSeconds / 3600:0.###} h)",
-        };
+        var cut = human.Copy();
+        cut.RawScore = finished ? human.RawScore : best?.RawScore;
+        cut.NormalizedScore = finished ? human.NormalizedScore : best?.NormalizedScore;
+        cut.Valid = finished ? human.Valid : best is not null;
+        cut.TimeBudgetSeconds = budgetSeconds;
+        cut.WorkingSeconds = Math.Min(human.WorkingSeconds, budgetSeconds);
+        cut.Timeline = within;
+        cut.Source = $"{human.Source} (cut at {budgetSeconds / 3600:0.###} h)";
+        return cut;
     }
 }

@@ -18,9 +18,13 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
         // Every budget is read: a human row with score-over-time points also counts at shorter budgets (HumanBudgets).
-        var results = HumanBudgets.ForScoreAtK(await store.QueryAsync(Query(request.Filter, null), context.CancellationToken), budget);
+        var corrected = await ReadAsync(request.Filter, null, context.CancellationToken);
+        var results = HumanBudgets.ForScoreAtK(corrected.Results, budget);
         var tasks = Reports.ScoreAtK.TasksOf(results);
-        var response = new ScoreAtKResponse { Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks } };
+        var response = new ScoreAtKResponse
+        {
+            Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks }, CorrectionsApplied = { ToProto(corrected.Applied) },
+        };
         response.Rows.AddRange(Reports.ScoreAtK.Rows(results, request.K, bootstrap, tasks).Select(ToProto));
         return response;
     }
@@ -33,14 +37,15 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         foreach (var b in budgets.Where(b => Reports.TimeBudgets.KFor(total, b) is null))
             throw Guard.Invalid($"attempt budget {Format(b)} does not divide total_budget {Format(total)} into a whole number of attempts");
         var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
-        var results = await store.QueryAsync(Query(request.Filter, null), context.CancellationToken);
-        var report = Reports.TimeBudgets.Compare(results, total, budgets.Count == 0 ? null : budgets, bootstrap);
+        var corrected = await ReadAsync(request.Filter, null, context.CancellationToken);
+        var report = Reports.TimeBudgets.Compare(corrected.Results, total, budgets.Count == 0 ? null : budgets, bootstrap);
         var response = new TimeBudgetsResponse
         {
             TotalBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(total)),
             Seed = bootstrap.Seed,
             BootstrapResamples = bootstrap.Resamples,
             Tasks = { report.Tasks },
+            CorrectionsApplied = { ToProto(corrected.Applied) },
         };
         response.Rows.AddRange(report.Rows.Select(ToProto));
         foreach (var (agent, index) in report.BestRowByAgent) response.BestRowByAgent[agent] = index;
@@ -52,9 +57,9 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         var points = request.Points == 0 ? Reports.ScoreOverTime.DefaultPoints : request.Points;
         if (points < 2 || points > MaxPoints) throw Guard.Invalid($"points must be between 2 and {MaxPoints}, got {request.Points}");
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
-        var results = await store.QueryAsync(Query(request.Filter, budget), context.CancellationToken);
-        var response = new ScoreOverTimeResponse();
-        foreach (var s in Reports.ScoreOverTime.Series(results, points))
+        var corrected = await ReadAsync(request.Filter, budget, context.CancellationToken);
+        var response = new ScoreOverTimeResponse { CorrectionsApplied = { ToProto(corrected.Applied) } };
+        foreach (var s in Reports.ScoreOverTime.Series(corrected.Results, points))
         {
             var series = new ScoreOverTimeSeries { Agent = s.Agent, Task = s.Task ?? "", Attempts = s.Attempts };
             series.Points.AddRange(s.Points.Select(p => new TimePoint
@@ -127,6 +132,21 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
             ? new TaskLookup(null, "variant", $"task '{taskId}' has no variant '{name}'; its variants: {string.Join(", ", bundle.VariantNames)}")
             : new TaskLookup(new TaskConstants(v.Name, v.Scoring.Start, v.Scoring.Reference));
     }
+
+    /// <summary>The selected results with the recorded corrections applied, unless the filter asks for the results as measured.</summary>
+    private async Task<CorrectedResults> ReadAsync(ReportFilter? filter, double? budgetSeconds, CancellationToken ct)
+    {
+        var results = await store.QueryAsync(Query(filter, budgetSeconds), ct);
+        if (filter?.IgnoreCorrections == true) return new CorrectedResults(results, []);
+        var corrections = await store.CorrectionsForAsync(results.Select(r => r.AttemptId).ToHashSet(), ct);
+        return ResultCorrections.Apply(results, corrections);
+    }
+
+    private static IEnumerable<V1.AppliedCorrection> ToProto(IEnumerable<AppliedCorrection> applied) => applied.Select(a => new V1.AppliedCorrection
+    {
+        AttemptId = a.Correction.AttemptId.ToString(), Number = a.Correction.Number, Kind = a.Correction.Kind,
+        Reason = a.Correction.Reason, Actor = a.Correction.Actor, Effect = a.Effect,
+    });
 
     private static ResultQuery Query(ReportFilter? filter, double? budgetSeconds)
     {

@@ -32,6 +32,7 @@ public static class ReportsSetup
                 o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 // The attempt is unique too: the same attempt is recorded once whatever event id reports it.
                 o.Schema.For<AttemptResult>().UniqueIndex(r => r.AttemptId).Index(r => r.Agent).Index(r => r.CampaignId);
+                o.Schema.For<ResultCorrection>().Index(c => c.AttemptId);
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
@@ -40,6 +41,7 @@ public static class ReportsSetup
         services.AddMassTransit(x =>
         {
             x.AddConsumer<AttemptResultsConsumer>();
+            x.AddConsumer<AttemptCorrectedConsumer>();
             x.UsingConfiguredTransport(config, "scoring");
         });
         return services;

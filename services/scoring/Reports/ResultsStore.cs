@@ -33,6 +33,12 @@ public interface IResultsStore
     Task<(int Inserted, int AlreadyPresent)> RecordAllAsync(IReadOnlyList<AttemptResult> results, CancellationToken ct);
 
     Task<IReadOnlyList<AttemptResult>> QueryAsync(ResultQuery query, CancellationToken ct);
+
+    /// <summary>Stores one correction; false, and nothing changed, when its id is already stored.</summary>
+    Task<bool> RecordCorrectionAsync(ResultCorrection correction, CancellationToken ct);
+
+    /// <summary>The stored corrections of these attempts, in no particular order.</summary>
+    Task<IReadOnlyList<ResultCorrection>> CorrectionsForAsync(IReadOnlyCollection<Guid> attemptIds, CancellationToken ct);
 }
 
 /// <summary>Results as Marten documents in PostgreSQL (schema Scoring:Schema), one per finished attempt.</summary>
@@ -78,6 +84,22 @@ public sealed class MartenResultsStore(IDocumentStore store) : IResultsStore
         return rows.Where(query.Matches).ToList();
     }
 
+    public async Task<bool> RecordCorrectionAsync(ResultCorrection correction, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<ResultCorrection>(correction.Id, ct) is not null) return false;
+        session.Insert(correction);
+        return await TrySaveAsync(session, ct);
+    }
+
+    public async Task<IReadOnlyList<ResultCorrection>> CorrectionsForAsync(IReadOnlyCollection<Guid> attemptIds, CancellationToken ct)
+    {
+        if (attemptIds.Count == 0) return [];
+        await using var session = store.QuerySession();
+        var ids = attemptIds.ToArray();
+        return await session.Query<ResultCorrection>().Where(c => c.AttemptId.IsOneOf(ids)).ToListAsync(ct);
+    }
+
     // A concurrent writer that inserted the same id (or attempt, via the unique index) first wins; ours is a duplicate.
     private static async Task<bool> TrySaveAsync(IDocumentSession session, CancellationToken ct)
     {
@@ -106,4 +128,7 @@ public sealed class UnconfiguredResultsStore : IResultsStore
     public Task<(int Inserted, int AlreadyPresent)> RecordAllAsync(IReadOnlyList<AttemptResult> results, CancellationToken ct) =>
         throw Guard.FailedPrecondition(Message);
     public Task<IReadOnlyList<AttemptResult>> QueryAsync(ResultQuery query, CancellationToken ct) => throw Guard.FailedPrecondition(Message);
+    public Task<bool> RecordCorrectionAsync(ResultCorrection correction, CancellationToken ct) => throw Guard.FailedPrecondition(Message);
+    public Task<IReadOnlyList<ResultCorrection>> CorrectionsForAsync(IReadOnlyCollection<Guid> attemptIds, CancellationToken ct) =>
+        throw Guard.FailedPrecondition(Message);
 }

@@ -90,17 +90,19 @@ internal static class AuditCommands
         var trusted = new Dictionary<string, byte[]> { [Seals.KeyId(key)] = key };
         var v = BundleVerifier.Verify(bundle, trusted);
         if (bundle.Kind == "campaign") return AuditVerify.PrintCampaign(bundle.Stream, v);
-        return Print($"attempt {bundle.Stream}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked);
+        return Print($"attempt {bundle.Stream}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked,
+            bundle.Corrections.Count > 0 ? $"; {v.CorrectionsChecked} corrections (chained, not signed)" : "");
     }
 
-    internal static int Print(string what, bool ok, long checkedCount, long brokenAt, string? problem, bool isSealed, string? keyId, string head, long blobs)
+    internal static int Print(string what, bool ok, long checkedCount, long brokenAt, string? problem, bool isSealed, string? keyId, string head, long blobs,
+        string corrections = "")
     {
         if (!ok)
         {
             Console.WriteLine($"BROKEN at event {brokenAt}: {problem}");
             return Broken;
         }
-        Console.WriteLine($"OK: {what}: {checkedCount} events verified, {blobs} blob references; " +
+        Console.WriteLine($"OK: {what}: {checkedCount} events verified, {blobs} blob references{corrections}; " +
                           (isSealed ? $"sealed by key {keyId}" : "not sealed (still running)") + $"; head {head}");
         return Verified;
     }

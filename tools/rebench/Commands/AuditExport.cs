@@ -23,25 +23,30 @@ internal static class AuditExport
                 var id = Canonical(campaignId);
                 var events = await ReadAsync(client.Orchestrator.ExportCampaign(new ExportCampaignRequest { CampaignId = id }, cancellationToken: ct), ct);
                 var attempts = new List<AttemptHistory>();
+                var corrections = new List<CorrectionsHistory>();
                 foreach (var attempt in events.Count > 0 ? CampaignVerifier.AttemptIds(events[0].DataJson) ?? [] : [])
                 {
                     var attemptEvents = await ReadAsync(client.Orchestrator.ExportAttempt(new ExportAttemptRequest { AttemptId = attempt }, cancellationToken: ct), ct);
                     attempts.Add(new AttemptHistory(attempt, attemptEvents, attemptEvents.Count));
                     await FetchBlobsAsync(client, attemptEvents, blobs, missing, ct);
+                    if (await CorrectionsAsync(client, attempt, ct) is { } c) corrections.Add(c);
                 }
                 await using (var f = File.Create(file.FullName))
-                    Bundle.Write(f, "campaign", id, bundleKey, events, events.LastOrDefault()?.Hash ?? "", DateTimeOffset.UtcNow, blobs, attempts);
+                    Bundle.Write(f, "campaign", id, bundleKey, events, events.LastOrDefault()?.Hash ?? "", DateTimeOffset.UtcNow, blobs, attempts, corrections);
                 Console.WriteLine($"wrote {file.FullName}: campaign {id}: {events.Count} events, {attempts.Count} attempts " +
-                                  $"({attempts.Sum(a => a.Events.Count)} events), {blobs.Count} blobs, public key {key.KeyId}");
+                                  $"({attempts.Sum(a => a.Events.Count)} events), {blobs.Count} blobs, " +
+                                  $"{corrections.Sum(c => c.Events.Count)} corrections, public key {key.KeyId}");
             }
             else
             {
                 var id = Canonical(attemptId!);
                 var events = await ReadAsync(client.Orchestrator.ExportAttempt(new ExportAttemptRequest { AttemptId = id }, cancellationToken: ct), ct);
                 await FetchBlobsAsync(client, events, blobs, missing, ct);
+                var corrections = await CorrectionsAsync(client, id, ct) is { } c ? new[] { c } : [];
                 await using (var f = File.Create(file.FullName))
-                    Bundle.Write(f, "attempt", id, bundleKey, events, events.LastOrDefault()?.Hash ?? "", DateTimeOffset.UtcNow, blobs);
-                Console.WriteLine($"wrote {file.FullName}: {events.Count} events of attempt {id}, {blobs.Count} blobs, public key {key.KeyId}");
+                    Bundle.Write(f, "attempt", id, bundleKey, events, events.LastOrDefault()?.Hash ?? "", DateTimeOffset.UtcNow, blobs, corrections: corrections);
+                Console.WriteLine($"wrote {file.FullName}: {events.Count} events of attempt {id}, {blobs.Count} blobs, " +
+                                  $"{corrections.Sum(x => x.Events.Count)} corrections, public key {key.KeyId}");
             }
             foreach (var m in missing) Console.Error.WriteLine($"warning: {m}");
             // A blob the platform could not serve is left out; the bundle then fails offline verification there.
@@ -52,6 +57,15 @@ internal static class AuditExport
             Console.Error.WriteLine($"error: {e.Status.Detail}");
             return AuditCommands.BadInput;
         }
+    }
+
+    /// <summary>The attempt's corrections stream as stored, or null when it has none.</summary>
+    private static async Task<CorrectionsHistory?> CorrectionsAsync(PlatformClient client, string attemptId, CancellationToken ct)
+    {
+        var events = await ReadAsync(client.Orchestrator.ExportCorrections(new ExportCorrectionsRequest { AttemptId = attemptId }, cancellationToken: ct), ct);
+        return events.Count == 0
+            ? null
+            : new CorrectionsHistory(attemptId, EventChain.StreamKey(CorrectionStreams.StreamId(Guid.Parse(attemptId))), events, events.Count);
     }
 
     // The chain names a stream by its canonical id form (lower-case, hyphenated).

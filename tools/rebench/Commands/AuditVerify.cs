@@ -33,7 +33,8 @@ internal static class AuditVerify
                 : $"BROKEN at campaign event {v.BrokenAt}: {v.Problem}");
             return AuditCommands.Broken;
         }
-        Console.WriteLine($"OK: campaign {campaignId}: {v.EventsChecked} campaign events and {v.AttemptsChecked} attempts verified; " +
+        Console.WriteLine($"OK: campaign {campaignId}: {v.EventsChecked} campaign events and {v.AttemptsChecked} attempts verified" +
+                          (v.CorrectionsChecked > 0 ? $", {v.CorrectionsChecked} corrections (chained, not signed)" : "") + "; " +
                           (v.Sealed ? $"sealed by key {v.KeyId}" : "not sealed (not every attempt has ended)") + $"; head {v.HeadHash}");
         return AuditCommands.Verified;
     }

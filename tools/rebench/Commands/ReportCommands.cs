@@ -19,6 +19,10 @@ internal static class ReportCommands
     private static readonly Option<string[]> Agents = new("--agent") { Description = "agent name; repeatable", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string[]> Campaigns = new("--campaign") { Description = "campaign id; repeatable", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<ulong?> Seed = new("--seed") { Description = "bootstrap seed (default 1): same seed, same interval" };
+    private static readonly Option<bool> IgnoreCorrections = new("--ignore-corrections")
+    {
+        Description = "report the attempts as measured, without the corrections recorded since (rebench audit correct)",
+    };
     private static readonly Option<int> Resamples = new("--resamples") { Description = "bootstrap resamples (default 1000)" };
 
     public static Command Build()
@@ -57,7 +61,7 @@ internal static class ReportCommands
         var budget = new Option<string?>("--budget") { Description = "only attempts with this per-attempt budget: 30m, 2h, 8h" };
         var plot = new Option<FileInfo?>("--plot") { Description = "also write an SVG bar chart with 95% CI whiskers" };
         var cmd = new Command("score-at-k", "score@k per (agent, per-attempt budget) with a 95% bootstrap interval")
-            { k, budget, Seed, Resamples, Format, Tasks, Agents, Campaigns, plot };
+            { k, budget, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections, plot };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var request = new ScoreAtKRequest { K = r.GetValue(k), BootstrapResamples = r.GetValue(Resamples), Filter = Filter(r) };
@@ -65,6 +69,7 @@ internal static class ReportCommands
             if (r.GetValue(Seed) is { } seed) request.Seed = seed;
             var res = await client.Reports.ScoreAtKAsync(request, cancellationToken: ct);
             ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, best: null);
+            ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
             if (r.GetValue(plot) is { } file)
             {
                 await File.WriteAllTextAsync(file.FullName, ScoreAtKPlot.Svg(res.Rows, $"score@{request.K}"), ct);
@@ -79,7 +84,7 @@ internal static class ReportCommands
         var total = new Option<string>("--total") { Description = "total time budget: 8h, 32h", Required = true };
         var per = new Option<string[]>("--attempt-budget") { Description = "per-attempt budget to compare; repeatable (default: every stored one dividing the total)", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("budgets", "compare ways of spending a total budget: k attempts x per-attempt budget = total")
-            { total, per, Seed, Resamples, Format, Tasks, Agents, Campaigns };
+            { total, per, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var request = new TimeBudgetsRequest
@@ -90,6 +95,7 @@ internal static class ReportCommands
             if (r.GetValue(Seed) is { } seed) request.Seed = seed;
             var res = await client.Reports.TimeBudgetsAsync(request, cancellationToken: ct);
             ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, res.BestRowByAgent.Values.ToHashSet());
+            ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
         }));
         return cmd;
     }
@@ -98,13 +104,14 @@ internal static class ReportCommands
     {
         var budget = new Option<string?>("--budget") { Description = "only attempts with this per-attempt budget" };
         var points = new Option<int>("--points") { Description = "grid points from 0 to the longest budget (default 17)" };
-        var cmd = new Command("over-time", "best-so-far normalized score against elapsed working time") { budget, points, Format, Tasks, Agents, Campaigns };
+        var cmd = new Command("over-time", "best-so-far normalized score against elapsed working time") { budget, points, Format, Tasks, Agents, Campaigns, IgnoreCorrections };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var request = new ScoreOverTimeRequest { Points = r.GetValue(points), Filter = Filter(r) };
             if (r.GetValue(budget) is { } b) request.AttemptBudget = Parsing.Budget(b);
             var res = await client.Reports.ScoreOverTimeAsync(request, cancellationToken: ct);
             ReportFormat.OverTime(Console.Out, r.GetValue(Format)!, res);
+            ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
         }));
         return cmd;
     }
@@ -125,6 +132,8 @@ internal static class ReportCommands
         Tasks = { r.GetValue(Tasks) ?? [] },
         Agents = { r.GetValue(Agents) ?? [] },
         CampaignIds = { r.GetValue(Campaigns) ?? [] },
+        // Costs has no such option: the Costs report never applies corrections.
+        IgnoreCorrections = r.GetResult(IgnoreCorrections) is not null && r.GetValue(IgnoreCorrections),
     };
 
     private static async Task<int> Run(ParseResult r, Func<PlatformClient, Task> body)

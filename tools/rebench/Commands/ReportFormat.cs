@@ -48,6 +48,19 @@ internal static class ReportFormat
         }
     }
 
+    /// <summary>
+    /// The corrections that changed a report's input: after a table on stdout, to stderr beside CSV (which stays one
+    /// table); JSON already carries them as corrections_applied.
+    /// </summary>
+    public static void Corrections(string format, IReadOnlyCollection<AppliedCorrection> applied)
+    {
+        if (format == "json" || applied.Count == 0) return;
+        var w = format == "csv" ? Console.Error : Console.Out;
+        w.WriteLine($"corrections applied ({applied.Count}; --ignore-corrections for the attempts as measured):");
+        foreach (var c in applied)
+            w.WriteLine($"  attempt {c.AttemptId} #{c.Number} {c.Kind} by {c.Actor}: {c.Effect} ({c.Reason})");
+    }
+
     public static void OverTime(TextWriter w, string format, ScoreOverTimeResponse res)
     {
         if (format == "json") { w.WriteLine(ReportCommands.Json(res)); return; }

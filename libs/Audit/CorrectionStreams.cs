@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ReBench.Audit;
+
+/// <summary>An attempt's corrections stream as exported: its stored events and how many the export said it had.</summary>
+public sealed record CorrectionsHistory(string AttemptId, string Stream, IReadOnlyList<StoredEvent> Events, long ExpectedCount);
+
+/// <summary>
+/// Corrections streams (docs/audit.md, "Corrections"): one per attempt, at an id derived from the attempt's, chained
+/// like any stream but never sealed, holding only attempt_correction_recorded events that name that attempt.
+/// </summary>
+public static class CorrectionStreams
+{
+    public const string EventType = "attempt_correction_recorded";
+    private static readonly IReadOnlySet<string> NoTerminalTypes = new HashSet<string>();
+
+    /// <summary>A name-based UUID (RFC 9562 version 8) of SHA-256("rebench.corrections.v1:" + attempt id).</summary>
+    public static Guid StreamId(Guid attemptId)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("rebench.corrections.v1:" + attemptId.ToString("D")))[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    /// <summary>The chain (no seal expected), the stream id, and that every event is a correction of this attempt.</summary>
+    public static ChainReport Verify(CorrectionsHistory h, IReadOnlyDictionary<string, byte[]> trustedKeys)
+    {
+        ChainReport Broken(long at, string problem) => new(false, 0, at, problem, false, 0, null, "");
+        if (!Guid.TryParse(h.AttemptId, out var attempt) || EventChain.StreamKey(StreamId(attempt)) != h.Stream)
+            return Broken(1, $"stream {h.Stream} is not the corrections stream of attempt {h.AttemptId}");
+        var r = ChainVerifier.Verify(h.Stream, h.Events, trustedKeys, h.ExpectedCount, NoTerminalTypes);
+        if (!r.Ok) return r;
+        foreach (var e in h.Events)
+        {
+            if (e.Type != EventType) return r with { Ok = false, BrokenAt = e.Version, Problem = $"event {e.Version} is a {e.Type}, not a correction" };
+            using var doc = JsonDocument.Parse(e.DataJson);
+            var named = doc.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.Equals("AttemptId", StringComparison.OrdinalIgnoreCase)).Value;
+            if (named.ValueKind != JsonValueKind.String || !Guid.TryParse(named.GetString(), out var id) || id != attempt)
+                return r with { Ok = false, BrokenAt = e.Version, Problem = $"correction {e.Version} names attempt {named}, not {h.AttemptId}" };
+        }
+        return r;
+    }
+}
