@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace ReBench.Audit;
@@ -17,13 +15,7 @@ public static class CorrectionStreams
     private static readonly IReadOnlySet<string> NoTerminalTypes = new HashSet<string>();
 
     /// <summary>A name-based UUID (RFC 9562 version 8) of SHA-256("rebench.corrections.v1:" + attempt id).</summary>
-    public static Guid StreamId(Guid attemptId)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes("rebench.corrections.v1:" + attemptId.ToString("D")))[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    public static Guid StreamId(Guid attemptId) => DerivedStreamIds.Of("rebench.corrections.v1", attemptId);
 
     /// <summary>The chain (no seal expected), the stream id, and that every event is a correction of this attempt.</summary>
     public static ChainReport Verify(CorrectionsHistory h, IReadOnlyDictionary<string, byte[]> trustedKeys)

@@ -84,6 +84,7 @@ public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutput
         (code, text) = await CliAsync("audit", "access", id);
         Assert.True(code == 0, text);
         Assert.Contains(PlatformProcesses.AuditorKeyId, text);
+        Assert.Contains("access event(s); chain verified", text);
 
         // Corrections: an admin records one (a new event; the sealed history stays as it was), an auditor may only read them.
         (code, text) = await CliAsKeyAsync(PlatformProcesses.ApiKey, "audit", "correct", id, "--kind", "note", "--reason", "reviewed by e2e");

@@ -93,6 +93,30 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
+    public async Task TheAccessLogIsChainedSoAnEditedOrRemovedReadIsFound()
+    {
+        var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
+        // Reads at once race for the stream's head: every one is kept, in one chain.
+        await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
+            StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = id.ToString() }, AttemptEvent.Parser, Caller($"reader-{i}", "auditor"))));
+        var access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.True(access.ChainOk, access.Problem);
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"reader-{i}").Order(), access.Events.Select(e => e.Principal).Order());
+
+        // Someone with database access hides who read the transcript: found, and located.
+        var sql = new AuditFixtures(_host);
+        Assert.Equal(1, await sql.SqlAsync("update mt_events set data = jsonb_set(data, '{Principal}', '\"nobody\"') where stream_id = $1 and version = 3",
+            AccessLog.StreamId(id)));
+        access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.False(access.ChainOk);
+        Assert.Contains("event 3", access.Problem);
+        Assert.Equal(1, await sql.SqlAsync("delete from mt_events where stream_id = $1 and version = 3", AccessLog.StreamId(id)));
+        access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.False(access.ChainOk);
+        Assert.Contains("event 3 is missing", access.Problem);
+    }
+
+    [Fact]
     public async Task UnknownAttemptsAreNotFoundAndLeaveNoAccessStream()
     {
         var unknown = Guid.NewGuid();

@@ -1,10 +1,10 @@
-using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
 
@@ -13,22 +13,16 @@ namespace ReBench.Orchestrator.Access;
 /// <summary>
 /// Records and lists reads of attempt transcripts. Each attempt has its own access-log stream whose id is derived
 /// from the attempt id, so it is found without an index and never collides with an attempt or campaign stream.
-/// The attempt stream itself is hash-chained and sealed; appending reads to it would break the seal.
+/// The attempt stream itself is hash-chained and sealed; appending reads to it would break the seal. The access-log
+/// stream is hash-chained too (never sealed: reads go on after the attempt ends), so an edited or removed read is found.
 /// </summary>
-public sealed class AccessLog(IDocumentStore store, TimeProvider time)
+public sealed class AccessLog(IDocumentStore store, AuditChain chain, AttemptAuditor auditor, TimeProvider time)
 {
     public const string DirectPrincipal = "api";
-    private const int MaxConflictRetries = 10;
+    private static readonly IReadOnlySet<string> NoTerminalTypes = new HashSet<string>();
 
     /// <summary>A name-based UUID (RFC 9562 version 8) of SHA-256("rebench.access-log.v1:" + attempt id).</summary>
-    public static Guid StreamId(Guid attemptId)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("rebench.access-log.v1:" + attemptId.ToString("D")));
-        var bytes = hash[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
-        return new Guid(bytes, bigEndian: true);
-    }
+    public static Guid StreamId(Guid attemptId) => DerivedStreamIds.Of("rebench.access-log.v1", attemptId);
 
     public async Task<bool> AttemptExistsAsync(Guid attemptId, CancellationToken ct)
     {
@@ -36,32 +30,24 @@ public sealed class AccessLog(IDocumentStore store, TimeProvider time)
         return await session.LoadAsync<AttemptView>(attemptId, ct) is not null;
     }
 
-    public async Task RecordAsync(Guid attemptId, string principal, string role, string method, string detail, CancellationToken ct)
-    {
-        var access = new TranscriptAccessed(attemptId, principal, role, method, detail, time.GetUtcNow());
-        for (var tries = 1; ; tries++)
-        {
-            await using var session = store.LightweightSession();
-            session.Events.Append(StreamId(attemptId), access);
-            try
-            {
-                await session.SaveChangesAsync(ct);
-                return;
-            }
-            catch (Exception e) when (tries < MaxConflictRetries && IsConflict(e))
-            {
-                // Two reads recorded at once: the loser appends again after the winner.
-                await Task.Delay(Random.Shared.Next(1, 20), ct);
-            }
-        }
-    }
+    public Task RecordAsync(Guid attemptId, string principal, string role, string method, string detail, CancellationToken ct) =>
+        ChainedSideStream.AppendAsync<TranscriptAccessLog>(store, chain,
+            StreamId(attemptId), new TranscriptAccessed(attemptId, principal, role, method, detail, time.GetUtcNow()), ct);
 
     public async Task<ListAccessEventsResponse> ListAsync(Guid attemptId, CancellationToken ct)
     {
         if (!await AttemptExistsAsync(attemptId, ct)) throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(StreamId(attemptId), token: ct);
-        var response = new ListAccessEventsResponse();
+        var response = new ListAccessEventsResponse { ChainOk = true };
+        // Checked on the rows as stored (plain SQL), like a campaign stream: chain only, no seal, no terminal event.
+        var rows = await auditor.ReadStreamAsync(StreamId(attemptId), ct);
+        if (rows.Count > 0)
+        {
+            var r = ChainVerifier.Verify(EventChain.StreamKey(StreamId(attemptId)), rows, auditor.Key.Trusted, rows.Count, NoTerminalTypes);
+            response.ChainOk = r.Ok;
+            response.Problem = r.Problem ?? "";
+        }
         foreach (var e in events)
         {
             if (e.Data is not TranscriptAccessed a) continue;
@@ -73,8 +59,7 @@ public sealed class AccessLog(IDocumentStore store, TimeProvider time)
         }
         return response;
     }
-
-    private static bool IsConflict(Exception e) =>
-        e is EventStreamUnexpectedMaxEventIdException or ConcurrencyException
-        || e.InnerException is EventStreamUnexpectedMaxEventIdException or ConcurrencyException;
 }
+
+/// <summary>Marker aggregate type of access-log streams (mt_streams.type).</summary>
+public sealed class TranscriptAccessLog;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
@@ -28,7 +27,6 @@ public sealed class AttemptCorrectionLog;
 /// </summary>
 public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain chain, AttemptAuditor auditor, TimeProvider time)
 {
-    private const int MaxConflictRetries = 10;
     public const int MaxReason = 2000, MaxDetail = 8000;
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
@@ -53,24 +51,7 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
                 throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
         }
         var e = new AttemptCorrectionRecorded(attemptId, kind, reason, detail, actor, role, time.GetUtcNow());
-        var stream = StreamId(attemptId);
-        for (var tries = 1; ; tries++)
-        {
-            await using var session = store.LightweightSession();
-            var existing = await session.Events.FetchStreamAsync(stream, token: ct);
-            if (existing.Count == 0) chain.StartStream<AttemptCorrectionLog>(session, stream, e);
-            else chain.Append(session, stream, existing[^1].Version, AuditChain.LinkOf(existing[^1]), [e], seal: false);
-            try
-            {
-                await session.SaveChangesAsync(ct);
-                return Proto(e, existing.Count + 1);
-            }
-            catch (Exception x) when (tries < MaxConflictRetries && IsConflict(x))
-            {
-                // Two corrections at once: the loser links onto the winner's head and tries again.
-                await Task.Delay(Random.Shared.Next(1, 20), ct);
-            }
-        }
+        return Proto(e, await ChainedSideStream.AppendAsync<AttemptCorrectionLog>(store, chain, StreamId(attemptId), e, ct));
     }
 
     /// <summary>The corrections stream's rows as stored (plain SQL), oldest first; NotFound for an unknown attempt.</summary>
@@ -109,10 +90,4 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
         AttemptId = e.AttemptId.ToString(), Number = number, Kind = e.Kind ?? "", Reason = e.Reason ?? "", Detail = e.Detail ?? "",
         Actor = e.Actor ?? "", Role = e.Role ?? "", At = Timestamp.FromDateTimeOffset(e.At),
     };
-
-    private static bool IsConflict(Exception e) => IsConflictType(e) || e.InnerException is { } inner && IsConflictType(inner);
-
-    private static bool IsConflictType(Exception e) =>
-        e is EventStreamUnexpectedMaxEventIdException or ConcurrencyException
-            or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
 }

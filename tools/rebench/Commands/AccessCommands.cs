@@ -6,7 +6,10 @@ using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;
 
-/// <summary>`rebench audit access &lt;attempt&gt;`: who read the attempt's transcript, with which method and when. Exit 2 on bad input.</summary>
+/// <summary>
+/// `rebench audit access &lt;attempt&gt;`: who read the attempt's transcript, with which method and when. Exit 1 when the
+/// access log's hash chain is broken, 2 on bad input.
+/// </summary>
 internal static class AccessCommands
 {
     public static Command Build()
@@ -33,18 +36,20 @@ internal static class AccessCommands
                 Console.Error.WriteLine($"error: {e.Status.Detail}");
                 return 2;
             }
+            // The JSON stays an array of reads (its shape predates the chain check); a broken chain goes to stderr and exit 1.
+            if (!response.ChainOk) Console.Error.WriteLine($"BROKEN access log: {response.Problem}");
             if (fmt == "json")
             {
                 Console.WriteLine(JsonSerializer.Serialize(response.Events.Select(e => new
                 {
                     at = e.At?.ToDateTimeOffset(), principal = e.Principal, role = e.Role, method = e.Method, attempt_id = e.AttemptId, detail = e.Detail,
                 }), new JsonSerializerOptions { WriteIndented = true }));
-                return 0;
+                return response.ChainOk ? 0 : 1;
             }
             Output.Table(Console.Out, ["at", "principal", "role", "method", "detail"], response.Events.Select(e => (IReadOnlyList<string>)
                 [e.At?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "", e.Principal, e.Role, e.Method, e.Detail]));
-            Console.WriteLine($"{response.Events.Count} access event(s)");
-            return 0;
+            Console.WriteLine($"{response.Events.Count} access event(s); " + (response.ChainOk ? "chain verified" : "chain BROKEN"));
+            return response.ChainOk ? 0 : 1;
         });
         return new Command("audit", "audit trail of an attempt") { access, AuditCorrections.Correct(), AuditCorrections.List() };
     }

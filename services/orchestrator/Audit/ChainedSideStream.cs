@@ -1,0 +1,54 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+
+namespace ReBench.Orchestrator.Audit;
+
+/// <summary>
+/// Appends to the chained, never sealed streams kept beside an attempt (corrections, the access log): each event is
+/// linked onto the stream's head like attempt and campaign events (docs/audit.md), so an edited, removed or reordered
+/// one is found. Writers race (two reads recorded at once): the loser links onto the winner's head and tries again.
+/// </summary>
+public static class ChainedSideStream
+{
+    private const int MaxConflictRetries = 10;
+
+    /// <summary>Appends <paramref name="e"/> and returns its 1-based number in the stream.</summary>
+    public static async Task<long> AppendAsync<TMarker>(IDocumentStore store, AuditChain chain, Guid stream, object e, CancellationToken ct)
+        where TMarker : class
+    {
+        for (var tries = 1; ; tries++)
+        {
+            await using var session = store.LightweightSession();
+            var state = await session.Events.FetchStreamStateAsync(stream, ct);
+            long number;
+            if (state is null)
+            {
+                chain.StartStream<TMarker>(session, stream, e);
+                number = 1;
+            }
+            else
+            {
+                // Only the head is needed, not the whole stream: a long access log stays cheap to append to.
+                var head = (await session.Events.FetchStreamAsync(stream, fromVersion: state.Version, token: ct)).Single(x => x.Version == state.Version);
+                chain.Append(session, stream, state.Version, AuditChain.LinkOf(head), [e], seal: false);
+                number = state.Version + 1;
+            }
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return number;
+            }
+            catch (Exception x) when (tries < MaxConflictRetries && IsConflict(x))
+            {
+                await Task.Delay(Random.Shared.Next(1, 20), ct);
+            }
+        }
+    }
+
+    private static bool IsConflict(Exception e) => IsConflictType(e) || e.InnerException is { } inner && IsConflictType(inner);
+
+    private static bool IsConflictType(Exception e) =>
+        e is EventStreamUnexpectedMaxEventIdException or ConcurrencyException
+            or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
+}
