@@ -114,6 +114,44 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
         Assert.Empty((await ListAsync(id)).Corrections);
     }
 
+    private async Task<List<V1.StoredEvent>> ExportAsync(string attemptId)
+    {
+        var method = new Method<ExportCorrectionsRequest, V1.StoredEvent>(MethodType.ServerStreaming, "rebench.orchestrator.v1.Orchestrator",
+            "ExportCorrections", Marshallers.Create<ExportCorrectionsRequest>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
+            Marshallers.Create(r => r.ToByteArray(), V1.StoredEvent.Parser.ParseFrom));
+        using var call = _channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(), new ExportCorrectionsRequest { AttemptId = attemptId });
+        var all = new List<V1.StoredEvent>();
+        await foreach (var e in call.ResponseStream.ReadAllAsync()) all.Add(e);
+        return all;
+    }
+
+    [Fact]
+    public async Task ExportCorrectionsStreamsTheRowsAsStoredAndValidatesItsRequest()
+    {
+        var id = await SealedAttemptAsync();
+        Assert.Empty(await ExportAsync(id.ToString()));
+        await RecordAsync(id, "note", "one");
+        await RecordAsync(id, "score_invalid", "two");
+        var rows = await ExportAsync(id.ToString());
+        Assert.Equal([(1L, "attempt_correction_recorded"), (2L, "attempt_correction_recorded")], rows.Select(r => (r.Version, r.EventType)));
+        // The rows verify offline as a corrections stream of this attempt, with the same check the export verifier runs.
+        var history = new ReBench.Audit.CorrectionsHistory(id.ToString(), ReBench.Audit.EventChain.StreamKey(AttemptCorrections.StreamId(id)),
+            rows.Select(r => new ReBench.Audit.StoredEvent(r.Version, r.EventType, r.DataJson, r.ChainHash)).ToList(), 2);
+        var report = ReBench.Audit.CorrectionStreams.Verify(history, _f.Get<PlatformKey>().Trusted);
+        Assert.True(report.Ok, report.Problem);
+        // Someone else's corrections presented as this attempt's: refused.
+        var other = await SealedAttemptAsync();
+        var misplaced = ReBench.Audit.CorrectionStreams.Verify(history with { AttemptId = other.ToString() }, _f.Get<PlatformKey>().Trusted);
+        Assert.False(misplaced.Ok);
+        Assert.Contains("is not the corrections stream of attempt", misplaced.Problem);
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => ExportAsync(Guid.NewGuid().ToString()));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var bad = await Assert.ThrowsAsync<RpcException>(() => ExportAsync("nope"));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Contains("attempt_id", bad.Status.Detail);
+    }
+
     [Fact]
     public void TheCorrectionsStreamIdIsDeterministicAndDistinctFromTheAccessLog()
     {
