@@ -29,6 +29,9 @@ public static class CorrectionStreams
         {
             if (e.Type != EventType) return r with { Ok = false, BrokenAt = e.Version, Problem = $"event {e.Version} is a {e.Type}, not a correction" };
             using var doc = JsonDocument.Parse(e.DataJson);
+            // The chain links any JSON, and corrections are not signed: a well-linked body may still be no object at all.
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                return r with { Ok = false, BrokenAt = e.Version, Problem = $"correction {e.Version} has a body that is not a JSON object" };
             var named = doc.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.Equals("AttemptId", StringComparison.OrdinalIgnoreCase)).Value;
             if (named.ValueKind != JsonValueKind.String || !Guid.TryParse(named.GetString(), out var id) || id != attempt)
                 return r with { Ok = false, BrokenAt = e.Version, Problem = $"correction {e.Version} names attempt {named}, not {h.AttemptId}" };
