@@ -97,6 +97,8 @@ public static class ChainVerifier
         keyId = null;
         using var doc = JsonDocument.Parse(dataJson);
         var d = doc.RootElement;
+        // A link can be recomputed by anyone: a well-linked "seal" may carry any JSON.
+        if (d.ValueKind != JsonValueKind.Object) return $"the seal at event {at} has a body that is not a JSON object";
         string? S(string name) => Field(d, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
         var headVersion = Field(d, "HeadVersion") is { ValueKind: JsonValueKind.Number } hv && hv.TryGetInt64(out var x) ? x : -1;
         var head = S("HeadHash");

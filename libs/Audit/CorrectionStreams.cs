@@ -23,17 +23,20 @@ public static class CorrectionStreams
         ChainReport Broken(long at, string problem) => new(false, 0, at, problem, false, 0, null, "");
         if (!Guid.TryParse(h.AttemptId, out var attempt) || EventChain.StreamKey(StreamId(attempt)) != h.Stream)
             return Broken(1, $"stream {h.Stream} is not the corrections stream of attempt {h.AttemptId}");
+        // Types first: a well-linked event of another type (a forged "seal", say) never reaches the seal check.
+        foreach (var e in h.Events.Where(e => e.Type != EventType))
+            return Broken(e.Version, $"event {e.Version} is a {e.Type}, not a correction");
         var r = ChainVerifier.Verify(h.Stream, h.Events, trustedKeys, h.ExpectedCount, NoTerminalTypes);
         if (!r.Ok) return r;
         foreach (var e in h.Events)
         {
-            if (e.Type != EventType) return r with { Ok = false, BrokenAt = e.Version, Problem = $"event {e.Version} is a {e.Type}, not a correction" };
             using var doc = JsonDocument.Parse(e.DataJson);
             // The chain links any JSON, and corrections are not signed: a well-linked body may still be no object at all.
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 return r with { Ok = false, BrokenAt = e.Version, Problem = $"correction {e.Version} has a body that is not a JSON object" };
             var named = doc.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.Equals("AttemptId", StringComparison.OrdinalIgnoreCase)).Value;
-            if (named.ValueKind != JsonValueKind.String || !Guid.TryParse(named.GetString(), out var id) || id != attempt)
+            // The same comparison as tools/audit/verify_bundle.py: the id as written, case aside.
+            if (named.ValueKind != JsonValueKind.String || !string.Equals(named.GetString(), h.AttemptId, StringComparison.OrdinalIgnoreCase))
                 return r with { Ok = false, BrokenAt = e.Version, Problem = $"correction {e.Version} names attempt {named}, not {h.AttemptId}" };
         }
         return r;

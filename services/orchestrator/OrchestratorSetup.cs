@@ -48,7 +48,8 @@ public static class OrchestratorSetup
             .ApplyAllDatabaseChangesOnStartup()
             // Solo: one orchestrator per database; the shimmed DistributedLock cannot take HotCold's leader lock.
             .AddAsyncDaemon(DaemonMode.Solo)
-            .AddSubscriptionWithServices<IntegrationEventForwarder>(ServiceLifetime.Singleton);
+            .AddSubscriptionWithServices<IntegrationEventForwarder>(ServiceLifetime.Singleton)
+            .AddSubscriptionWithServices<CorrectionsForwarder>(ServiceLifetime.Singleton);
 
         services.AddMassTransit(x =>
         {

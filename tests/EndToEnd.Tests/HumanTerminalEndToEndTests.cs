@@ -27,7 +27,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
         var attemptId = await StartHumanAttemptAsync(client, "human-e2e");
 
         // Bad input first: no API key, an unknown attempt.
-        var noKey = await Assert.ThrowsAsync<RpcException>(() => OpenAndReadAsync(platform.Orchestrator(apiKey: null), attemptId));
+        var noKey = await Assert.ThrowsAsync<RpcException>(() => ReadWithoutWritingAsync(platform.Orchestrator(apiKey: null)));
         Assert.Equal(StatusCode.Unauthenticated, noKey.StatusCode);
         var unknown = await Assert.ThrowsAsync<RpcException>(() => OpenAndReadAsync(client, Guid.NewGuid().ToString()));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
@@ -201,6 +201,14 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
     }
 
     /// <summary>Opens a terminal and reads it to its end (for calls that are expected to be refused).</summary>
+    // The gateway refuses a call without a key from its headers alone. Writing first would race that refusal: the
+    // stream can be reset before the write, which then fails as CANCELLED instead of showing the refusal.
+    private static async Task ReadWithoutWritingAsync(Orchestrator.V1.Orchestrator.OrchestratorClient client)
+    {
+        using var call = client.OpenTerminal(deadline: DateTime.UtcNow.AddSeconds(60));
+        await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+    }
+
     private static async Task OpenAndReadAsync(Orchestrator.V1.Orchestrator.OrchestratorClient client, string attemptId)
     {
         using var call = client.OpenTerminal(deadline: DateTime.UtcNow.AddSeconds(60));

@@ -114,6 +114,21 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
         Assert.False(access.ChainOk);
         Assert.Contains("event 3 is missing", access.Problem);
+
+        // The newest read removed: found by the stream's own count; later reads are still served and recorded.
+        var other = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
+        for (var i = 1; i <= 3; i++)
+            await StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = other.ToString() }, AttemptEvent.Parser, Caller($"r{i}", "auditor"));
+        Assert.Equal(1, await sql.SqlAsync("delete from mt_events where stream_id = $1 and version = 3", AccessLog.StreamId(other)));
+        access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = other.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.False(access.ChainOk);
+        Assert.Contains("events from number 3 on were removed", access.Problem);
+        Assert.Equal(4, (await StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = other.ToString() }, AttemptEvent.Parser,
+            Caller("r4", "auditor"))).Count);
+        access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = other.ToString() }, ListAccessEventsResponse.Parser);
+        Assert.Equal(["r1", "r2", "r4"], access.Events.Select(e => e.Principal));
+        Assert.False(access.ChainOk);
+        Assert.Contains("event 3 is missing", access.Problem);
     }
 
     [Fact]

@@ -45,6 +45,8 @@ public sealed class CorrectionStreamsTests
             (Chained(a, (CorrectionStreams.EventType, Body(Guid.NewGuid()))), "correction 1 names attempt"),
             (Chained(a, (CorrectionStreams.EventType, "{\"Kind\":\"note\"}")), "correction 1 names attempt"),
             (Chained(a, ("attempt_completed", Body(a))), "event 1 is a attempt_completed, not a correction"),
+            (Chained(a, (CorrectionStreams.EventType, Body(a)), ("attempt_sealed", "[]")), "event 2 is a attempt_sealed, not a correction"),
+            (Chained(a, (CorrectionStreams.EventType, Body(a).Replace(a.ToString(), a.ToString("N")))), "correction 1 names attempt"),
             (Chained(a, (CorrectionStreams.EventType, Body(a))) with { AttemptId = Guid.NewGuid().ToString() }, "is not the corrections stream of attempt"),
             (Chained(a, (CorrectionStreams.EventType, Body(a))) with { AttemptId = "not-a-guid" }, "is not the corrections stream of attempt"),
             (Chained(a, (CorrectionStreams.EventType, Body(a))) with { ExpectedCount = 2 }, "events from number 2 on were removed"),
@@ -55,5 +57,18 @@ public sealed class CorrectionStreamsTests
             Assert.False(r.Ok, problem);
             Assert.Contains(problem, r.Problem);
         }
+    }
+
+    [Fact]
+    public void AWellLinkedSealWhoseBodyIsNoObjectIsReportedNotThrownOn()
+    {
+        var a = Guid.NewGuid();
+        var stream = EventChain.StreamKey(a);
+        var first = EventChain.Link(EventChain.Genesis, stream, 1, "attempt_scheduled", "{}");
+        var seal = EventChain.Link(first, stream, 2, ChainVerifier.SealType, "[1,2]");
+        var r = ChainVerifier.Verify(stream, [new StoredEvent(1, "attempt_scheduled", "{}", first), new StoredEvent(2, ChainVerifier.SealType, "[1,2]", seal)], NoKeys);
+        Assert.False(r.Ok);
+        Assert.Equal(2, r.BrokenAt);
+        Assert.Contains("the seal at event 2 has a body that is not a JSON object", r.Problem);
     }
 }

@@ -118,3 +118,45 @@ public sealed class CorrectionsReportsTests(BrokerReportsHost host) : IClassFixt
         }
     }
 }
+
+/// <summary>A report lists only the corrections of attempts it reads (status and budget), on the real PostgreSQL.</summary>
+public sealed class CorrectionsListedTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
+{
+    private static Store.ResultCorrection Correction(Store.AttemptResult r, string kind) => new()
+    {
+        Id = Guid.NewGuid(), AttemptId = r.AttemptId, Number = 1, Kind = kind, Reason = kind, Actor = "admin-1",
+    };
+
+    [Fact]
+    public async Task OnlyCorrectionsOfAttemptsTheReportReadsAreListed()
+    {
+        var halfHour = Completed("listed", "alpha", 0.9);
+        var twoHours = Completed("listed", "alpha", 0.8, TwoHours);
+        var failed = Completed("listed", "alpha", 0.7).WithStatus("failed");
+        await host.Store.RecordAllAsync([halfHour, twoHours, failed], CancellationToken.None);
+        foreach (var (r, kind) in new[] { (halfHour, "exclude_from_reports"), (twoHours, "score_invalid"), (failed, "exclude_from_reports") })
+            Assert.True(await host.Store.RecordCorrectionAsync(Correction(r, kind), CancellationToken.None));
+        var filter = new ReportFilter { Agents = { "listed" } };
+        static string[] Ids(IEnumerable<AppliedCorrection> applied) => applied.Select(a => a.AttemptId).Order().ToArray();
+
+        var all = await host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
+        Assert.Equal(new[] { halfHour.AttemptId.ToString(), twoHours.AttemptId.ToString() }.Order(), Ids(all.CorrectionsApplied));
+        var at2h = await host.Client.ScoreAtKAsync(new ScoreAtKRequest
+        {
+            K = 1, Filter = filter, AttemptBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(2)),
+        });
+        Assert.Equal([twoHours.AttemptId.ToString()], Ids(at2h.CorrectionsApplied));
+        Assert.Equal(0, at2h.Rows.Single().Score); // score_invalid: counted as 0
+        var overTime = await host.Client.ScoreOverTimeAsync(new ScoreOverTimeRequest
+        {
+            Filter = filter, AttemptBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(30)),
+        });
+        Assert.Equal([halfHour.AttemptId.ToString()], Ids(overTime.CorrectionsApplied));
+        var budgets = await host.Client.TimeBudgetsAsync(new TimeBudgetsRequest
+        {
+            Filter = filter, TotalBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(2)),
+            AttemptBudgets = { Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(2)) },
+        });
+        Assert.Equal([twoHours.AttemptId.ToString()], Ids(budgets.CorrectionsApplied));
+    }
+}

@@ -83,6 +83,8 @@ def read_bundle(path):
                 attempts.append((a["id"], parse_lines(name, listed(name)), int(a["event_count"])))
             corrections = []
             for c in manifest.get("corrections", []):
+                if not (isinstance(c, dict) and isinstance(c.get("attempt_id"), str) and isinstance(c.get("stream"), str)):
+                    raise BadBundle("manifest.json: a 'corrections' entry lacks a string attempt_id or stream")
                 name = "corrections/%s.jsonl" % c["attempt_id"]
                 corrections.append((c["attempt_id"], c["stream"], parse_lines(name, listed(name)), int(c["event_count"])))
             blobs = {n[len("blobs/"):]: z.read(n) for n in names if n.startswith("blobs/") and len(n) > len("blobs/")}
@@ -222,27 +224,40 @@ def corrections_stream_id(attempt_id):
     return str(uuid.UUID(bytes=bytes(b)))
 
 
-def verify_corrections(corrections, attempt_ids, trusted):
-    """Each corrections stream: of an attempt in the bundle, at its derived id, chained (never sealed), only
-    corrections naming that attempt. Returns how many corrections were checked."""
+def verify_corrections(corrections, attempt_ids, trusted, campaign):
+    """Each corrections stream: of an attempt in the bundle, at its derived id, only corrections (checked before
+    the chain, so a forged seal never reaches the seal check), chained (never sealed), each naming that attempt.
+    Returns how many corrections were checked. Problems read as the .NET verifier's (in a campaign bundle they
+    name the attempt)."""
     checked = 0
     for attempt_id, stream, events, count in corrections:
-        where = "in the corrections of attempt %s: " % attempt_id
+        named = attempt_id if campaign else None
         if attempt_id not in attempt_ids:
-            raise Broken(1, "the bundle has corrections of attempt %s, which it does not hold" % attempt_id)
-        if stream != corrections_stream_id(attempt_id):
-            raise Broken(1, where + "stream %s is not its corrections stream" % stream)
+            raise Broken(1, "the bundle has corrections of attempt %s, which it does not hold" % attempt_id, named)
         try:
-            n, sealed, _, _ = verify_stream(stream, events, trusted, count, set())
+            checked += check_corrections_stream(attempt_id, stream, events, count, trusted)
         except Broken as b:
-            raise Broken(b.at, where + b.problem)
-        for e in events:
-            if e["type"] != CORRECTION_TYPE:
-                raise Broken(int(e["version"]), where + "event is a %s, not a correction" % e["type"])
-            if str(field(e["data"], "AttemptId")).lower() != attempt_id.lower():
-                raise Broken(int(e["version"]), where + "the correction names attempt %s" % field(e["data"], "AttemptId"))
-        checked += n
+            raise Broken(b.at, "in the corrections of attempt %s: %s" % (attempt_id, b.problem), named)
     return checked
+
+
+def check_corrections_stream(attempt_id, stream, events, count, trusted):
+    try:
+        derived = corrections_stream_id(attempt_id)
+    except ValueError:
+        derived = None
+    if stream != derived:
+        raise Broken(1, "stream %s is not the corrections stream of attempt %s" % (stream, attempt_id))
+    for e in events:
+        if e["type"] != CORRECTION_TYPE:
+            raise Broken(int(e["version"]), "event %s is a %s, not a correction" % (e["version"], e["type"]))
+    n, _, _, _ = verify_stream(stream, events, trusted, count, set())
+    for e in events:
+        if not isinstance(e["data"], dict):
+            raise Broken(int(e["version"]), "correction %s has a body that is not a JSON object" % e["version"])
+        if str(field(e["data"], "AttemptId")).lower() != attempt_id.lower():
+            raise Broken(int(e["version"]), "correction %s names attempt %s, not %s" % (e["version"], field(e["data"], "AttemptId"), attempt_id))
+    return n
 
 
 def main():
@@ -272,7 +287,7 @@ def main():
             n, sealed, seal_key, head, count = verify_attempt(manifest["stream"], events, trusted, int(manifest.get("event_count", len(events))), blobs)
             what = "%d events verified, %d blob references" % (n, count)
         held = [a[0] for a in attempts] if manifest.get("kind") == "campaign" else [manifest["stream"]]
-        fixed = verify_corrections(corrections, held, trusted)
+        fixed = verify_corrections(corrections, held, trusted, manifest.get("kind") == "campaign")
         if corrections:
             what += "; %d corrections (chained, not signed)" % fixed
     except Broken as e:

@@ -42,9 +42,11 @@ public sealed class AccessLog(IDocumentStore store, AuditChain chain, AttemptAud
         var response = new ListAccessEventsResponse { ChainOk = true };
         // Checked on the rows as stored (plain SQL), like a campaign stream: chain only, no seal, no terminal event.
         var rows = await auditor.ReadStreamAsync(StreamId(attemptId), ct);
-        if (rows.Count > 0)
+        // The stream's own count (mt_streams), so a removed newest read is found too.
+        var recorded = (await session.Events.FetchStreamStateAsync(StreamId(attemptId), ct))?.Version;
+        if (rows.Count > 0 || recorded > 0)
         {
-            var r = ChainVerifier.Verify(EventChain.StreamKey(StreamId(attemptId)), rows, auditor.Key.Trusted, rows.Count, NoTerminalTypes);
+            var r = ChainVerifier.Verify(EventChain.StreamKey(StreamId(attemptId)), rows, auditor.Key.Trusted, recorded, NoTerminalTypes);
             response.ChainOk = r.Ok;
             response.Problem = r.Problem ?? "";
         }

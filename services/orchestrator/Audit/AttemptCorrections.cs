@@ -69,9 +69,13 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
     {
         var rows = await ReadStoredAsync(attemptId, ct);
         var response = new ListCorrectionsResponse { ChainOk = true };
-        if (rows.Count > 0)
+        // The stream's own count (mt_streams), so a removed newest correction is found too.
+        long recorded;
+        await using (var query = store.QuerySession())
+            recorded = (await query.Events.FetchStreamStateAsync(StreamId(attemptId), ct))?.Version ?? 0;
+        if (rows.Count > 0 || recorded > 0)
         {
-            var r = CorrectionStreams.Verify(new CorrectionsHistory(attemptId.ToString("D"), EventChain.StreamKey(StreamId(attemptId)), rows, rows.Count),
+            var r = CorrectionStreams.Verify(new CorrectionsHistory(attemptId.ToString("D"), EventChain.StreamKey(StreamId(attemptId)), rows, recorded),
                 auditor.Key.Trusted);
             response.ChainOk = r.Ok;
             response.Problem = r.Problem ?? "";

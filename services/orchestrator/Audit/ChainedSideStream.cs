@@ -30,8 +30,12 @@ public static class ChainedSideStream
             else
             {
                 // Only the head is needed, not the whole stream: a long access log stays cheap to append to.
-                var head = (await session.Events.FetchStreamAsync(stream, fromVersion: state.Version, token: ct)).Single(x => x.Version == state.Version);
-                chain.Append(session, stream, state.Version, AuditChain.LinkOf(head), [e], seal: false);
+                var head = (await session.Events.FetchStreamAsync(stream, fromVersion: state.Version, token: ct)).SingleOrDefault(x => x.Version == state.Version)
+                    // The stream records N events but event N is gone (the database was edited): link onto the last
+                    // one still there and go on recording, so the check keeps reporting the gap where it is and reads
+                    // stay possible (they are refused when they cannot be recorded).
+                    ?? (await session.Events.FetchStreamAsync(stream, token: ct)).LastOrDefault();
+                chain.Append(session, stream, state.Version, head is null ? null : AuditChain.LinkOf(head), [e], seal: false);
                 number = state.Version + 1;
             }
             try

@@ -6,7 +6,6 @@ using Marten.Subscriptions;
 using MassTransit;
 using ReBench.Contracts;
 using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Publishing;
@@ -27,7 +26,6 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
         IncludeType<AttemptCompleted>();
         IncludeType<AttemptFailed>();
         IncludeType<AttemptCancelled>();
-        IncludeType<AttemptCorrectionRecorded>();
     }
 
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
@@ -35,14 +33,6 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
     {
         foreach (var e in page.Events)
         {
-            if (e.Data is AttemptCorrectionRecorded correction)
-            {
-                // Its stream is the corrections stream, not the attempt's; the event names the attempt.
-                await _bus.Publish(new AttemptCorrected(e.Id, correction.AttemptId, e.Version, correction.Kind, correction.Reason,
-                    correction.Detail, correction.Actor, correction.Role, correction.At),
-                    ctx => ctx.MessageId = e.Id, cancellationToken);
-                continue;
-            }
             var view = await operations.LoadAsync<AttemptView>(e.StreamId, cancellationToken);
             if (view is null) continue;
             object? message = e.Data switch

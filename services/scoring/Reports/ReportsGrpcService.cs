@@ -23,7 +23,8 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         var tasks = Reports.ScoreAtK.TasksOf(results);
         var response = new ScoreAtKResponse
         {
-            Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks }, CorrectionsApplied = { ToProto(corrected.Applied) },
+            Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks },
+            CorrectionsApplied = { ToProto(corrected.Touching(Completed(HumanBudgets.ForScoreAtK(corrected.Measured, budget)))) },
         };
         response.Rows.AddRange(Reports.ScoreAtK.Rows(results, request.K, bootstrap, tasks).Select(ToProto));
         return response;
@@ -45,7 +46,12 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
             Seed = bootstrap.Seed,
             BootstrapResamples = bootstrap.Resamples,
             Tasks = { report.Tasks },
-            CorrectionsApplied = { ToProto(corrected.Applied) },
+            // The allocations compared: the requested budgets, or every budget dividing the total; humans with points at any.
+            CorrectionsApplied =
+            {
+                ToProto(corrected.Touching(Completed(corrected.Measured).Where(r => HumanBudgets.HasPoints(r)
+                    || (budgets.Count == 0 ? Reports.TimeBudgets.KFor(total, r.TimeBudgetSeconds) is not null : budgets.Contains(r.TimeBudgetSeconds))))),
+            },
         };
         response.Rows.AddRange(report.Rows.Select(ToProto));
         foreach (var (agent, index) in report.BestRowByAgent) response.BestRowByAgent[agent] = index;
@@ -58,7 +64,7 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
         if (points < 2 || points > MaxPoints) throw Guard.Invalid($"points must be between 2 and {MaxPoints}, got {request.Points}");
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
         var corrected = await ReadAsync(request.Filter, budget, context.CancellationToken);
-        var response = new ScoreOverTimeResponse { CorrectionsApplied = { ToProto(corrected.Applied) } };
+        var response = new ScoreOverTimeResponse { CorrectionsApplied = { ToProto(corrected.Touching(Completed(corrected.Measured))) } };
         foreach (var s in Reports.ScoreOverTime.Series(corrected.Results, points))
         {
             var series = new ScoreOverTimeSeries { Agent = s.Agent, Task = s.Task ?? "", Attempts = s.Attempts };
@@ -137,10 +143,14 @@ public sealed class ReportsGrpcService(IResultsStore store, TaskCatalog catalog,
     private async Task<CorrectedResults> ReadAsync(ReportFilter? filter, double? budgetSeconds, CancellationToken ct)
     {
         var results = await store.QueryAsync(Query(filter, budgetSeconds), ct);
-        if (filter?.IgnoreCorrections == true) return new CorrectedResults(results, []);
+        if (filter?.IgnoreCorrections == true) return new CorrectedResults(results, [], results);
         var corrections = await store.CorrectionsForAsync(results.Select(r => r.AttemptId).ToHashSet(), ct);
         return ResultCorrections.Apply(results, corrections);
     }
+
+    // Every score report reads completed attempts only.
+    private static IEnumerable<AttemptResult> Completed(IEnumerable<AttemptResult> results) =>
+        results.Where(r => r.Status == AttemptResult.Completed);
 
     private static IEnumerable<V1.AppliedCorrection> ToProto(IEnumerable<AppliedCorrection> applied) => applied.Select(a => new V1.AppliedCorrection
     {

@@ -25,8 +25,19 @@ public sealed class ResultCorrection
 /// <summary>What a report did with one correction.</summary>
 public sealed record AppliedCorrection(ResultCorrection Correction, string Effect);
 
-/// <summary>The corrected selection: the results a report computes from and the corrections that changed them.</summary>
-public sealed record CorrectedResults(IReadOnlyList<AttemptResult> Results, IReadOnlyList<AppliedCorrection> Applied);
+/// <summary>
+/// The corrected selection: the results a report computes from, the corrections that changed them, and the
+/// results as measured (to tell which of those corrections touched what the report actually reads).
+/// </summary>
+public sealed record CorrectedResults(IReadOnlyList<AttemptResult> Results, IReadOnlyList<AppliedCorrection> Applied, IReadOnlyList<AttemptResult> Measured)
+{
+    /// <summary>The applied corrections of the attempts among <paramref name="read"/> (results as measured).</summary>
+    public IEnumerable<AppliedCorrection> Touching(IEnumerable<AttemptResult> read)
+    {
+        var ids = read.Select(r => r.AttemptId).ToHashSet();
+        return Applied.Where(a => ids.Contains(a.Correction.AttemptId));
+    }
+}
 
 /// <summary>
 /// How corrections change what reports read (pure). Kinds with an effect, applied in stream order:
@@ -76,7 +87,7 @@ public static class ResultCorrections
             applied.Add(new AppliedCorrection(decisive, effect));
             if (!excluded) kept.Add(Invalidated(r));
         }
-        return new CorrectedResults(kept, applied);
+        return new CorrectedResults(kept, applied, results);
     }
 
     private static AttemptResult Invalidated(AttemptResult r)

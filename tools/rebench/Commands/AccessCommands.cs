@@ -37,19 +37,21 @@ internal static class AccessCommands
                 return 2;
             }
             // The JSON stays an array of reads (its shape predates the chain check); a broken chain goes to stderr and exit 1.
-            if (!response.ChainOk) Console.Error.WriteLine($"BROKEN access log: {response.Problem}");
+            var broken = response.HasChainOk && !response.ChainOk;
+            if (broken) Console.Error.WriteLine($"BROKEN access log: {response.Problem}");
             if (fmt == "json")
             {
                 Console.WriteLine(JsonSerializer.Serialize(response.Events.Select(e => new
                 {
                     at = e.At?.ToDateTimeOffset(), principal = e.Principal, role = e.Role, method = e.Method, attempt_id = e.AttemptId, detail = e.Detail,
                 }), new JsonSerializerOptions { WriteIndented = true }));
-                return response.ChainOk ? 0 : 1;
+                return broken ? 1 : 0;
             }
             Output.Table(Console.Out, ["at", "principal", "role", "method", "detail"], response.Events.Select(e => (IReadOnlyList<string>)
                 [e.At?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "", e.Principal, e.Role, e.Method, e.Detail]));
-            Console.WriteLine($"{response.Events.Count} access event(s); " + (response.ChainOk ? "chain verified" : "chain BROKEN"));
-            return response.ChainOk ? 0 : 1;
+            Console.WriteLine($"{response.Events.Count} access event(s); " +
+                (!response.HasChainOk ? "chain not checked (the orchestrator predates access-log chains)" : broken ? "chain BROKEN" : "chain verified"));
+            return broken ? 1 : 0;
         });
         return new Command("audit", "audit trail of an attempt") { access, AuditCorrections.Correct(), AuditCorrections.List() };
     }
