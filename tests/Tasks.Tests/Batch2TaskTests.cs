@@ -68,6 +68,21 @@ public sealed class Batch2ScalingLawTests : IDisposable
     }
 
     [Fact]
+    public async Task The_fitted_reference_is_close_to_a_perfect_answer()
+    {
+        // The table's optimum with its exact loss. With the earlier corpus (every allowed experiment on a loss plateau)
+        // the fitted reference was so far off that this answer normalized to about 4.5.
+        var perfect = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        {
+            ["solution/answer.json"] = """{"n_embd": 16, "max_iters": 2119, "loss_prediction": 1.6468}""",
+        });
+
+        Assert.True(perfect.Outcome.Valid, perfect.Outcome.MessageJson + perfect.Stderr);
+        Assert.Equal(1.0, perfect.Outcome.Raw, 6);
+        Assert.InRange(perfect.Outcome.Normalized, 1.0, 1.2);
+    }
+
+    [Fact]
     public async Task An_answer_over_the_FLOP_budget_is_invalid()
     {
         var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>

@@ -1,9 +1,9 @@
 """The task's text corpus, generated deterministically (nothing is downloaded).
 
-A made-up language: 480 words in 8 word classes, sentences from a class-level Markov chain, each word preferring a
-few successors, and the sentence's ending mark chosen by its first word's class. A model gains by learning the
-spelling of words, their successors and the long-range ending rule, so larger and longer-trained models keep
-improving for a while, as on natural text.
+A made-up language: 480 words in 8 word classes, spelled by a letter-level Markov chain (each letter prefers a few
+successors), sentences from a class-level Markov chain, each word preferring a few successors, and the sentence's
+ending mark chosen by its first word's class. A model gains first from letter statistics, then from the spelling of
+words, their successors and the long-range ending rule, so loss falls gradually with compute, as on natural text.
 """
 import random
 
@@ -17,10 +17,17 @@ ENDINGS = ".!?;"
 
 def _language(rng):
     letters = "abcdefghijklmnopqrstuvwxyz"
+    # Spelling follows a letter-level Markov chain (each letter prefers a few successors), so character statistics
+    # are learnable early and loss falls gradually before whole words are learned.
+    follow = {c: rng.sample(letters, 5) for c in letters + " "}
     words = set()
     while len(words) < 480:
         length = rng.choice([2, 3, 3, 4, 4, 5, 5, 6, 7, 8])
-        words.add("".join(rng.choice(letters) for _ in range(length)))
+        w, prev = "", " "
+        for _ in range(length):
+            prev = rng.choice(follow[prev]) if rng.random() < 0.85 else rng.choice(letters)
+            w += prev
+        words.add(w)
     words = sorted(words)
     rng.shuffle(words)
     classes = [words[i::8] for i in range(8)]
