@@ -106,23 +106,8 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
         Assert.Contains("does not exist", text);
     }
 
-    private Task<(int, string)> CliAsync(params string[] args)
-    {
-        var configuration = typeof(AuditEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
-        var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        return RunAsync("dotnet", [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", PlatformProcesses.ApiKey, .. args]);
-    }
+    private Task<(int, string)> CliAsync(params string[] args) =>
+        Cli.RebenchAsync(output, platform, PlatformProcesses.ApiKey, TimeSpan.FromMinutes(2), args);
 
-    private async Task<(int, string)> RunAsync(string file, params string[] args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(cts.Token);
-        var text = await stdout + await stderr;
-        output.WriteLine($"$ {Path.GetFileName(file)} {string.Join(' ', args)}\n{text}(exit {p.ExitCode})");
-        return (p.ExitCode, text);
-    }
+    private Task<(int, string)> RunAsync(string file, params string[] args) => Cli.RunAsync(output, TimeSpan.FromMinutes(2), file, args);
 }

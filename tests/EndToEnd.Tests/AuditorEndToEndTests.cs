@@ -145,19 +145,6 @@ public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutput
 
     private Task<(int, string)> CliAsync(params string[] args) => CliAsKeyAsync(PlatformProcesses.AuditorKey, args);
 
-    private async Task<(int, string)> CliAsKeyAsync(string apiKey, params string[] args)
-    {
-        var configuration = typeof(AuditorEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
-        var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        string[] all = [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", apiKey, .. args];
-        using var p = Process.Start(new ProcessStartInfo("dotnet", all) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(cts.Token);
-        var text = await stdout + await stderr;
-        output.WriteLine($"$ rebench {string.Join(' ', args)}\n{text}(exit {p.ExitCode})");
-        return (p.ExitCode, text);
-    }
+    private Task<(int, string)> CliAsKeyAsync(string apiKey, params string[] args) =>
+        Cli.RebenchAsync(output, platform, apiKey, TimeSpan.FromMinutes(2), args);
 }

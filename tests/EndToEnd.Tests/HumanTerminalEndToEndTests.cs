@@ -110,11 +110,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
     [Trait("Category", "Slow")]
     public async Task RebenchHumanStartsTheAttemptAndItsTerminalEscapesScorePauseResumeAndSubmit()
     {
-        var configuration = typeof(HumanTerminalEndToEndTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
-        var dll = Path.Combine(TestEnv.RepoRoot, "tools", "rebench", "bin", configuration, "net10.0", "rebench.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        string[] args = [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}", "--api-key", PlatformProcesses.ApiKey,
-            "human", "--task", "ai_rd_triton_cumsum:cpu", "--budget", "5m", "--name", "human-cli-e2e"];
+        var args = Cli.Args(platform, PlatformProcesses.ApiKey, "human", "--task", "ai_rd_triton_cumsum:cpu", "--budget", "5m", "--name", "human-cli-e2e");
         using var p = Process.Start(new ProcessStartInfo("dotnet", args)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -165,8 +161,8 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
         Assert.Single(events, e => e.EventType == "submission_received");
 
         // The auditor's timeline lists the terminal as the human's actions.
-        using var replay = Process.Start(new ProcessStartInfo("dotnet", [dll, "--gateway", $"http://127.0.0.1:{platform.Port("gateway")}",
-            "--api-key", PlatformProcesses.ApiKey, "replay", attemptId, "--kind", "action"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var replay = Process.Start(new ProcessStartInfo("dotnet", Cli.Args(platform, PlatformProcesses.ApiKey, "replay", attemptId, "--kind", "action"))
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var timeline = replay.StandardOutput.ReadToEndAsync();
         var timelineErrors = replay.StandardError.ReadToEndAsync();
         using var replayLimit = new CancellationTokenSource(TimeSpan.FromMinutes(2));

@@ -109,18 +109,11 @@ public sealed class ActPath : IAsyncDisposable
     private async Task<WebApplication> StartAsync(string name, int port, Dictionary<string, string?> settings,
         Action<WebApplicationBuilder> add, Action<WebApplication> map, bool traces)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration["Service:Port"] = port.ToString();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(name, port);
-        add(builder);
-        if (traces)
-            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(Spans));
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        map(app);
-        await app.StartAsync();
+        var app = await LoopbackService.StartAsync(name, port, settings, b =>
+        {
+            add(b);
+            if (traces) b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(Spans));
+        }, map);
         _apps.Add(app);
         return app;
     }

@@ -106,20 +106,8 @@ public class ProtectedScoringHost : IAsyncLifetime
     }
 
     private async Task StartAsync(string name, int port, Dictionary<string, string?> settings,
-        Action<WebApplicationBuilder> add, Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration["Service:Port"] = port.ToString();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(name, port);
-        add(builder);
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        map(app);
-        await app.StartAsync();
-        _apps.Add(app);
-    }
+        Action<WebApplicationBuilder> add, Action<WebApplication> map) =>
+        _apps.Add(await LoopbackService.StartAsync(name, port, settings, add, map));
 
     internal static void CopyFolder(string from, string to)
     {

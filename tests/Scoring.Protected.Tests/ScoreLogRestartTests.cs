@@ -153,8 +153,8 @@ public sealed class ScoreLogRestartTests(ITestOutputHelper output) : IAsyncLifet
     private async Task StartSandboxAsync(string isolation)
     {
         var port = TestEnv.FreePort();
-        _sandboxes.Add(await StartAsync("sandbox", port,
-            new() { ["Sandbox:Root"] = Path.Combine(_root, "sandbox"), ["Sandbox:Isolation"] = isolation }, b => b.AddSandbox(), a => a.MapSandbox()));
+        _sandboxes.Add(await LoopbackService.StartAsync("sandbox", port,
+            new Dictionary<string, string?> { ["Sandbox:Root"] = Path.Combine(_root, "sandbox"), ["Sandbox:Isolation"] = isolation }, b => b.AddSandbox(), a => a.MapSandbox()));
         _sandboxAddress = $"http://127.0.0.1:{port}";
         _sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(_sandboxAddress));
     }
@@ -162,24 +162,8 @@ public sealed class ScoreLogRestartTests(ITestOutputHelper output) : IAsyncLifet
     private static async Task<RunningScoring> StartScoringAsync(Dictionary<string, string?> settings)
     {
         var port = TestEnv.FreePort();
-        var app = await StartAsync("scoring", port, settings, b => b.AddScoring(), a => a.MapScoring());
+        var app = await LoopbackService.StartAsync("scoring", port, settings, b => b.AddScoring(), a => a.MapScoring());
         return new RunningScoring(app, new V1.Scoring.ScoringClient(GrpcChannel.ForAddress($"http://127.0.0.1:{port}")));
-    }
-
-    private static async Task<WebApplication> StartAsync(string name, int port, Dictionary<string, string?> settings,
-        Action<WebApplicationBuilder> add, Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration["Service:Port"] = port.ToString();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(name, port);
-        add(builder);
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        map(app);
-        await app.StartAsync();
-        return app;
     }
 
     private sealed record RunningScoring(WebApplication App, V1.Scoring.ScoringClient Client) : IAsyncDisposable

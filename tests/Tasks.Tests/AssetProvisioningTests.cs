@@ -122,20 +122,8 @@ public sealed class AssetProvisioningTests : IAsyncLifetime
     private static string Url(int port) => $"http://127.0.0.1:{port}";
 
     private async Task StartInProcessAsync(string name, int port, Dictionary<string, string?> settings,
-        Action<WebApplicationBuilder> add, Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration["Service:Port"] = port.ToString();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(name, port);
-        add(builder);
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        map(app);
-        await app.StartAsync();
-        _apps.Add(app);
-    }
+        Action<WebApplicationBuilder> add, Action<WebApplication> map) =>
+        _apps.Add(await LoopbackService.StartAsync(name, port, settings, add, map));
 
     /// <summary>A service from its build output (scripts/test.sh builds the solution first), as scripts/run.sh starts it.</summary>
     private async Task StartProcessAsync(string service, int port, Dictionary<string, string> environment)

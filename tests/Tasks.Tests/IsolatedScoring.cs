@@ -92,16 +92,7 @@ public sealed class IsolatedScoring : IAsyncLifetime
     private async Task<WebApplication> StartAsync(string name, int port, Dictionary<string, string?> settings,
         Action<WebApplicationBuilder> add, Action<WebApplication> map)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration["Service:Port"] = port.ToString();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(name, port);
-        add(builder);
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        map(app);
-        await app.StartAsync();
+        var app = await LoopbackService.StartAsync(name, port, settings, add, map);
         _apps.Add(app);
         return app;
     }

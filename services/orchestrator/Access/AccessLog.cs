@@ -37,26 +37,22 @@ public sealed class AccessLog(IDocumentStore store, AuditChain chain, AttemptAud
     public async Task<ListAccessEventsResponse> ListAsync(Guid attemptId, CancellationToken ct)
     {
         if (!await AttemptExistsAsync(attemptId, ct)) throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
-        await using var session = store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(StreamId(attemptId), token: ct);
+        var (rows, recorded) = await ChainedSideStream.ReadAsync(store, auditor, StreamId(attemptId), ct);
         var response = new ListAccessEventsResponse { ChainOk = true };
-        // Checked on the rows as stored (plain SQL), like a campaign stream: chain only, no seal, no terminal event.
-        var rows = await auditor.ReadStreamAsync(StreamId(attemptId), ct);
-        // The stream's own count (mt_streams), so a removed newest read is found too.
-        var recorded = (await session.Events.FetchStreamStateAsync(StreamId(attemptId), ct))?.Version;
         if (rows.Count > 0 || recorded > 0)
         {
+            // Like a campaign stream: chain only, no seal, no terminal event.
             var r = ChainVerifier.Verify(EventChain.StreamKey(StreamId(attemptId)), rows, auditor.Key.Trusted, recorded, NoTerminalTypes);
             response.ChainOk = r.Ok;
             response.Problem = r.Problem ?? "";
         }
-        foreach (var e in events)
+        foreach (var row in rows)
         {
-            if (e.Data is not TranscriptAccessed a) continue;
+            var a = ChainedSideStream.Decode<TranscriptAccessed>(store, row);
             response.Events.Add(new AccessEvent
             {
-                Principal = a.Principal, Role = a.Role, Method = a.Method, AttemptId = a.AttemptId.ToString(),
-                At = Timestamp.FromDateTimeOffset(a.At), Detail = a.Detail,
+                Principal = a.Principal ?? "", Role = a.Role ?? "", Method = a.Method ?? "", AttemptId = a.AttemptId.ToString(),
+                At = Timestamp.FromDateTimeOffset(a.At), Detail = a.Detail ?? "",
             });
         }
         return response;

@@ -54,25 +54,21 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
         return Proto(e, await ChainedSideStream.AppendAsync<AttemptCorrectionLog>(store, chain, StreamId(attemptId), e, ct));
     }
 
-    /// <summary>The corrections stream's rows as stored (plain SQL), oldest first; NotFound for an unknown attempt.</summary>
-    public async Task<IReadOnlyList<ReBench.Audit.StoredEvent>> ReadStoredAsync(Guid attemptId, CancellationToken ct)
+    /// <summary>The corrections stream's rows as stored, oldest first, and its recorded count; NotFound for an unknown attempt.</summary>
+    public async Task<(IReadOnlyList<ReBench.Audit.StoredEvent> Rows, long Recorded)> ReadStoredAsync(Guid attemptId, CancellationToken ct)
     {
         await using (var query = store.QuerySession())
         {
             if (await query.LoadAsync<AttemptView>(attemptId, ct) is null)
                 throw new DomainRejection(RejectionKind.NotFound, $"attempt {attemptId} does not exist");
         }
-        return await auditor.ReadStreamAsync(StreamId(attemptId), ct);
+        return await ChainedSideStream.ReadAsync(store, auditor, StreamId(attemptId), ct);
     }
 
     public async Task<ListCorrectionsResponse> ListAsync(Guid attemptId, CancellationToken ct)
     {
-        var rows = await ReadStoredAsync(attemptId, ct);
+        var (rows, recorded) = await ReadStoredAsync(attemptId, ct);
         var response = new ListCorrectionsResponse { ChainOk = true };
-        // The stream's own count (mt_streams), so a removed newest correction is found too.
-        long recorded;
-        await using (var query = store.QuerySession())
-            recorded = (await query.Events.FetchStreamStateAsync(StreamId(attemptId), ct))?.Version ?? 0;
         if (rows.Count > 0 || recorded > 0)
         {
             var r = CorrectionStreams.Verify(new CorrectionsHistory(attemptId.ToString("D"), EventChain.StreamKey(StreamId(attemptId)), rows, recorded),
@@ -80,11 +76,7 @@ public sealed partial class AttemptCorrections(IDocumentStore store, AuditChain 
             response.ChainOk = r.Ok;
             response.Problem = r.Problem ?? "";
         }
-        foreach (var row in rows)
-        {
-            var e = store.Options.Serializer().FromJson<AttemptCorrectionRecorded>(new MemoryStream(Encoding.UTF8.GetBytes(row.DataJson)));
-            response.Corrections.Add(Proto(e, row.Version));
-        }
+        foreach (var row in rows) response.Corrections.Add(Proto(ChainedSideStream.Decode<AttemptCorrectionRecorded>(store, row), row.Version));
         return response;
     }
 

@@ -1,6 +1,8 @@
+using System.Text;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using ReBench.Audit;
 
 namespace ReBench.Orchestrator.Audit;
 
@@ -49,6 +51,22 @@ public static class ChainedSideStream
             }
         }
     }
+
+    /// <summary>
+    /// The stream's rows as stored (plain SQL: what its chain is checked on) and the number of events the stream
+    /// records for itself in mt_streams, so that a removed newest event shows as a shortfall.
+    /// </summary>
+    public static async Task<(IReadOnlyList<StoredEvent> Rows, long Recorded)> ReadAsync(IDocumentStore store, AttemptAuditor auditor, Guid stream,
+        CancellationToken ct)
+    {
+        var rows = await auditor.ReadStreamAsync(stream, ct);
+        await using var query = store.QuerySession();
+        return (rows, (await query.Events.FetchStreamStateAsync(stream, ct))?.Version ?? 0);
+    }
+
+    /// <summary>A row's body as its event type (a row edited in the database may lack members: they stay default).</summary>
+    public static T Decode<T>(IDocumentStore store, StoredEvent row) =>
+        store.Options.Serializer().FromJson<T>(new MemoryStream(Encoding.UTF8.GetBytes(row.DataJson)));
 
     private static bool IsConflict(Exception e) => IsConflictType(e) || e.InnerException is { } inner && IsConflictType(inner);
 

@@ -17,7 +17,8 @@ public sealed partial class OrchestratorGrpc
 
     public override async Task ExportCorrections(ExportCorrectionsRequest request, IServerStreamWriter<V1.StoredEvent> responseStream, ServerCallContext context)
     {
-        foreach (var e in await Corrections(context).ReadStoredAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken))
+        var (rows, _) = await Corrections(context).ReadStoredAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
+        foreach (var e in rows)
         {
             await responseStream.WriteAsync(new V1.StoredEvent
             {

@@ -20,11 +20,7 @@ internal static class AccessCommands
         access.SetAction(async (r, ct) =>
         {
             var fmt = r.GetValue(format)!.ToLowerInvariant();
-            if (fmt is not ("table" or "json"))
-            {
-                Console.Error.WriteLine($"error: --format must be table or json, got '{fmt}'");
-                return 2;
-            }
+            if (fmt is not ("table" or "json")) return AuditCommands.Usage($"--format must be table or json, got '{fmt}'");
             using var client = CliApp.Client(r);
             ListAccessEventsResponse response;
             try
@@ -34,7 +30,7 @@ internal static class AccessCommands
             catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
             {
                 Console.Error.WriteLine($"error: {e.Status.Detail}");
-                return 2;
+                return AuditCommands.BadInput;
             }
             // The JSON stays an array of reads (its shape predates the chain check); a broken chain goes to stderr and exit 1.
             var broken = response.HasChainOk && !response.ChainOk;
@@ -45,13 +41,13 @@ internal static class AccessCommands
                 {
                     at = e.At?.ToDateTimeOffset(), principal = e.Principal, role = e.Role, method = e.Method, attempt_id = e.AttemptId, detail = e.Detail,
                 }), new JsonSerializerOptions { WriteIndented = true }));
-                return broken ? 1 : 0;
+                return broken ? AuditCommands.Broken : AuditCommands.Verified;
             }
             Output.Table(Console.Out, ["at", "principal", "role", "method", "detail"], response.Events.Select(e => (IReadOnlyList<string>)
                 [e.At?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "", e.Principal, e.Role, e.Method, e.Detail]));
             Console.WriteLine($"{response.Events.Count} access event(s); " +
                 (!response.HasChainOk ? "chain not checked (the orchestrator predates access-log chains)" : broken ? "chain BROKEN" : "chain verified"));
-            return broken ? 1 : 0;
+            return broken ? AuditCommands.Broken : AuditCommands.Verified;
         });
         return new Command("audit", "audit trail of an attempt") { access, AuditCorrections.Correct(), AuditCorrections.List() };
     }

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using ReBench.ServiceDefaults;
+
+namespace ReBench.Testing;
+
+/// <summary>
+/// A platform service hosted in the test process on a loopback port, set up as its Program.cs does: service
+/// defaults, then the service's own registrations (<c>add</c>) and endpoints (<c>map</c>), with the test's settings.
+/// </summary>
+public static class LoopbackService
+{
+    public static async Task<WebApplication> StartAsync(string name, int port, IEnumerable<KeyValuePair<string, string?>> settings,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration["Service:Port"] = port.ToString();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddServiceDefaults(name, port);
+        add(builder);
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+}
