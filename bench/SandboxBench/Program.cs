@@ -12,6 +12,12 @@ using SandboxEntryPoint = SandboxService::ReBench.Sandbox.SandboxEntryPoint;
 // Sandbox:Isolation=none and =namespaces (in-process service, in-memory transport), against a bare bash spawn. The
 // variants are interleaved (one of each per iteration), so a change in machine load affects all rows alike.
 // Usage: dotnet run -c Release --project bench/SandboxBench [cycles] [execs]
+//        dotnet run -c Release --project bench/SandboxBench -- scorer-priority [rounds]   (ScorerPriorityBench.cs)
+if (args is ["scorer-priority", .. var rest])
+{
+    await ScorerPriorityBench.RunAsync(rest);
+    return;
+}
 var cycles = args.Length > 0 ? int.Parse(args[0]) : 30;
 var execs = args.Length > 1 ? int.Parse(args[1]) : 100;
 var loadBefore = File.ReadAllText("/proc/loadavg").Trim();

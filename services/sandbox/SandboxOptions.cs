@@ -34,6 +34,12 @@ public sealed class SandboxOptions
     /// </summary>
     public string Cgroups { get; set; } = "auto";
 
+    /// <summary>
+    /// CPU weight of scorer runs (cgroup v2 scale 1..10000, default the maximum; 0 = scorers share the environment's
+    /// groups): scores that time the submission stay steady when the host is busy. See Cgroups.WithScoringPriority.
+    /// </summary>
+    public int ScoringCpuWeight { get; set; } = 10000;
+
     /// <summary>Processes and threads one isolated environment may have at once (its pids cgroup).</summary>
     public int PidsMax { get; set; } = 4096;
 

@@ -108,6 +108,45 @@ public sealed class CgroupTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("cgroup v1", reason);
     }
 
+    [Fact]
+    public void Scoring_groups_are_siblings_of_the_environments_at_the_scoring_weight_with_the_same_limits()
+    {
+        string[] mounts =
+        [
+            $"cgroup {_tree}/cpu cgroup rw,relatime,cpu 0 0", $"cgroup {_tree}/memory cgroup rw,relatime,memory 0 0",
+            $"cgroup {_tree}/pids cgroup rw,relatime,pids 0 0",
+        ];
+        var v1 = Cgroups.DetectFrom("v1", mounts, ["8:pids:/", "4:memory:/job/7", "1:cpu:/"], probeKernel: false, out _)!;
+        Assert.False(v1.ScoringPriority);
+        Assert.Empty(v1.CreateScoring("e1", new ResourceSpec(2, 100, 0, 0, ""), 64));
+        var scoring = v1.WithScoringPriority(10000, out var reason);
+        Assert.True(scoring.ScoringPriority, reason);
+        Assert.Equal("102400", Read("cpu/rebench-scoring/cpu.shares"));
+        var paths = scoring.CreateScoring("e1", new ResourceSpec(2, 100, 0, 0, ""), 64);
+        Assert.Equal([Path.Combine(_tree, "memory/job/7/rebench-scoring/e1"), Path.Combine(_tree, "pids/rebench-scoring/e1"), Path.Combine(_tree, "cpu/rebench-scoring/e1")], paths);
+        Assert.Equal(paths, scoring.ScoringPathsFor("e1"));
+        Assert.Equal("104857600", Read("memory/job/7/rebench-scoring/e1/memory.limit_in_bytes"));
+        Assert.Equal("64", Read("pids/rebench-scoring/e1/pids.max"));
+        Assert.Equal("2048", Read("cpu/rebench-scoring/e1/cpu.shares"));
+        Assert.Equal("200000", Read("cpu/rebench-scoring/e1/cpu.cfs_quota_us"));
+        Assert.Equal(Path.Combine(_tree, "cpu/rebench-sandbox/e1"), scoring.PathsFor("e1")[2]); // the agent's groups stay
+        v1.WithScoringPriority(100, out _); // the default weight maps to the default share
+        Assert.Equal("1024", Read("cpu/rebench-scoring/cpu.shares"));
+        Assert.Throws<InvalidOperationException>(() => v1.WithScoringPriority(10001, out _));
+
+        // v2: the scoring group gets the controllers handed down and cpu.weight.
+        Write("svc/cgroup.controllers", "cpu memory pids\n");
+        Write("svc/cgroup.subtree_control", "");
+        Write("svc/cgroup.procs", "1\n");
+        var v2 = Cgroups.DetectFrom("v2", [$"cgroup2 {_tree} cgroup2 rw 0 0"], ["0::/svc"], probeKernel: false, out _)!;
+        var v2Scoring = v2.WithScoringPriority(10000, out reason);
+        Assert.True(v2Scoring.ScoringPriority, reason);
+        Assert.Equal("10000", Read("svc/rebench-scoring/cpu.weight"));
+        Assert.Equal("+memory +pids +cpu", Read("svc/rebench-scoring/cgroup.subtree_control"));
+        Assert.Equal([Path.Combine(_tree, "svc/rebench-scoring/e2")], v2Scoring.CreateScoring("e2", new ResourceSpec(1, 64, 0, 0, ""), 32));
+        Assert.Equal("100000 100000", Read("svc/rebench-scoring/e2/cpu.max"));
+    }
+
     /// <summary>The kernel's answer on this machine: v2 is driven for real where it can take the controllers, else refused with why.</summary>
     [Fact]
     public void This_machines_v2_hierarchy_is_driven_or_refused_with_the_reason()

@@ -15,19 +15,66 @@ public sealed class Cgroups
     public const string FsRoot = "/sys/fs/cgroup";
     public static readonly string[] Controllers = ["memory", "pids", "cpu"];
     private const string Leaf = "rebench-sandbox";
+    private const string ScoringLeaf = "rebench-scoring";
     private readonly Dictionary<string, string> _bases;
+    private readonly Dictionary<string, string>? _scoringBases;
 
-    private Cgroups(string version, Dictionary<string, string> bases)
+    private Cgroups(string version, Dictionary<string, string> bases, Dictionary<string, string>? scoringBases = null)
     {
         Version = version;
         _bases = bases;
+        _scoringBases = scoringBases;
     }
 
     /// <summary>v1 | v2.</summary>
     public string Version { get; }
 
     /// <summary>Cgroups on a v2 directory without probing the kernel (tests drive the file writes against a plain tree).</summary>
-    public static Cgroups V2At(string baseDir) => new("v2", new() { ["unified"] = baseDir });
+    public static Cgroups V2At(string baseDir, string? scoringDir = null) =>
+        new("v2", new() { ["unified"] = baseDir }, scoringDir is null ? null : new() { ["unified"] = scoringDir });
+
+    /// <summary>Whether scorer runs get groups of their own at the scoring CPU weight (<see cref="WithScoringPriority"/>).</summary>
+    public bool ScoringPriority => _scoringBases is not null;
+
+    /// <summary>
+    /// Scorer runs get cgroups of their own under <c>rebench-scoring</c>, a sibling of <c>rebench-sandbox</c> whose CPU
+    /// weight is <paramref name="weight"/> (v2 scale, 1..10000; v1 cpu.shares = weight x 1024 / 100, as systemd maps
+    /// CPUWeight to CPUShares). A scorer that times the submission (the kernel task's milliseconds, LLM Foundry's
+    /// seconds) then measures the submission rather than how busy the host is: under contention from other
+    /// environments, the agent's own background processes or anything else on the machine, the scheduler gives the
+    /// scorer its share first. Its hard caps stay the environment's (memory, pids, cpu quota), so priority never buys
+    /// more than the task's CPUs. Returns this without scoring groups, and why, when they cannot be made.
+    /// </summary>
+    public Cgroups WithScoringPriority(int weight, out string reason)
+    {
+        if (weight is < 1 or > 10000) throw new InvalidOperationException($"Sandbox:ScoringCpuWeight {weight} is not in 1..10000 (0 turns scorer priority off)");
+        var bases = _bases.ToDictionary(b => b.Key, b => Path.Combine(Path.GetDirectoryName(b.Value)!, ScoringLeaf));
+        try
+        {
+            if (Version == "v2")
+            {
+                var dir = bases["unified"];
+                if (CgroupV2.Prepare(Path.GetDirectoryName(dir)!, dir, Controllers) is { } error)
+                {
+                    reason = error;
+                    return this;
+                }
+                File.WriteAllText(Path.Combine(dir, "cpu.weight"), weight.ToString());
+            }
+            else
+            {
+                foreach (var dir in bases.Values) Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(bases["cpu"], "cpu.shares"), Math.Clamp(weight * 1024L / 100, 2, 262144).ToString());
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"cannot set up {ScoringLeaf} groups: {e.Message}";
+            return this;
+        }
+        reason = $"scorer runs in {string.Join(", ", bases.Values.Distinct())} at CPU weight {weight}";
+        return new Cgroups(Version, _bases, bases);
+    }
 
     /// <summary>Returns the usable hierarchy for <paramref name="mode"/>, or null with the reason in <paramref name="reason"/>.</summary>
     public static Cgroups? Detect(string? mode, out string reason) =>
@@ -124,13 +171,28 @@ public sealed class Cgroups
         }
     }
 
-    public IReadOnlyList<string> PathsFor(string environmentId) =>
-        Version == "v2" ? [Path.Combine(_bases["unified"], environmentId)] : Controllers.Select(c => Path.Combine(_bases[c], environmentId)).ToList();
+    public IReadOnlyList<string> PathsFor(string environmentId) => PathsIn(_bases, environmentId);
+
+    /// <summary>The environment's scorer groups; empty without scorer priority.</summary>
+    public IReadOnlyList<string> ScoringPathsFor(string environmentId) => _scoringBases is null ? [] : PathsIn(_scoringBases, environmentId);
+
+    private IReadOnlyList<string> PathsIn(Dictionary<string, string> bases, string environmentId) =>
+        Version == "v2" ? [Path.Combine(bases["unified"], environmentId)] : Controllers.Select(c => Path.Combine(bases[c], environmentId)).ToList();
 
     /// <summary>Creates the environment's cgroups with limits from its resources; returns their directories.</summary>
-    public IReadOnlyList<string> Create(string environmentId, ResourceSpec? resources, int pidsMax)
+    public IReadOnlyList<string> Create(string environmentId, ResourceSpec? resources, int pidsMax) =>
+        CreateAt(PathsFor(environmentId), resources, pidsMax);
+
+    /// <summary>
+    /// Creates the groups the environment's scorer runs join, with the environment's own limits (the scorer is charged
+    /// apart from the agent: at most the task's resources twice over while an intermediate score runs beside the
+    /// agent's work). Empty without scorer priority: scorers then run in the environment's groups.
+    /// </summary>
+    public IReadOnlyList<string> CreateScoring(string environmentId, ResourceSpec? resources, int pidsMax) =>
+        _scoringBases is null ? [] : CreateAt(ScoringPathsFor(environmentId), resources, pidsMax);
+
+    private IReadOnlyList<string> CreateAt(IReadOnlyList<string> paths, ResourceSpec? resources, int pidsMax)
     {
-        var paths = PathsFor(environmentId);
         foreach (var p in paths) Directory.CreateDirectory(p);
         if (Version == "v2")
         {

@@ -29,6 +29,12 @@ internal static class IsolationSelector
         {
             throw new InvalidOperationException($"Sandbox:Cgroups is '{options.Cgroups}' but {cgroupReason}");
         }
+        if (cgroups is not null && options.ScoringCpuWeight > 0)
+        {
+            cgroups = cgroups.WithScoringPriority(options.ScoringCpuWeight, out var scoringReason);
+            if (cgroups.ScoringPriority) cgroupReason += "; " + scoringReason;
+            else logger.LogWarning("Sandbox isolation: scorer runs share the environment's cgroups (no CPU priority): {Reason}", scoringReason);
+        }
         var account = AgentAccount.Ensure(options.AgentUser, options.ProtectedGroup);
         if (cgroups is null) logger.LogWarning("Sandbox isolation: resource limits are NOT enforced: {Reason}", cgroupReason);
         logger.LogInformation(

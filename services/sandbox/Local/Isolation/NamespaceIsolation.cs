@@ -58,6 +58,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         var state = new IsolationState(spec.Network, spec.Resources, cgroups?.Create(environment.Id, spec.Resources, options.PidsMax) ?? [])
         {
             AllowedEndpoints = endpoints,
+            ScorerCgroups = cgroups?.CreateScoring(environment.Id, spec.Resources, options.PidsMax) ?? [],
         };
         var handle = new NamespaceHandle(state);
         environment.Isolation = handle;
@@ -80,10 +81,12 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         var workingDir = info.WorkingDirectory;
         var command = info.ArgumentList[^1];
         info.ArgumentList.Clear();
+        // A scorer joins the environment's scoring groups (CPU priority, same limits) where there are any.
+        var groups = spec.AsScorer && handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : handle.State.Cgroups;
         string[] args =
         [
-            "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", handle.State.Cgroups.Count.ToString(),
-            .. Cgroups.ProcsFiles(handle.State.Cgroups),
+            "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", groups.Count.ToString(),
+            .. Cgroups.ProcsFiles(groups),
             // Not --wd=DIR: nsenter opens DIR in the host's mount namespace, and a cwd from there is unreachable
             // inside, so getcwd() fails (pwd, rustc: "Current directory is invalid: Permission denied"). Plain --wd
             // takes the holder's cwd (its own /); the cd by path happens inside.
@@ -98,7 +101,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
     }
 
     public long OomKills(LocalEnvironment environment) =>
-        environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(h.State.Cgroups) : 0;
+        environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(h.State.Cgroups) + Cgroups.OomKills(h.State.ScorerCgroups) : 0;
 
     public void OwnAsAgent(string path) => Native.Lchown(path, account.Uid, account.Gid);
 
@@ -110,7 +113,8 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             {
                 // Killing the PID namespace's init takes every process in the namespace with it.
                 if (HolderAlive(environment, handle.State.HolderPid)) Native.Kill(handle.State.HolderPid, Native.SigKill);
-                var cgroupPaths = handle.State.Cgroups.Count > 0 ? handle.State.Cgroups : cgroups?.PathsFor(environment.Id) ?? [];
+                var cgroupPaths = (handle.State.Cgroups.Count > 0 ? handle.State.Cgroups : cgroups?.PathsFor(environment.Id) ?? [])
+                    .Concat(handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : cgroups?.ScoringPathsFor(environment.Id) ?? []).ToList();
                 if (!Cgroups.KillAndRemove(cgroupPaths, TimeSpan.FromSeconds(10)))
                 {
                     logger.LogWarning("Environment {EnvironmentId}: cgroups {Cgroups} could not be removed", environment.Id, string.Join(",", cgroupPaths));
@@ -141,9 +145,13 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             if (!HolderAlive(environment, handle.State.HolderPid))
             {
                 logger.LogWarning("Environment {EnvironmentId}: holder {Pid} is gone (service restart or OOM); starting a new one", environment.Id, handle.State.HolderPid);
-                if (cgroups is not null && handle.State.Cgroups.Any(c => !Directory.Exists(c)))
+                if (cgroups is not null && handle.State.Cgroups.Concat(handle.State.ScorerCgroups).Any(c => !Directory.Exists(c)))
                 {
-                    handle.State = handle.State with { Cgroups = cgroups.Create(environment.Id, handle.State.Resources, options.PidsMax) };
+                    handle.State = handle.State with
+                    {
+                        Cgroups = cgroups.Create(environment.Id, handle.State.Resources, options.PidsMax),
+                        ScorerCgroups = cgroups.CreateScoring(environment.Id, handle.State.Resources, options.PidsMax),
+                    };
                 }
                 StartHolder(environment, handle);
             }
@@ -288,6 +296,9 @@ internal sealed record IsolationState(bool Network, ResourceSpec? Resources, IRe
     /// <summary>The network permission without an allow-list: everything but the host's loopback, through slirp4netns.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool OpenEgress => Network && AllowedEndpoints.Count == 0;
+
+    /// <summary>The groups scorer runs join (scorer CPU priority); absent in older state files: scorers use <see cref="Cgroups"/>.</summary>
+    public IReadOnlyList<string> ScorerCgroups { get; init; } = [];
 
     /// <summary>The environment's slirp4netns (network permission), so a restarted service can stop it.</summary>
     public int SlirpPid { get; init; }
