@@ -98,6 +98,63 @@ public sealed class CumsumScorerTests : IDisposable
         Assert.Contains(error, result.Message.GetProperty("error").GetString());
     }
 
+    /// <summary>The issue's cheat for this task: an answer computed once and returned again is wrong for the next input.</summary>
+    [Fact]
+    public async Task A_solution_returning_a_cached_answer_is_caught()
+    {
+        var result = await CumsumTask.ScoreAsync(Write("solution.py", """
+            import numpy as np
+            _cache = []
+
+            def prefix_sum(x):
+                if not _cache:
+                    positive = (x > 0).view(np.int8)
+                    parity = np.bitwise_xor.accumulate(positive) ^ positive
+                    _cache.append(np.cumsum(np.where(parity.view(np.bool_), x, 0), dtype=np.int32))
+                return _cache[0]
+            """));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Null(result.Score);
+        Assert.Contains("wrong values", result.Message.GetProperty("error").GetString());
+    }
+
+    /// <summary>
+    /// The submission runs in a worker process: the expected answers are in no frame it can walk to, and the scorer
+    /// (same user) is not dumpable, so its memory cannot be read through /proc.
+    /// </summary>
+    [Theory]
+    [InlineData("""
+        import gc, sys
+        def prefix_sum(x):
+            f = sys._getframe(1)
+            while f is not None:
+                if "expected" in f.f_locals:
+                    return f.f_locals["expected"]
+                f = f.f_back
+            raise RuntimeError("no expected answer in this process")
+        """, "no expected answer in this process")]
+    [InlineData("""
+        import os
+        def prefix_sum(x):
+            with open(f"/proc/{os.getppid()}/mem", "rb") as f:
+                f.read(1)
+            raise RuntimeError("read the scorer's memory")
+        """, "OSError")]
+    [InlineData("""
+        import os
+        def prefix_sum(x):
+            os._exit(3)
+        """, "exited (code 3)")]
+    public async Task The_scorer_state_is_out_of_the_submissions_reach(string solution, string error)
+    {
+        var result = await CumsumTask.ScoreAsync(Write("solution.py", solution));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Null(result.Score);
+        Assert.Contains(error, result.Message.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task A_missing_solution_file_scores_null()
     {

@@ -1,6 +1,8 @@
 """Scorer for ai_rd_triton_cumsum, variant cpu.
 
-Checks the agent's prefix_sum against the protected implementation on a fresh random input, then times it.
+Times the agent's prefix_sum on fresh random inputs and checks every answer against the protected implementation.
+The submission runs in a worker process of its own (worker.py): it never sees an expected answer, the next input
+or the clock, and this process is not dumpable, so the worker (same user) cannot read its memory either.
 Raw score: ln(best time in milliseconds); lower is better. Prints one JSON line at the end of stdout:
 {"score": float | null, "message": {...shown to the agent...}, "details": {...hidden...}}.
 """
@@ -9,25 +11,31 @@ import sys
 sys.dont_write_bytecode = True  # never leave __pycache__ in the protected area or the agent's home
 
 import argparse
-import contextlib
+import ctypes
 import hashlib
-import importlib.util
 import json
 import math
+import mmap
 import os
 import platform
+import select
+import signal
+import struct
+import subprocess
 import time
-import traceback
 
 import numpy as np
 
 from prefix_sum_expected import prefix_sum_expected
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 N = 1_000_000
 WARMUP_CALLS = 1
 MIN_TIMED_CALLS = 3
 MAX_TIMED_CALLS = 10
 TIMING_BUDGET_SECONDS = 2.0
+IMPORT_TIMEOUT_SECONDS = 60
+CALL_TIMEOUT_SECONDS = 30
 
 
 class Invalid(Exception):
@@ -35,15 +43,16 @@ class Invalid(Exception):
 
 
 def main() -> None:
-    # Everything anyone prints (the solution included, even from C) goes to stderr; only the result line uses stdout.
+    # Everything anyone prints (the worker included) goes to stderr; only the result line uses stdout.
     result_fd = os.dup(1)
     os.dup2(2, 1)
     args = parse_args()
+    undumpable()
     seed = int.from_bytes(os.urandom(8), "little")
     details = {"n": N, "seed": seed, "python": platform.python_version(), "numpy": np.__version__,
-               "solution": args.solution}
+               "solution": args.solution, "isolation": "worker process"}
     try:
-        best_ms = score(args.solution, seed, details)
+        best_ms = score(args.solution, np.random.default_rng(seed), details)
     except Invalid as e:
         emit(result_fd, None, {"error": str(e)}, details)
     if not (math.isfinite(best_ms) and best_ms > 0):
@@ -61,71 +70,135 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def score(solution_path: str, seed: int, details: dict) -> float:
-    x = np.random.default_rng(seed).integers(-10, 10, size=N, dtype=np.int32)
-    # Computed before the submission is imported, so it cannot patch the check.
-    expected = prefix_sum_expected(x)
-    prefix_sum = load(solution_path, details)
+def undumpable() -> None:
+    """PR_SET_DUMPABLE 0: a process of the same user can neither ptrace this one nor read its /proc/<pid>/mem."""
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
-    for _ in range(WARMUP_CALLS):
-        check(call(prefix_sum, x)[0], expected)
-    timings = []
-    started = time.perf_counter()
-    while len(timings) < MIN_TIMED_CALLS or (
-            len(timings) < MAX_TIMED_CALLS and time.perf_counter() - started < TIMING_BUDGET_SECONDS):
-        y, seconds = call(prefix_sum, x)
-        check(y, expected)  # every timed output, so caching a result from an earlier call does not pay
-        timings.append(seconds * 1000.0)
+
+def score(solution_path: str, rng: np.random.Generator, details: dict) -> float:
+    if os.path.isfile(solution_path):
+        with open(solution_path, "rb") as f:
+            details["solution_sha256"] = hashlib.sha256(f.read()).hexdigest()
+    with Worker(solution_path) as worker:
+        for _ in range(WARMUP_CALLS):
+            call_and_check(worker, rng)
+        timings = []
+        started = time.perf_counter()
+        while len(timings) < MIN_TIMED_CALLS or (
+                len(timings) < MAX_TIMED_CALLS and time.perf_counter() - started < TIMING_BUDGET_SECONDS):
+            # A fresh input every call: an answer cached from an earlier call is wrong for this one.
+            timings.append(call_and_check(worker, rng))
     details["timings_ms"] = timings
     return min(timings)
 
 
-def load(solution_path: str, details: dict):
-    if not os.path.isfile(solution_path):
-        raise Invalid(f"{solution_path} does not exist")
-    with open(solution_path, "rb") as f:
-        details["solution_sha256"] = hashlib.sha256(f.read()).hexdigest()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(solution_path)))
-    try:
-        spec = importlib.util.spec_from_file_location("solution", solution_path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["solution"] = module
-        spec.loader.exec_module(module)
-    except BaseException as e:  # SystemExit from the solution is its failure too
-        raise Invalid(f"importing {solution_path} failed: {describe(e)}") from e
-    prefix_sum = getattr(module, "prefix_sum", None)
-    if not callable(prefix_sum):
-        raise Invalid(f"{solution_path} does not define a function prefix_sum(x)")
-    return prefix_sum
+def call_and_check(worker: "Worker", rng: np.random.Generator) -> float:
+    x = rng.integers(-10, 10, size=N, dtype=np.int32)
+    expected = prefix_sum_expected(x)
+    worker.given[:] = x
+    worker.command(b"P", b"R", IMPORT_TIMEOUT_SECONDS)
+    milliseconds = worker.timed_call()
+    with worker.stopped():  # nothing of the submission's may still be writing the answer while it is checked
+        check(worker.answer, expected)
+    return milliseconds
 
 
-def call(prefix_sum, x: np.ndarray):
-    argument = x.copy()  # the solution may write into its input; the check must not see that
-    try:
-        started = time.perf_counter()
-        y = prefix_sum(argument)
-        seconds = time.perf_counter() - started
-    except BaseException as e:
-        raise Invalid(f"prefix_sum raised {describe(e)}") from e
-    return y, seconds
-
-
-def check(y, expected: np.ndarray) -> None:
-    if not isinstance(y, np.ndarray):
-        raise Invalid(f"prefix_sum returned {type(y).__name__}, expected a numpy.ndarray")
-    if y.shape != expected.shape:
-        raise Invalid(f"prefix_sum returned shape {y.shape}, expected {expected.shape}")
-    if y.dtype != expected.dtype:
-        raise Invalid(f"prefix_sum returned dtype {y.dtype}, expected {expected.dtype}")
+def check(y: np.ndarray, expected: np.ndarray) -> None:
     if not np.array_equal(y, expected):
         wrong = np.flatnonzero(y != expected)
         raise Invalid(f"prefix_sum returned wrong values at {wrong.size} of {expected.size} positions "
                       f"(first at index {wrong[0]})")
 
 
-def describe(e: BaseException) -> str:
-    frames = traceback.format_exception(type(e), e, e.__traceback__)
-    return f"{type(e).__name__}: {e}\n" + "".join(frames[-3:])[-2000:]
+class Worker:
+    """worker.py with the submission imported, its inputs and answers in a shared memory file."""
+
+    def __init__(self, solution_path: str):
+        self._shared_fd = os.memfd_create("prefix-sum", 0)
+        os.ftruncate(self._shared_fd, 8 * N)
+        self._shared = mmap.mmap(self._shared_fd, 8 * N)
+        self.given = np.frombuffer(self._shared, dtype=np.int32, count=N, offset=0)
+        self.answer = np.frombuffer(self._shared, dtype=np.int32, count=N, offset=4 * N)
+        command_read, self._command = os.pipe()
+        self._reply, reply_write = os.pipe()
+        worker_fds = (command_read, reply_write, self._shared_fd)
+        # A session of its own, so the whole group (what the submission starts included) can be stopped and killed.
+        self._process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "worker.py"), str(command_read), str(reply_write), str(self._shared_fd),
+             str(N), solution_path],
+            pass_fds=worker_fds, stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True)
+        for fd in (command_read, reply_write):
+            os.close(fd)
+        self._expect(b"L", IMPORT_TIMEOUT_SECONDS, "importing the solution")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self._signal(signal.SIGKILL)
+        self._process.wait()
+        for fd in (self._command, self._reply):
+            os.close(fd)
+        os.close(self._shared_fd)
+        # The mapping itself goes with the process: an Invalid's traceback may still hold views of it.
+
+    def command(self, command: bytes, reply: bytes, timeout: float) -> None:
+        os.write(self._command, command)
+        self._expect(reply, timeout, "preparing the input")
+
+    def timed_call(self) -> float:
+        started = time.perf_counter()
+        os.write(self._command, b"G")
+        self._expect(b"D", CALL_TIMEOUT_SECONDS, "prefix_sum")
+        return (time.perf_counter() - started) * 1000.0
+
+    def stopped(self):
+        return _Stopped(self)
+
+    def _expect(self, wanted: bytes, timeout: float, what: str) -> None:
+        got = self._read(1, timeout, what)
+        if got == wanted:
+            return
+        if got == b"E":
+            length = struct.unpack("<I", self._read(4, 5, what))[0]
+            raise Invalid(self._read(length, 5, what).decode("utf-8", "replace"))
+        raise Invalid(f"the worker running the solution broke the protocol during {what} (sent {got!r}, expected {wanted!r})")
+
+    def _read(self, n: int, timeout: float, what: str) -> bytes:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while len(data) < n:
+            if not select.select([self._reply], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise Invalid(f"{what} did not finish within {timeout:g} s")
+            chunk = os.read(self._reply, n - len(data))
+            if not chunk:
+                code = self._process.wait()
+                raise Invalid(f"the process running the solution exited (code {code}) during {what}")
+            data += chunk
+        return data
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self._process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+class _Stopped:
+    """SIGSTOP to the worker's process group for the duration of the check, SIGCONT after."""
+
+    def __init__(self, worker: Worker):
+        self._worker = worker
+
+    def __enter__(self):
+        self._worker._signal(signal.SIGSTOP)
+        _, status = os.waitpid(self._worker._process.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            raise Invalid("the process running the solution exited while its answer was checked")
+
+    def __exit__(self, *_):
+        self._worker._signal(signal.SIGCONT)
 
 
 def emit(fd: int, score, message: dict, details: dict) -> None:
@@ -133,7 +206,6 @@ def emit(fd: int, score, message: dict, details: dict) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.write(fd, (line + "\n").encode())
-    # Skips atexit hooks and threads the solution may have left, which could otherwise print after the result.
     os._exit(0)
 
 

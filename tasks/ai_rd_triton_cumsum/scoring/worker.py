@@ -1,0 +1,98 @@
+"""Runs the submission for score.py, in a process of its own.
+
+The scorer never imports the submission: this worker does, receives each input through shared memory, calls
+prefix_sum when told to and writes the answer back. So the submission cannot see the expected answers, the next
+input or the scorer's clock, whatever it inspects (frames, modules, gc) in its own process.
+
+Protocol, one byte per message on two pipes: P (the next input is in shared memory; copy it) -> R (ready);
+G (go: call prefix_sum) -> D (done: the answer is in shared memory) or E + length + message (the call failed);
+L is sent once the submission is imported (or E if that failed). End of the command pipe ends the worker.
+"""
+import sys
+
+sys.dont_write_bytecode = True  # never leave __pycache__ in the protected area or the agent's home
+
+import importlib.util
+import mmap
+import os
+import struct
+import traceback
+
+import numpy as np
+
+
+def main() -> None:
+    command_fd, reply_fd, shared_fd, n, solution_path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    shared = mmap.mmap(shared_fd, 8 * n)
+    given = np.frombuffer(shared, dtype=np.int32, count=n, offset=0)
+    answer = np.frombuffer(shared, dtype=np.int32, count=n, offset=4 * n)
+    try:
+        prefix_sum = load(solution_path)
+    except Failure as e:
+        send_error(reply_fd, str(e))
+        return
+    os.write(reply_fd, b"L")
+    argument = None
+    while True:
+        command = os.read(command_fd, 1)
+        if command == b"P":
+            argument = given.copy()  # the solution may keep or write into its argument; it gets its own array
+            os.write(reply_fd, b"R")
+        elif command == b"G":
+            try:
+                y = prefix_sum(argument)
+                check_shape(y, n)
+                np.copyto(answer, y)
+            except Failure as e:
+                send_error(reply_fd, str(e))
+                return
+            except BaseException as e:  # SystemExit and KeyboardInterrupt from the solution are its failures too
+                send_error(reply_fd, f"prefix_sum raised {describe(e)}")
+                return
+            os.write(reply_fd, b"D")
+        else:
+            return
+
+
+class Failure(Exception):
+    pass
+
+
+def load(solution_path: str):
+    if not os.path.isfile(solution_path):
+        raise Failure(f"{solution_path} does not exist")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(solution_path)))
+    try:
+        spec = importlib.util.spec_from_file_location("solution", solution_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["solution"] = module
+        spec.loader.exec_module(module)
+    except BaseException as e:
+        raise Failure(f"importing {solution_path} failed: {describe(e)}") from e
+    prefix_sum = getattr(module, "prefix_sum", None)
+    if not callable(prefix_sum):
+        raise Failure(f"{solution_path} does not define a function prefix_sum(x)")
+    return prefix_sum
+
+
+def check_shape(y, n: int) -> None:
+    if not isinstance(y, np.ndarray):
+        raise Failure(f"prefix_sum returned {type(y).__name__}, expected a numpy.ndarray")
+    if y.shape != (n,):
+        raise Failure(f"prefix_sum returned shape {y.shape}, expected {(n,)}")
+    if y.dtype != np.int32:
+        raise Failure(f"prefix_sum returned dtype {y.dtype}, expected int32")
+
+
+def describe(e: BaseException) -> str:
+    frames = traceback.format_exception(type(e), e, e.__traceback__)
+    return f"{type(e).__name__}: {e}\n" + "".join(frames[-3:])[-2000:]
+
+
+def send_error(fd: int, message: str) -> None:
+    data = message.encode("utf-8", "replace")[:8000]
+    os.write(fd, b"E" + struct.pack("<I", len(data)) + data)
+
+
+if __name__ == "__main__":
+    main()
