@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using ReBench.Sandbox.Environments;
 using ReBench.Sandbox.Local.Isolation;
+using ReBench.Sandbox.Local.Relay;
 
 namespace ReBench.Sandbox.Local;
 
@@ -27,6 +28,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
     private readonly ConcurrentDictionary<string, LocalEnvironment> _environments = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
     private readonly IEnvironmentIsolation _isolation;
+    private readonly AgentExecRelay _relay;
 
     public LocalEnvironmentDriver(IOptions<SandboxOptions> options, TimeProvider time, ILogger<LocalEnvironmentDriver> logger,
         IHostApplicationLifetime lifetime)
@@ -38,6 +40,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         Directory.CreateDirectory(_options.Root);
         _isolation = IsolationSelector.Create(_options, logger);
         _root = PathResolver.RealPath(Path.GetFullPath(_options.Root));
+        _relay = new AgentExecRelay(ExecAsync, _isolation.OwnForScorer, logger);
         Rediscover();
         lifetime.ApplicationStopping.Register(Suspend);
     }
@@ -69,6 +72,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
                     if (agentFiles is not null) DirectoryCopier.Copy(agentFiles, Path.Combine(staging, "home"), ct);
                     if (protectedFiles is null) Directory.CreateDirectory(Path.Combine(staging, "protected"));
                     else DirectoryCopier.Copy(protectedFiles, Path.Combine(staging, "protected"), ct);
+                    Directory.CreateDirectory(Path.Combine(staging, AgentExecRelay.DirectoryName));
                     _isolation.Seal(staging);
                 }, ct);
                 var directory = Path.Combine(_root, id);
@@ -84,6 +88,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
                     Directory.Delete(directory, recursive: true);
                     throw;
                 }
+                StartRelay(environment);
                 _environments[id] = environment;
                 _logger.LogInformation("Created environment {EnvironmentId} for task {TaskId} at {Directory} (driver {Driver})",
                     id, spec.TaskId, directory, _isolation.DriverName);
@@ -200,6 +205,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         try
         {
             if (!_environments.TryGetValue(environmentId, out var environment) || environment.Destroyed) return false;
+            _relay.Stop(environmentId);
             environment.KillAll();
             await Task.Run(() =>
             {
@@ -238,17 +244,19 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             {
                 throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' has an invalid name or value");
             }
-            if (key is "HOME" or "REBENCH_PROTECTED") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
+            if (key is "HOME" or "REBENCH_PROTECTED" or "REBENCH_AGENT_EXEC") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
             info.Environment[key] = value;
         }
         info.Environment["HOME"] = environment.Home;
         if (spec.AsScorer) info.Environment["REBENCH_PROTECTED"] = environment.Protected;
+        if (spec.AsScorer && _relay.Serves(environment)) info.Environment["REBENCH_AGENT_EXEC"] = AgentExecRelay.ClientPath(environment);
         return info;
     }
 
     /// <summary>On shutdown: nothing of an isolated environment keeps running without the service that manages it.</summary>
     private void Suspend()
     {
+        _relay.Dispose();
         foreach (var environment in _environments.Values.Where(e => !e.Destroyed))
         {
             try { _isolation.Suspend(environment); }
@@ -271,9 +279,20 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             catch (SandboxException) { continue; }
             var environment = new LocalEnvironment(dir.Name, dir.FullName);
             _isolation.Recover(environment);
+            StartRelay(environment);
             _environments[dir.Name] = environment;
         }
         _logger.LogInformation("Sandbox root {Root}: found {Count} existing environments", _root, _environments.Count);
+    }
+
+    /// <summary>Without the relay a scorer has no REBENCH_AGENT_EXEC and says so; the environment itself still works.</summary>
+    private void StartRelay(LocalEnvironment environment)
+    {
+        try { _relay.Start(environment); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            _logger.LogWarning(e, "Environment {EnvironmentId}: no agent-exec relay for its scorers", environment.Id);
+        }
     }
 
     private LocalEnvironment Live(string environmentId)

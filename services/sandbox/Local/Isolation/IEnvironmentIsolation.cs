@@ -37,6 +37,9 @@ internal interface IEnvironmentIsolation
     /// <summary>Gives a file or directory the service created in the home to the agent.</summary>
     void OwnAsAgent(string path);
 
+    /// <summary>Gives a file the service created outside the home to root and the protected group (scorer runs only).</summary>
+    void OwnForScorer(string path);
+
     /// <summary>Kills everything of the environment and releases its mounts and cgroups; the directory is the driver's.</summary>
     void Teardown(LocalEnvironment environment);
 
@@ -62,6 +65,7 @@ internal sealed class NoIsolation : IEnvironmentIsolation
     public void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info) { }
     public long OomKills(LocalEnvironment environment) => 0;
     public void OwnAsAgent(string path) { }
+    public void OwnForScorer(string path) { }
     public void Teardown(LocalEnvironment environment) { }
     public void Suspend(LocalEnvironment environment) { }
     public void DiscardStaging(string staging) { }

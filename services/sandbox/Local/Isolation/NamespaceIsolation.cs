@@ -46,6 +46,13 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         if (!File.Exists(log)) File.WriteAllBytes(log, []);
         Native.Lchown(log, 0, account.ProtectedGid);
         File.SetUnixFileMode(log, (UnixFileMode)0b110_110_000);
+        // The agent-exec relay (Relay/AgentExecRelay.cs): only scorer runs may enter, let alone connect.
+        var relay = Path.Combine(staging, Relay.AgentExecRelay.DirectoryName);
+        if (Directory.Exists(relay))
+        {
+            Native.Lchown(relay, 0, account.ProtectedGid);
+            File.SetUnixFileMode(relay, (UnixFileMode)0b111_101_000);
+        }
     }
 
     public void Start(LocalEnvironment environment, EnvironmentSpec spec)
@@ -104,6 +111,8 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(h.State.Cgroups) + Cgroups.OomKills(h.State.ScorerCgroups) : 0;
 
     public void OwnAsAgent(string path) => Native.Lchown(path, account.Uid, account.Gid);
+
+    public void OwnForScorer(string path) => Native.Lchown(path, 0, account.ProtectedGid);
 
     public void Teardown(LocalEnvironment environment)
     {
@@ -239,6 +248,9 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         args.AddRange(["--bind", environment.Home, environment.Home, "--ro-bind", environment.Protected, environment.Protected]);
         var log = Path.Combine(environment.Protected, ScoreLogFile);
         if (File.Exists(log)) args.AddRange(["--bind", log, log]);
+        // The directory, not the socket: a restarted service listens on a new socket in it and the bind still shows it.
+        var relay = Path.Combine(environment.Directory, Relay.AgentExecRelay.DirectoryName);
+        if (Directory.Exists(relay)) args.AddRange(["--ro-bind", relay, relay]);
         // chdir to /: with every capability dropped, root cannot enter the agent's 0750 home.
         args.AddRange(["--chdir", "/", "--info-fd", "3", "--", "/bin/sh", "-c", "echo ready; exec /bin/sleep infinity"]);
         return args;

@@ -1,0 +1,91 @@
+using ReBench.Sandbox.V1;
+
+namespace ReBench.Sandbox.Tests;
+
+/// <summary>
+/// $REBENCH_AGENT_EXEC: a scorer run asks the sandbox to run the code it judges with the agent's rights only, so that
+/// code cannot read the protected area the scorer can. Isolation on (the agent user, group protected for scorers).
+/// </summary>
+public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>, IDisposable
+{
+    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
+    private readonly string _protected = Directory.CreateTempSubdirectory("rebench-relay-protected-").FullName;
+
+    public void Dispose() => Directory.Delete(_protected, recursive: true);
+
+    private Task<ExecResult> ScorerAsync(string env, string command, string stdin = "") =>
+        _client.RunAsync(new ExecRequest
+        {
+            EnvironmentId = env, Command = command, AsScorer = true, TimeoutSeconds = 60,
+            Stdin = Google.Protobuf.ByteString.CopyFromUtf8(stdin),
+        });
+
+    [Fact]
+    public async Task The_scorer_runs_a_command_as_the_agent_who_cannot_read_what_the_scorer_can()
+    {
+        File.WriteAllText(Path.Combine(_protected, "reference_weights.txt"), "secret-weights");
+        var env = await sandbox.NewEnvironmentAsync(protectedFilesDir: _protected);
+
+        var direct = await ScorerAsync(env, "id -Gn; cat \"$REBENCH_PROTECTED/reference_weights.txt\"");
+        Assert.Contains("protected", direct.Stdout);
+        Assert.Contains("secret-weights", direct.Stdout);
+
+        // The same through the relay: the agent's groups, the file refused; stdout, stderr and the exit code come back.
+        var secret = Path.Combine(sandbox.Root, env, "protected", "reference_weights.txt");
+        var relayed = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" 'id -un; id -Gn; echo to-stderr >&2; cat {secret} || exit 7'; echo \"exit=$?\"");
+        var lines = relayed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("rebench-agent", lines[0]);
+        Assert.Equal("rebench-agent", lines[1]);
+        Assert.Equal("exit=7", lines[^1]);
+        Assert.DoesNotContain("secret-weights", relayed.Stdout);
+        Assert.Contains("to-stderr", relayed.Stderr);
+        Assert.Contains("Permission denied", relayed.Stderr);
+
+        // Working directory (relative to the home), environment variables and stdin travel with the request.
+        await _client.RunAsync(env, "mkdir -p solution");
+        var options = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --cwd solution --env TRAIN_DATA=/tmp/d.jsonl --stdin 'pwd; echo \"$TRAIN_DATA\"; cat'", stdin: "from-the-scorer");
+        Assert.Equal([Path.Combine(sandbox.Root, env, "home", "solution"), "/tmp/d.jsonl", "from-the-scorer"], options.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task The_agent_cannot_reach_the_relay_and_is_not_told_where_it_is()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var dir = Path.Combine(sandbox.Root, env, "relay");
+        var agent = await _client.RunAsync(env, $"echo \"[$REBENCH_AGENT_EXEC]\"; ls {dir} 2>&1; python3 -c \"import os, socket; d = os.open('{dir}', os.O_PATH); socket.socket(socket.AF_UNIX).connect(f'/proc/self/fd/{{d}}/agent-exec.sock')\" 2>&1 | tail -1");
+        Assert.StartsWith("[]", agent.Stdout);
+        Assert.Contains("Permission denied", agent.Stdout);
+        Assert.Contains("PermissionError", agent.Stdout);
+        var scorer = await ScorerAsync(env, "echo \"$REBENCH_AGENT_EXEC\"");
+        Assert.Equal(Path.Combine(dir, "agent-exec"), scorer.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_restarted_service_serves_the_relay_of_the_environments_it_finds()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var restarted = sandbox.StartService();
+        var r = await restarted.RunAsync(new ExecRequest { EnvironmentId = env, Command = "\"$REBENCH_AGENT_EXEC\" 'id -un'", AsScorer = true, TimeoutSeconds = 60 });
+        Assert.Equal("rebench-agent", r.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Timeouts_bad_requests_and_a_scorer_that_goes_away_end_the_relayed_command()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var timedOut = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --timeout 1 'sleep 30'; echo \"exit=$?\"");
+        Assert.Equal("exit=124", timedOut.Stdout.Trim());
+        Assert.True(timedOut.Events[^1].At < TimeSpan.FromSeconds(20), $"took {timedOut.Events[^1].At}");
+
+        var refused = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --cwd ../protected 'true'; echo \"exit=$?\"");
+        Assert.Equal("exit=125", refused.Stdout.Trim());
+        Assert.Contains("refused", refused.Stderr);
+        var reserved = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --env REBENCH_PROTECTED=/x 'true'; echo \"exit=$?\"");
+        Assert.Contains("set by the sandbox", reserved.Stderr);
+
+        // The scorer's client is killed (its own timeout, say): the command it started goes too.
+        var marker = "rebench-relay-orphan-" + Guid.NewGuid().ToString("N");
+        await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" '(exec -a {marker} sleep 1000)' & pid=$!; sleep 2; kill -9 $pid; wait $pid; true");
+        Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(10)), "the relayed command outlived its scorer");
+    }
+}
