@@ -41,6 +41,10 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Contains("to-stderr", relayed.Stderr);
         Assert.Contains("Permission denied", relayed.Stderr);
 
+        // The judged code keeps the scorer's CPU priority (its time may be the score), not its rights.
+        var cgroup = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" 'cat /proc/self/cgroup'");
+        Assert.Contains($"/rebench-scoring/{env}", cgroup.Stdout);
+
         // Working directory (relative to the home), environment variables and stdin travel with the request.
         await _client.RunAsync(env, "mkdir -p solution");
         var options = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --cwd solution --env TRAIN_DATA=/tmp/d.jsonl --stdin 'pwd; echo \"$TRAIN_DATA\"; cat'", stdin: "from-the-scorer");

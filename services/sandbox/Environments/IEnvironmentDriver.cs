@@ -74,7 +74,14 @@ public sealed record ExecSpec(
     IReadOnlyDictionary<string, string> Env,
     long MaxOutputBytes,
     bool AsScorer,
-    ReadOnlyMemory<byte> Stdin);
+    ReadOnlyMemory<byte> Stdin)
+{
+    /// <summary>
+    /// Run in the scoring cgroups (CPU priority) even without the scorer's rights: the judged code a scorer starts
+    /// through the agent-exec relay, whose running time may be the score.
+    /// </summary>
+    public bool ScoringPriority { get; init; }
+}
 
 public enum OutputStream { Stdout, Stderr }
 

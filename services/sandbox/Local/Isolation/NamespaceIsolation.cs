@@ -89,7 +89,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         var command = info.ArgumentList[^1];
         info.ArgumentList.Clear();
         // A scorer joins the environment's scoring groups (CPU priority, same limits) where there are any.
-        var groups = spec.AsScorer && handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : handle.State.Cgroups;
+        var groups = (spec.AsScorer || spec.ScoringPriority) && handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : handle.State.Cgroups;
         string[] args =
         [
             "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", groups.Count.ToString(),

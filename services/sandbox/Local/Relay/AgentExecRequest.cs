@@ -43,7 +43,11 @@ internal static class AgentExecRequest
             catch (FormatException) { throw SandboxException.Invalid("stdin_base64 is not base64"); }
         }
         return new ExecSpec(environmentId, command, String(root, "working_dir"),
-            timeout > 0 ? TimeSpan.FromSeconds(timeout) : null, env, Integer(root, "max_output_bytes"), AsScorer: false, stdin);
+            timeout > 0 ? TimeSpan.FromSeconds(timeout) : null, env, Integer(root, "max_output_bytes"), AsScorer: false, stdin)
+        {
+            // Part of a scoring run: its time may be the score, so it gets the scorer's CPU priority (not its rights).
+            ScoringPriority = true,
+        };
     }
 
     private static string? String(JsonElement root, string name) =>
