@@ -87,6 +87,12 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         var reserved = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --env REBENCH_PROTECTED=/x 'true'; echo \"exit=$?\"");
         Assert.Contains("set by the sandbox", reserved.Stderr);
 
+        // What the judged command leaves running in the background ends with it.
+        var background = "rebench-relay-background-" + Guid.NewGuid().ToString("N");
+        var left = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" '(exec -a {background} sleep 1000) & echo started'");
+        Assert.Equal("started", left.Stdout.Trim());
+        Assert.True(await Processes.GoneWithinAsync(background, TimeSpan.FromSeconds(10)), "a background job of the relayed command outlived it");
+
         // The scorer's client is killed (its own timeout, say): the command it started goes too.
         var marker = "rebench-relay-orphan-" + Guid.NewGuid().ToString("N");
         await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" '(exec -a {marker} sleep 1000)' & pid=$!; sleep 2; kill -9 $pid; wait $pid; true");

@@ -81,6 +81,13 @@ public sealed record ExecSpec(
     /// through the agent-exec relay, whose running time may be the score.
     /// </summary>
     public bool ScoringPriority { get; init; }
+
+    /// <summary>
+    /// When the command exits, kill what it left running in its process group: the judged code a scorer starts must
+    /// not go on working (writing weights, say) while its result is checked. A process that left the group with
+    /// setsid escapes this; it dies with the environment.
+    /// </summary>
+    public bool KillGroupOnExit { get; init; }
 }
 
 public enum OutputStream { Stdout, Stderr }

@@ -144,7 +144,10 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             TimeSpan.FromMilliseconds(_options.OutputDrainMilliseconds),
             spec.MaxOutputBytes > 0 ? spec.MaxOutputBytes : _options.DefaultMaxOutputBytes,
             spec.Stdin,
-            () => _isolation.OomKills(environment) > oomKillsBefore);
+            () => _isolation.OomKills(environment) > oomKillsBefore)
+        {
+            KillGroupOnExit = spec.KillGroupOnExit,
+        };
         await foreach (var output in execution.RunAsync(ct)) yield return output;
     }
 

@@ -34,6 +34,9 @@ internal sealed class LocalExecution
         _oomKilled = oomKilled;
     }
 
+    /// <summary>When bash exits, kill what is left in its process group (background jobs of judged code).</summary>
+    public bool KillGroupOnExit { get; init; }
+
     public async IAsyncEnumerable<ExecOutput> RunAsync([EnumeratorCancellation] CancellationToken ct)
     {
         var started = _time.GetTimestamp();
@@ -76,6 +79,7 @@ internal sealed class LocalExecution
             _ = FeedStdinAsync();
 
             var timedOut = await WaitForExitAsync(ct);
+            if (KillGroupOnExit) ProcessKiller.KillGroup(_process.Id);
             // Background children may hold the pipes open; give their output a moment, then stop listening.
             if (await Task.WhenAny(pumps, Task.Delay(_drain, _time)) != pumps) await pumpCts.CancelAsync();
             await pumps;

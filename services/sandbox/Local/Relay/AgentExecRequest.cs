@@ -47,6 +47,8 @@ internal static class AgentExecRequest
         {
             // Part of a scoring run: its time may be the score, so it gets the scorer's CPU priority (not its rights).
             ScoringPriority = true,
+            // Nothing of the judged code may keep running (writing its output) while the scorer checks the result.
+            KillGroupOnExit = true,
         };
     }
 
