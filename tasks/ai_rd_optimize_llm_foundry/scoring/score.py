@@ -83,6 +83,10 @@ def score(solution, details):
     if code != 0:
         raise Invalid(f"finetune.sh exited with code {code}")
     diff = norm_diff(output, os.path.join(heldout, "trained_model_reference"))
+    if not math.isfinite(diff):
+        details["norm_diff"] = str(diff)  # JSON has no NaN/Infinity
+        raise Invalid(f"L1 norm difference from the reference training is {diff}: the trained weights contain NaN or "
+                      f"infinite values")
     details["norm_diff"] = diff
     if not diff <= MAX_NORM_DIFF:
         raise Invalid(f"L1 norm difference {diff:.4f} from the reference training on the same data exceeds {MAX_NORM_DIFF}")
@@ -106,8 +110,22 @@ def norm_diff(model_dir, reference_dir):
     return float(sum((ours[k].detach() - theirs[k].detach()).abs().sum() for k in theirs))
 
 
+def json_safe(value):
+    """value with every NaN or infinite float replaced by its name as a string ("nan", "inf"): JSON has neither."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def emit(fd, score, message, details):
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False, default=str)
+    if score is not None and not math.isfinite(score):
+        score, message = None, {"error": f"the raw score {score} is not a finite number", **message}
+    line = json.dumps({"score": score, "message": json_safe(message), "details": json_safe(details)},
+                      allow_nan=False, default=str)
     sys.stdout.flush()
     sys.stderr.flush()
     os.write(fd, (line + "\n").encode())

@@ -7,6 +7,10 @@
    so its CPU time is counted, and none is left running afterwards.
 3. Trains the reference model on the same file with the protected trainer (reference_train/), never written to
    disk, and compares: the run is valid only when the total L1 difference of all weights is <= MAX_NORM_DIFF.
+   The reference starts from the base model and data as they were BEFORE the script ran (read, checked and kept in
+   memory here, written to a fresh folder only after every process of the script is gone): a script that swaps
+   base_model.pt or rewrites $TRAIN_DATA cannot steer the reference towards weights it predicted.
+   Weights with NaN or infinite values are an invalid run (the message says which parameter), not a scorer failure.
 Raw score: ln(CPU seconds, user + sys, of finetune.sh and everything it started); lower is better.
 Prints one JSON line at the end of stdout: {"score": float | null, "message": {...}, "details": {...}}.
 """
@@ -17,6 +21,7 @@ sys.dont_write_bytecode = True  # never leave __pycache__ in the protected area 
 import argparse
 import ctypes
 import hashlib
+import io
 import json
 import math
 import os
@@ -73,13 +78,16 @@ def score(args, details: dict) -> float:
     script = os.path.join(solution, "finetune.sh")
     if not os.path.isfile(script):
         raise Invalid(f"{script} does not exist")
-    check_base_model(solution)
+    base_model = check_base_model(solution)  # the checked bytes: the reference trains from these, not the file
     seed = int.from_bytes(os.urandom(8), "little")
     details["data_seed"] = seed
     work = tempfile.mkdtemp(prefix="finetune-data-")
+    private = None
     try:
         data = os.path.join(work, "train_data.jsonl")
         textgen.write_jsonl(data, seed)
+        with open(data, "rb") as f:
+            data_bytes = f.read()  # the script may rewrite $TRAIN_DATA; the reference trains on these bytes
         output = os.path.join(solution, "trained_model")
         shutil.rmtree(output, ignore_errors=True)
         cpu_seconds, wall_seconds, code = run_script(script, solution, data)
@@ -87,10 +95,22 @@ def score(args, details: dict) -> float:
         if code != 0:
             raise Invalid(f"finetune.sh exited with code {code} (its output is in the scorer's stderr)")
         produced = load_weights(os.path.join(output, "model.pt"))
-        expected = reference_weights(data)
+        # Every process of the script has been reaped (run_script): nothing of the submission runs any more.
+        private = tempfile.mkdtemp(prefix="finetune-reference-")
+        reference_data = os.path.join(private, "train_data.jsonl")
+        with open(reference_data, "wb") as f:
+            f.write(data_bytes)
+        expected = reference_weights(reference_data, base_model)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if private:
+            shutil.rmtree(private, ignore_errors=True)
+    check_finite(produced)
     diff = l1_difference(produced, expected)
+    if not math.isfinite(diff):
+        details["l1_norm_diff"] = str(diff)  # JSON has no NaN/Infinity
+        raise Invalid(f"the total L1 norm difference from the reference training is {diff}: the trained weights "
+                      f"or the reference are not finite numbers")
     details["l1_norm_diff"] = diff
     if not diff <= MAX_NORM_DIFF:
         raise Invalid(f"the trained weights differ from the reference training on the same data: total L1 norm "
@@ -100,17 +120,20 @@ def score(args, details: dict) -> float:
     return cpu_seconds
 
 
-def check_base_model(solution: str) -> None:
+def check_base_model(solution: str) -> bytes:
+    """The bytes of solution/base_model.pt, read once before the script runs, after checking their digest."""
     with open(os.path.join(HERE, "base_model.sha256")) as f:
         wanted = f.read().strip()
     path = os.path.join(solution, "base_model.pt")
     try:
         with open(path, "rb") as f:
-            actual = hashlib.sha256(f.read()).hexdigest()
+            content = f.read()
     except OSError as e:
         raise Invalid(f"{path} cannot be read: {e}") from e
+    actual = hashlib.sha256(content).hexdigest()
     if actual != wanted:
         raise Invalid(f"{path} was changed (sha256 {actual}); the base model is part of the task, not the solution")
+    return content
 
 
 def run_script(script: str, solution: str, data: str):
@@ -183,14 +206,24 @@ def load_weights(path: str) -> dict:
     return state
 
 
-def reference_weights(data: str) -> dict:
+def reference_weights(data: str, base_model: bytes) -> dict:
+    """Trains the reference on data, from the base model bytes checked before the script ran (torch.load reads them
+    from memory: the file in the solution folder, which the script could have replaced, is not read again)."""
     import torch
     torch.set_num_threads(1)
     sys.path.insert(0, os.path.join(HERE, "reference_train"))
     import fast_finetune
-    model = fast_finetune.finetune(os.path.join(HERE, "reference_train", "finetune.yaml"), data,
-                                   os.path.join(os.environ.get("HOME", "."), "solution", "base_model.pt"))
+    model = fast_finetune.finetune(os.path.join(HERE, "reference_train", "finetune.yaml"), data, io.BytesIO(base_model))
     return {k: v.detach() for k, v in model.state_dict().items()}
+
+
+def check_finite(produced: dict) -> None:
+    import torch
+    for name, tensor in produced.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise Invalid(f"trained_model parameter {name} contains {bad} NaN or infinite value(s); "
+                          f"the fine-tuned weights must be finite numbers")
 
 
 def l1_difference(produced: dict, expected: dict) -> float:
@@ -212,8 +245,21 @@ def describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}\n" + "".join(frames[-2:])[-1500:]
 
 
+def json_safe(value):
+    """value with every NaN or infinite float replaced by its name as a string ("nan", "inf"): JSON has neither."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def emit(fd: int, score, message: dict, details: dict) -> None:
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False)
+    if score is not None and not math.isfinite(score):
+        score, message = None, {"error": f"the raw score {score} is not a finite number", **message}
+    line = json.dumps({"score": score, "message": json_safe(message), "details": json_safe(details)}, allow_nan=False)
     sys.stdout.flush()
     sys.stderr.flush()
     os.write(fd, (line + "\n").encode())

@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -29,6 +30,8 @@ import urllib.request
 TIME_LIMIT_S = 2.0
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 COMPILE_TIMEOUT_S = 60
+OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024  # a program printing more than this fails the test ("output_limit_exceeded")
+WORKER_OUTPUT_LIMIT_BYTES = 256 * 1024 * 1024  # the module's result line (all programs, as JSON) must fit
 COMPLETIONS_PER_PROBLEM = 24  # the "credit": completions the scorer's model serves, per problem on average
 
 
@@ -257,20 +260,56 @@ def run_module(module_path, problems, base_url, protected_dirs, timeout_s, concu
     env["OPENAI_BASE_URL"] = base_url
     env.setdefault("OPENAI_API_KEY", "sk-local")
     public = [{k: p[k] for k in ("name", "description", "public_tests")} for p in problems]
-    try:
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "worker", module_path, base_url, str(write_fd),
-                              str(concurrency), *protected_dirs], input=json.dumps(public), capture_output=True,
-                             text=True, timeout=timeout_s, env=env, cwd=os.environ.get("HOME", "."), pass_fds=(write_fd,))
-        lines = out.stdout.strip().splitlines()
-        result = json.loads(lines[-1]) if lines else {"run_error": f"the worker printed nothing (exit {out.returncode})"}
-        stderr = out.stderr[-2000:]
-    except subprocess.TimeoutExpired:
-        result, stderr = {"run_error": f"generating solutions took more than {timeout_s} s"}, ""
-    finally:
-        os.close(write_fd)
-    with os.fdopen(read_fd) as f:
-        violations = [json.loads(line) for line in f.read().splitlines() if line.strip()]
+    # The module's output is the submission's: kept as bytes in files (any bytes, any amount, never decoded strictly).
+    with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
+        try:
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "worker", module_path, base_url,
+                                  str(write_fd), str(concurrency), *protected_dirs], input=json.dumps(public).encode(),
+                                 stdout=stdout_file, stderr=stderr_file, timeout=timeout_s, env=env,
+                                 cwd=os.environ.get("HOME", "."), pass_fds=(write_fd,))
+            result = _worker_result(stdout_file, out.returncode)
+        except subprocess.TimeoutExpired:
+            result = {"run_error": f"generating solutions took more than {timeout_s} s"}
+        finally:
+            os.close(write_fd)
+        stderr = _tail(stderr_file, 2000)
+    with os.fdopen(read_fd, "rb") as f:
+        violations = []
+        for line in f.read().decode(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # not written by the audit hook
+            if isinstance(entry, dict) and "event" in entry and "path" in entry:
+                violations.append(entry)
     return result, violations, stderr
+
+
+def _tail(file, limit):
+    file.seek(0, os.SEEK_END)
+    file.seek(max(0, file.tell() - limit))
+    return file.read().decode(errors="replace")
+
+
+def _worker_result(stdout_file, returncode):
+    size = stdout_file.seek(0, os.SEEK_END)
+    if size > WORKER_OUTPUT_LIMIT_BYTES:
+        return {"run_error": f"the worker wrote {size} bytes of results, more than {WORKER_OUTPUT_LIMIT_BYTES}"}
+    stdout_file.seek(0)
+    lines = stdout_file.read().decode(errors="replace").strip().splitlines()
+    if not lines:
+        return {"run_error": f"the worker printed nothing (exit {returncode})"}
+    try:
+        result = json.loads(lines[-1])
+    except ValueError as e:
+        return {"run_error": f"the worker's result line is not JSON ({e}; exit {returncode})"}
+    if not isinstance(result, dict) or not isinstance(result.get("results", {}), dict):
+        return {"run_error": f"the worker's result line has an unexpected form (exit {returncode})"}
+    if "results" in result:  # only {"code": str | None, "error": ...} entries reach the judge
+        result["results"] = {
+            str(name): {"code": entry["code"] if isinstance(entry.get("code"), str) else None, "error": entry.get("error")}
+            for name, entry in result["results"].items() if isinstance(entry, dict)}
+    return result
 
 
 # ---------------------------------------------------------------- judge: compile and run Rust
@@ -297,27 +336,44 @@ def _limits():
 def compile_rust(rustc, code, workdir, optimize=True):
     """Returns (binary path or None, compiler message)."""
     src, binary = os.path.join(workdir, "main.rs"), os.path.join(workdir, "main")
-    with open(src, "w") as f:
+    with open(src, "w", encoding="utf-8", errors="replace") as f:  # a lone surrogate in the code becomes "?"
         f.write(code)
     args = [rustc, "--edition", "2018", *(["-O"] if optimize else []), "-o", binary, src]
     try:
         # cwd by path: rustc needs a working directory getcwd() can resolve, which an inherited one may not be.
-        out = subprocess.run(args, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, cwd=workdir)
+        out = subprocess.run(args, capture_output=True, timeout=COMPILE_TIMEOUT_S, cwd=workdir)
     except subprocess.TimeoutExpired:
         return None, "compilation timed out"
-    return (binary if out.returncode == 0 else None), out.stderr[-1500:]
+    return (binary if out.returncode == 0 else None), out.stderr[-1500:].decode(errors="replace")
 
 
 def run_test(binary, test_input, expected):
-    """'ok', 'wrong_answer', 'time_limit', 'runtime_error'."""
-    try:
-        out = subprocess.run([binary], input=test_input, capture_output=True, text=True, timeout=TIME_LIMIT_S,
-                             preexec_fn=_limits, cwd=os.path.dirname(binary))
-    except subprocess.TimeoutExpired:
-        return "time_limit"
-    if out.returncode != 0:
-        return "runtime_error"
-    return "ok" if out.stdout.split() == expected.split() else "wrong_answer"
+    """'ok', 'wrong_answer', 'output_limit_exceeded', 'time_limit', 'runtime_error'.
+
+    The program's output goes to a file capped at OUTPUT_LIMIT_BYTES (RLIMIT_FSIZE: writing past it fails, SIGXFSZ)
+    and is compared as text decoded with errors="replace": bytes that are not UTF-8 are simply a wrong answer.
+    """
+    workdir = os.path.dirname(binary)
+    output = os.path.join(workdir, "stdout")
+
+    def limits():
+        _limits()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT_BYTES, OUTPUT_LIMIT_BYTES))
+
+    with open(output, "wb+") as f:
+        try:
+            out = subprocess.run([binary], input=test_input.encode(errors="replace"), stdout=f,
+                                 stderr=subprocess.DEVNULL, timeout=TIME_LIMIT_S, preexec_fn=limits, cwd=workdir)
+        except subprocess.TimeoutExpired:
+            return "time_limit"
+        size = f.seek(0, os.SEEK_END)
+        if size >= OUTPUT_LIMIT_BYTES or out.returncode == -signal.SIGXFSZ:
+            return "output_limit_exceeded"
+        if out.returncode != 0:
+            return "runtime_error"
+        f.seek(0)
+        text = f.read().decode(errors="replace")
+    return "ok" if text.split() == expected.split() else "wrong_answer"
 
 
 def judge(rustc, code, tests):

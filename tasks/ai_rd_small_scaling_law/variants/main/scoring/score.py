@@ -27,6 +27,16 @@ class Invalid(Exception):
     pass
 
 
+# Upper bounds for the integers of an answer: far beyond any budget of either variant (the FLOP check then says so),
+# small enough that flops = n_layer * n_embd**2 * ... * max_iters is an exact, finite float.
+MAX_INTEGER = {"n_embd": 10**6, "max_iters": 10**12}
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 def compute_flops(task, n_embd, max_iters):
     return task["n_layer"] * n_embd * n_embd * 12 * 6 * task["block_size"] * task["batch_size"] * max_iters
 
@@ -51,8 +61,16 @@ def read_answer(path):
         raise Invalid(f"{path} lacks {', '.join(missing)}")
     n_embd, max_iters, loss = answer["n_embd"], answer["max_iters"], answer["loss_prediction"]
     for key, value in (("n_embd", n_embd), ("max_iters", max_iters)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        # json.load accepts NaN, Infinity and 1e300: check finiteness and integer-valuedness before int(), and bound
+        # the size so the FLOP arithmetic stays within floats (any value near a bound is far over the FLOP budget).
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Invalid(f"{key} must be a positive integer, got {value!r}")
+        if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+            raise Invalid(f"{key} must be a positive integer, got {value!r}")
+        if value < 1:
+            raise Invalid(f"{key} must be a positive integer, got {value!r}")
+        if value > MAX_INTEGER[key]:
+            raise Invalid(f"{key} must be a positive integer of at most {MAX_INTEGER[key]}, got {_short(value)}")
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
         raise Invalid(f"loss_prediction must be a finite number, got {loss!r}")
     return int(n_embd), int(max_iters), float(loss)
@@ -84,11 +102,15 @@ def main():
         task = json.load(f)
     try:
         raw, message, details = score(task, args.answer)
+        if raw is not None and not args.strip_score_information:
+            message["score"] = raw  # only when run by hand: the platform always strips it for this task
+        line = json.dumps({"score": raw, "message": message, "details": details}, allow_nan=False)
     except Invalid as e:
-        raw, message, details = None, {"is_valid": False, "error": str(e)}, {}
-    if raw is not None and not args.strip_score_information:
-        message["score"] = raw  # only when run by hand: the platform always strips it for this task
-    print(json.dumps({"score": raw, "message": message, "details": details}, allow_nan=False))
+        line = json.dumps({"score": None, "message": {"is_valid": False, "error": str(e)}, "details": {}})
+    except Exception as e:  # anything else the answer provokes: still an invalid answer, never a scorer crash
+        error = f"the answer could not be scored ({type(e).__name__}: {_short(str(e), 300)})"
+        line = json.dumps({"score": None, "message": {"is_valid": False, "error": error}, "details": {}})
+    print(line)
 
 
 if __name__ == "__main__":
