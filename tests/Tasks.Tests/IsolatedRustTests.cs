@@ -48,4 +48,44 @@ public sealed class IsolatedRustTests(IsolatedScoring platform) : IClassFixture<
             await platform.DestroyAsync(env);
         }
     }
+
+    /// <summary>
+    /// Inside the sandbox the module runs as the agent ($REBENCH_AGENT_EXEC): a read that slips past the audit hook
+    /// (libc's open through ctypes) meets the operating system's refusal; the scorer's own rights do read the file.
+    /// </summary>
+    [Fact]
+    public async Task A_module_that_bypasses_the_audit_hook_still_cannot_read_the_held_out_tests()
+    {
+        var env = await platform.NewEnvironmentAsync(Task, reference: false);
+        try
+        {
+            await platform.Sandbox.WriteFileAsync(new Sandbox.V1.WriteFileRequest
+            {
+                EnvironmentId = env, Path = "solution/solve_code_contests_rust.py",
+                Content = Google.Protobuf.ByteString.CopyFromUtf8("""
+                    import ctypes, os
+                    def _probe():
+                        path = os.path.join(os.path.dirname(os.environ["HOME"]), "protected", "test_problems.py")
+                        libc = ctypes.CDLL(None, use_errno=True)
+                        fd = libc.open(path.encode(), 0)
+                        with open(os.path.join(os.environ["HOME"], "probe.txt"), "w") as f:
+                            f.write(f"fd={fd} errno={ctypes.get_errno()}")
+                    _probe()
+                    async def generate_solution(client, semaphore, problem):
+                        return "fn main() {}"
+                    """),
+            });
+            var (_, control) = await platform.ExecAsync(env, "test -r \"$REBENCH_PROTECTED/test_problems.py\" && echo scorer-can-read", asScorer: true);
+            Assert.Contains("scorer-can-read", control);
+
+            var outcome = await platform.ScoreAsync(env, Task);
+            var probe = await platform.ExecAsync(env, "cat probe.txt", asScorer: false);
+            Assert.Equal("fd=-1 errno=13", probe.Output.Trim()); // EACCES
+            Assert.Contains("through $REBENCH_AGENT_EXEC", outcome.DetailsJson);
+        }
+        finally
+        {
+            await platform.DestroyAsync(env);
+        }
+    }
 }

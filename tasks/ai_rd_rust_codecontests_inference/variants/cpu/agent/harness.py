@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import shlex
 import signal
 import subprocess
 import tempfile
@@ -254,12 +255,20 @@ def _emit(fd, obj):
 
 
 def run_module(module_path, problems, base_url, protected_dirs, timeout_s, concurrency=4):
-    """Runs the worker; returns (worker result dict, [violations], stderr tail)."""
+    """Runs the worker; returns (worker result dict, [violations], stderr tail).
+
+    In a sandbox that offers $REBENCH_AGENT_EXEC (scorer runs), the worker runs through it, as the agent: without the
+    scorer's protected group, so the held-out tests are unreadable to the module by the operating system's rules, not
+    only by the audit hook (which still reports attempts). Elsewhere (the agent's own evaluate.py, no relay) it runs
+    as a child of this process, with the audit hook alone between the module and the protected folders.
+    """
+    public = [{k: p[k] for k in ("name", "description", "public_tests")} for p in problems]
+    if os.environ.get("REBENCH_AGENT_EXEC") and os.environ.get("REBENCH_PROTECTED"):
+        return _run_module_as_agent(module_path, public, base_url, protected_dirs, timeout_s, concurrency)
     read_fd, write_fd = os.pipe()
     env = {k: v for k, v in os.environ.items() if k != "REBENCH_PROTECTED"}
     env["OPENAI_BASE_URL"] = base_url
     env.setdefault("OPENAI_API_KEY", "sk-local")
-    public = [{k: p[k] for k in ("name", "description", "public_tests")} for p in problems]
     # The module's output is the submission's: kept as bytes in files (any bytes, any amount, never decoded strictly).
     with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
         try:
@@ -274,15 +283,52 @@ def run_module(module_path, problems, base_url, protected_dirs, timeout_s, concu
             os.close(write_fd)
         stderr = _tail(stderr_file, 2000)
     with os.fdopen(read_fd, "rb") as f:
-        violations = []
-        for line in f.read().decode(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # not written by the audit hook
-            if isinstance(entry, dict) and "event" in entry and "path" in entry:
-                violations.append(entry)
+        violations = _violations(f.read())
     return result, violations, stderr
+
+
+def _run_module_as_agent(module_path, public, base_url, protected_dirs, timeout_s, concurrency):
+    scratch = tempfile.mkdtemp(prefix="rebench-solver-")  # the environment's own /tmp: the agent user reads it
+    try:
+        worker = os.path.join(scratch, "harness.py")
+        shutil.copyfile(os.path.abspath(__file__), worker)
+        report = os.path.join(scratch, "violations.jsonl")
+        open(report, "wb").close()
+        os.chmod(scratch, 0o755)
+        os.chmod(worker, 0o644)
+        os.chmod(report, 0o666)
+        command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3", worker, "worker", module_path, base_url, "3",
+                                                    str(concurrency), *protected_dirs]) + " 3>>" + shlex.quote(report)
+        with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
+            out = subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(int(timeout_s)), "--stdin",
+                                  "--env", f"OPENAI_BASE_URL={base_url}",
+                                  "--env", f"OPENAI_API_KEY={os.environ.get('OPENAI_API_KEY', 'sk-local')}", command],
+                                 input=json.dumps(public).encode(), stdout=stdout_file, stderr=stderr_file)
+            if out.returncode == 124:
+                result = {"run_error": f"generating solutions took more than {timeout_s} s"}
+            elif out.returncode == 125:
+                result = {"run_error": "the sandbox refused to run the module as the agent: " + _tail(stderr_file, 500)}
+            else:
+                result = _worker_result(stdout_file, out.returncode)
+            stderr = _tail(stderr_file, 2000)
+        with open(report, "rb") as f:
+            violations = _violations(f.read(WORKER_OUTPUT_LIMIT_BYTES))
+        result["ran_as"] = "agent (through $REBENCH_AGENT_EXEC)"
+        return result, violations, stderr
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _violations(data):
+    violations = []
+    for line in data.decode(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # not written by the audit hook
+        if isinstance(entry, dict) and "event" in entry and "path" in entry:
+            violations.append(entry)
+    return violations
 
 
 def _tail(file, limit):

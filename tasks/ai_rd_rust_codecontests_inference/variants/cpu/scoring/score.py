@@ -52,7 +52,8 @@ def run(module_path):
         result, violations, stderr = harness.run_module(module_path, problems, base_url, protected, GENERATION_TIMEOUT_S)
     finally:
         server.shutdown()
-    details = {"n_problems": len(problems), "completions_served": model.served, "module_stderr_tail": stderr[-800:]}
+    details = {"n_problems": len(problems), "completions_served": model.served, "module_stderr_tail": stderr[-800:],
+               "module_ran_as": result.pop("ran_as", "a child of the scorer (no $REBENCH_AGENT_EXEC: the audit hook alone)")}
     if violations:
         details["violations"] = violations[:10]
         return None, {"error": "the submission tried to read the protected held-out data "

@@ -64,7 +64,8 @@ def run(args):
     os.environ["OPENAI_API_KEY"] = key
     protected = sorted({HERE, os.path.realpath(os.environ.get("REBENCH_PROTECTED", HERE))})
     result, violations, stderr = harness.run_module(args.module, problems, base_url, protected, GENERATION_TIMEOUT_S, 20)
-    details = {"n_problems": len(problems), "module_stderr_tail": stderr[-800:]}
+    details = {"n_problems": len(problems), "module_stderr_tail": stderr[-800:],
+               "module_ran_as": result.pop("ran_as", "a child of the scorer (no $REBENCH_AGENT_EXEC: the audit hook alone)")}
     if violations:
         details["violations"] = violations[:10]
         return None, {"error": f"the submission tried to read protected data ({violations[0]['path']})"}, details
