@@ -64,6 +64,24 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Equal(Path.Combine(dir, "agent-exec"), scorer.Stdout.Trim());
     }
 
+    /// <summary>
+    /// The relay takes its variables from the scorer, whose judged code may choose them: none of them reaches the
+    /// commands the service runs as root before dropping to the agent (setsid, nsenter, setpriv are not looked up on
+    /// the request's PATH). The agent writes look-alikes into its home, which is a host path too.
+    /// </summary>
+    [Fact]
+    public async Task A_requests_PATH_does_not_choose_the_programs_run_as_root()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var home = Path.Combine(sandbox.Root, env, "home");
+        var marker = Path.Combine(home, "ran-as-root");
+        await _client.RunAsync(env, "mkdir -p evil && for t in setsid nsenter setpriv env sh bash; do " +
+            $"printf '#!/bin/sh\nid -u > {marker}\nexit 0\n' > evil/$t; chmod +x evil/$t; done");
+        var r = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" --env PATH={home}/evil:/usr/bin:/bin --env LD_PRELOAD={home}/evil/none.so 'echo ran; id -un'");
+        Assert.Equal(["ran", "rebench-agent"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.Exists(marker), "a program from the request's PATH ran");
+    }
+
     [Fact]
     public async Task A_restarted_service_serves_the_relay_of_the_environments_it_finds()
     {
@@ -95,7 +113,18 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
 
         // The scorer's client is killed (its own timeout, say): the command it started goes too.
         var marker = "rebench-relay-orphan-" + Guid.NewGuid().ToString("N");
-        await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" '(exec -a {marker} sleep 1000)' & pid=$!; sleep 2; kill -9 $pid; wait $pid; true");
+        var killed = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" '(exec -a {marker} sleep 1000)' & pid=$!; " +
+            $"for i in $(seq 100); do pgrep -f {marker} >/dev/null && break; sleep 0.1; done; pgrep -f {marker} >/dev/null && echo running; " +
+            "kill -9 $pid; wait $pid; true");
+        Assert.Equal("running", killed.Stdout.Trim()); // it did run before its client was killed
         Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(10)), "the relayed command outlived its scorer");
+
+        // A daemon the judged code detaches (setsid) escapes the kill at its exit, but not the end of the scorer run:
+        // nothing keeps the scoring groups' priority and limits once no scorer runs.
+        var daemon = "rebench-relay-daemon-" + Guid.NewGuid().ToString("N");
+        var detached = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" 'setsid bash -c \"exec -a {daemon} sleep 1000\" >/dev/null 2>&1 < /dev/null & sleep 1; pgrep -f {daemon} >/dev/null && echo detached'; " +
+            $"pgrep -f {daemon} >/dev/null && echo still-there");
+        Assert.Equal(["detached", "still-there"], detached.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(await Processes.GoneWithinAsync(daemon, TimeSpan.FromSeconds(10)), "a detached process kept running after the scorer run");
     }
 }

@@ -34,13 +34,13 @@ internal sealed partial class LocalEnvironmentDriver
         startInfo.Environment["REBENCH_TTY_ROWS"] = size.Rows.ToString();
         startInfo.Environment["REBENCH_TTY_COLS"] = size.Cols.ToString();
         startInfo.Environment["REBENCH_TTY_COMMAND"] = command;
-        var oomKillsBefore = _isolation.OomKills(environment);
+        var oomKillsBefore = _isolation.OomKills(environment, spec);
         _isolation.WrapExec(environment, spec with { Command = TerminalWrapper }, startInfo);
 
         var execution = new InteractiveExecution(startInfo, environment, _time,
             spec.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan,
             input, (tty, s, c) => ResizeAsync(spec.EnvironmentId, tty, s, c),
-            () => _isolation.OomKills(environment) > oomKillsBefore);
+            () => _isolation.OomKills(environment, spec) > oomKillsBefore);
         await foreach (var output in execution.RunAsync(ct)) yield return output;
     }
 

@@ -19,6 +19,24 @@ internal sealed class LocalEnvironment(string id, string directory)
 
     public void Track(int pgid) => _groups[pgid] = 0;
 
+    private readonly object _scoring = new();
+    private int _scorers;
+
+    /// <summary>A scorer run starts; waits while the last one's leftovers are being killed.</summary>
+    public void ScoringStarted()
+    {
+        lock (_scoring) _scorers++;
+    }
+
+    /// <summary>A scorer run ended; when it was the last one, <paramref name="cleanUp"/> runs before any new one starts.</summary>
+    public void ScoringEnded(Action cleanUp)
+    {
+        lock (_scoring)
+        {
+            if (--_scorers == 0) cleanUp();
+        }
+    }
+
     /// <summary>Forgets a group once nothing is left in it, so Destroy never signals a recycled pid.</summary>
     public void ForgetIfEmpty(int pgid)
     {

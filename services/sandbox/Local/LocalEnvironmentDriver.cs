@@ -31,7 +31,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
     private readonly AgentExecRelay _relay;
 
     public LocalEnvironmentDriver(IOptions<SandboxOptions> options, TimeProvider time, ILogger<LocalEnvironmentDriver> logger,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime, IServiceProvider services)
     {
         _options = options.Value;
         _time = time;
@@ -40,7 +40,9 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         Directory.CreateDirectory(_options.Root);
         _isolation = IsolationSelector.Create(_options, logger);
         _root = PathResolver.RealPath(Path.GetFullPath(_options.Root));
-        _relay = new AgentExecRelay(ExecAsync, _isolation.OwnForScorer, logger);
+        // Through the service's IEnvironmentDriver (the GPU layer included: relayed code sees only the environment's
+        // GPUs), resolved when the first request comes, since that driver may wrap this one.
+        _relay = new AgentExecRelay((spec, ct) => services.GetRequiredService<IEnvironmentDriver>().ExecAsync(spec, ct), _isolation.OwnForScorer, logger);
         Rediscover();
         lifetime.ApplicationStopping.Register(Suspend);
     }
@@ -134,7 +136,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         if (!Directory.Exists(workingDir)) throw SandboxException.Invalid($"working_dir '{spec.WorkingDir}' is not a directory in the home");
 
         var startInfo = StartInfo(spec, environment, workingDir);
-        var oomKillsBefore = _isolation.OomKills(environment);
+        var oomKillsBefore = _isolation.OomKills(environment, spec);
         _isolation.WrapExec(environment, spec, startInfo);
         var execution = new LocalExecution(
             startInfo,
@@ -144,11 +146,26 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             TimeSpan.FromMilliseconds(_options.OutputDrainMilliseconds),
             spec.MaxOutputBytes > 0 ? spec.MaxOutputBytes : _options.DefaultMaxOutputBytes,
             spec.Stdin,
-            () => _isolation.OomKills(environment) > oomKillsBefore)
+            () => _isolation.OomKills(environment, spec) > oomKillsBefore)
         {
             KillGroupOnExit = spec.KillGroupOnExit,
         };
-        await foreach (var output in execution.RunAsync(ct)) yield return output;
+        if (!spec.AsScorer)
+        {
+            await foreach (var output in execution.RunAsync(ct)) yield return output;
+            yield break;
+        }
+        environment.ScoringStarted();
+        try
+        {
+            await foreach (var output in execution.RunAsync(ct)) yield return output;
+        }
+        finally
+        {
+            // What the scorer or the code it judged left in the scoring groups (a detached daemon, say) must not keep
+            // the scorer's CPU priority and second set of limits once no scoring runs.
+            environment.ScoringEnded(() => _isolation.EndScoring(environment));
+        }
     }
 
     public async Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct)
@@ -226,7 +243,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
 
     private ProcessStartInfo StartInfo(ExecSpec spec, LocalEnvironment environment, string workingDir)
     {
-        var info = new ProcessStartInfo("setsid")
+        var info = new ProcessStartInfo(SystemTools.Setsid)
         {
             WorkingDirectory = workingDir,
             RedirectStandardInput = true,

@@ -79,7 +79,7 @@ internal sealed class LocalExecution
             _ = FeedStdinAsync();
 
             var timedOut = await WaitForExitAsync(ct);
-            if (KillGroupOnExit) ProcessKiller.KillGroup(_process.Id);
+            if (KillGroupOnExit) ProcessKiller.KillGroupMembers(_process.Id);
             // Background children may hold the pipes open; give their output a moment, then stop listening.
             if (await Task.WhenAny(pumps, Task.Delay(_drain, _time)) != pumps) await pumpCts.CancelAsync();
             await pumps;

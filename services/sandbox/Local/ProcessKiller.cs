@@ -19,6 +19,9 @@ internal static class ProcessKiller
 
     public static bool GroupAlive(int pgid) => Kill(-pgid, 0) == 0;
 
+    /// <summary>Kills what is left in the group of a leader that has exited and been reaped (its pid may be reused; its group id is not while members remain).</summary>
+    public static void KillGroupMembers(int pgid) => Kill(-pgid, SigKill);
+
     /// <summary>
     /// Kills <paramref name="root"/>'s group and every process descending from it, each with its own group: a
     /// descendant that called setsid has left the group but is still in the tree (until its parent dies). Parents

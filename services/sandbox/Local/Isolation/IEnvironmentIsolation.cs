@@ -32,7 +32,10 @@ internal interface IEnvironmentIsolation
     void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info);
 
     /// <summary>The environment's OOM-kill counter (0 where none is kept).</summary>
-    long OomKills(LocalEnvironment environment);
+    long OomKills(LocalEnvironment environment, ExecSpec spec);
+
+    /// <summary>Kills what scorer runs left in the environment's scoring groups (none are running any more).</summary>
+    void EndScoring(LocalEnvironment environment);
 
     /// <summary>Gives a file or directory the service created in the home to the agent.</summary>
     void OwnAsAgent(string path);
@@ -63,7 +66,8 @@ internal sealed class NoIsolation : IEnvironmentIsolation
     public void Start(LocalEnvironment environment, EnvironmentSpec spec) { }
     public void Recover(LocalEnvironment environment) { }
     public void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info) { }
-    public long OomKills(LocalEnvironment environment) => 0;
+    public long OomKills(LocalEnvironment environment, ExecSpec spec) => 0;
+    public void EndScoring(LocalEnvironment environment) { }
     public void OwnAsAgent(string path) { }
     public void OwnForScorer(string path) { }
     public void Teardown(LocalEnvironment environment) { }

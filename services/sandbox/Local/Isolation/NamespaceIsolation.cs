@@ -88,8 +88,12 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         var workingDir = info.WorkingDirectory;
         var command = info.ArgumentList[^1];
         info.ArgumentList.Clear();
-        // A scorer joins the environment's scoring groups (CPU priority, same limits) where there are any.
-        var groups = (spec.AsScorer || spec.ScoringPriority) && handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : handle.State.Cgroups;
+        // Everything up to setpriv runs as root: it gets a fixed environment and absolute paths. The Exec's own
+        // variables (the request's, which the agent-exec relay takes from a scorer) are set only after the drop.
+        var variables = info.Environment.Where(kv => kv.Value is not null).Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        info.Environment.Clear();
+        info.Environment["PATH"] = SystemTools.SafePath;
+        var groups = GroupsOf(handle, spec);
         string[] args =
         [
             "--wait", "/bin/sh", "-c", JoinCgroupsAndExec, "sh", groups.Count.ToString(),
@@ -97,18 +101,29 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             // Not --wd=DIR: nsenter opens DIR in the host's mount namespace, and a cwd from there is unreachable
             // inside, so getcwd() fails (pwd, rustc: "Current directory is invalid: Permission denied"). Plain --wd
             // takes the holder's cwd (its own /); the cd by path happens inside.
-            "nsenter", "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd", "--",
-            "setpriv", $"--reuid={account.Uid}", $"--regid={account.Gid}",
+            SystemTools.Nsenter, "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd", "--",
+            SystemTools.Setpriv, $"--reuid={account.Uid}", $"--regid={account.Gid}",
             spec.AsScorer ? $"--groups={account.ProtectedGid}" : "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            SystemTools.Env, "-i", "--", .. variables,
             "/bin/sh", "-c", "cd -- \"$1\" || exit 125; shift; exec \"$@\"", "sh", workingDir,
             "/bin/bash", "-c", command,
         ];
         foreach (var a in args) info.ArgumentList.Add(a);
     }
 
-    public long OomKills(LocalEnvironment environment) =>
-        environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(h.State.Cgroups) + Cgroups.OomKills(h.State.ScorerCgroups) : 0;
+    public long OomKills(LocalEnvironment environment, ExecSpec spec) =>
+        environment.Isolation is NamespaceHandle h ? Cgroups.OomKills(GroupsOf(h, spec)) : 0;
+
+    public void EndScoring(LocalEnvironment environment)
+    {
+        if (environment.Isolation is not NamespaceHandle h) return;
+        foreach (var pid in Cgroups.Pids(h.State.ScorerCgroups)) Native.Kill(pid, Native.SigKill);
+    }
+
+    /// <summary>A scorer, and the judged code it runs through the relay, joins the scoring groups (CPU priority, same limits) where there are any.</summary>
+    private static IReadOnlyList<string> GroupsOf(NamespaceHandle handle, ExecSpec spec) =>
+        (spec.AsScorer || spec.ScoringPriority) && handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : handle.State.Cgroups;
 
     public void OwnAsAgent(string path) => Native.Lchown(path, account.Uid, account.Gid);
 

@@ -25,6 +25,8 @@ internal sealed class AgentExecRelay(
     public const string ClientName = "agent-exec";
     private const string SocketName = "agent-exec.sock";
     private const int MaxRequestBytes = 16 * 1024 * 1024;
+    /// <summary>A client that connects and never finishes its request line is dropped after this.</summary>
+    private static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, Listener> _listeners = new();
 
     private sealed record Listener(Socket Socket, CancellationTokenSource Stopping);
@@ -45,11 +47,11 @@ internal sealed class AgentExecRelay(
         ownForScorer(client);
         var socketPath = Path.Combine(dir, SocketName);
         File.Delete(socketPath); // left by a service that stopped
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         // A socket path holds at most 108 bytes and environment paths can be longer: bind through the directory's
         // descriptor (/proc/self/fd/N/name), which names the same place in a few bytes.
         var dirFd = Native.Open(dir, Native.OpenDirectoryPath);
         if (dirFd < 0) throw new IOException($"cannot open {dir}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint($"/proc/self/fd/{dirFd}/{SocketName}"));
@@ -103,7 +105,17 @@ internal sealed class AgentExecRelay(
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         try
         {
-            var spec = AgentExecRequest.Parse(environmentId, await ReadLineAsync(stream, cts.Token));
+            string line;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cts.Token))
+            {
+                deadline.CancelAfter(RequestDeadline);
+                try { line = await ReadLineAsync(stream, deadline.Token); }
+                catch (OperationCanceledException) when (!cts.IsCancellationRequested)
+                {
+                    throw SandboxException.Invalid($"no complete request line within {RequestDeadline.TotalSeconds:F0} s");
+                }
+            }
+            var spec = AgentExecRequest.Parse(environmentId, line);
             // The scorer that asked has gone (killed at its own timeout, say): the command must not outlive it.
             _ = CancelWhenClosedAsync(stream, cts);
             await foreach (var output in exec(spec, cts.Token))
@@ -139,16 +151,19 @@ internal sealed class AgentExecRelay(
         }
     }
 
+    /// <summary>The request line; the client sends nothing after it (it only waits for frames).</summary>
     private static async Task<string> ReadLineAsync(NetworkStream stream, CancellationToken ct)
     {
         var buffer = new MemoryStream();
-        var one = new byte[1];
+        var chunk = new byte[64 * 1024];
         while (true)
         {
-            if (await stream.ReadAsync(one, ct) == 0) throw SandboxException.Invalid("the request ended before its newline");
-            if (one[0] == (byte)'\n') return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-            if (buffer.Length >= MaxRequestBytes) throw SandboxException.Invalid($"the request is longer than {MaxRequestBytes} bytes");
-            buffer.WriteByte(one[0]);
+            var n = await stream.ReadAsync(chunk, ct);
+            if (n == 0) throw SandboxException.Invalid("the request ended before its newline");
+            var newline = Array.IndexOf(chunk, (byte)'\n', 0, n);
+            buffer.Write(chunk, 0, newline < 0 ? n : newline);
+            if (buffer.Length > MaxRequestBytes) throw SandboxException.Invalid($"the request is longer than {MaxRequestBytes} bytes");
+            if (newline >= 0) return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
     }
 
