@@ -92,12 +92,12 @@ internal static class ScorerPriorityBench
 
         Console.WriteLine("Kernel task (cpu variant) reference solution timed by its scorer, as a scorer run, 2-CPU environment;");
         Console.WriteLine("load = 2 busy loops of the agent in its environment + one busy loop per host CPU outside any sandbox.");
-        Console.WriteLine($"{"scorer",-28} {"quiet p50 ms",13} {"loaded p50 ms",14} {"loaded / quiet",15} {"normalized (start 6.9755, ref 1.9188)",39}");
+        Console.WriteLine($"{"scorer",-28} {"quiet p50 ms",13} {"loaded p50 ms",14} {"loaded / quiet",15} {"normalized (start 6.9437, ref 2.0235)",39}");
         foreach (var s in services)
         {
             var quiet = Median(samples[(s.Name, false)]);
             var loaded = Median(samples[(s.Name, true)]);
-            var normalized = (6.9755 - Math.Log(loaded)) / (6.9755 - 1.9188);
+            var normalized = (6.9437 - Math.Log(loaded)) / (6.9437 - 2.0235);
             Console.WriteLine($"{s.Name,-28} {quiet,13:F2} {loaded,14:F2} {loaded / quiet,14:F2}x {normalized,39:F3}");
         }
         Console.WriteLine($"rounds: {rounds}; machine: {System.Environment.ProcessorCount} CPUs; /proc/loadavg before: {loadBefore}, after: {File.ReadAllText("/proc/loadavg").Trim()}");

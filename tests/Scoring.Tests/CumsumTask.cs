@@ -146,6 +146,12 @@ public sealed class CumsumScorerTests : IDisposable
         def prefix_sum(x):
             os._exit(3)
         """, "exited (code 3)")]
+    [InlineData("""
+        import os, sys, time
+        def prefix_sum(x):
+            os.close(int(sys.argv[2]))  # the worker's reply pipe
+            time.sleep(100)
+        """, "closed its reply pipe")]
     public async Task The_scorer_state_is_out_of_the_submissions_reach(string solution, string error)
     {
         var result = await CumsumTask.ScoreAsync(Write("solution.py", solution));

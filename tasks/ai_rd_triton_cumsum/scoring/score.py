@@ -96,9 +96,7 @@ def score(solution_path: str, rng: np.random.Generator, details: dict) -> float:
 def call_and_check(worker: "Worker", rng: np.random.Generator) -> float:
     x = rng.integers(-10, 10, size=N, dtype=np.int32)
     expected = prefix_sum_expected(x)
-    worker.given[:] = x
-    worker.command(b"P", b"R", IMPORT_TIMEOUT_SECONDS)
-    milliseconds = worker.timed_call()
+    milliseconds = worker.timed_call(x)
     with worker.stopped():  # nothing of the submission's may still be writing the answer while it is checked
         check(worker.answer, expected)
     return milliseconds
@@ -130,7 +128,11 @@ class Worker:
             pass_fds=worker_fds, stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True)
         for fd in (command_read, reply_write):
             os.close(fd)
-        self._expect(b"L", IMPORT_TIMEOUT_SECONDS, "importing the solution")
+        try:
+            self._expect(b"L", IMPORT_TIMEOUT_SECONDS, "importing the solution")
+        except BaseException:
+            self.__exit__(None, None, None)  # not entered yet: nothing of the worker may outlive the scorer
+            raise
 
     def __enter__(self):
         return self
@@ -143,12 +145,10 @@ class Worker:
         os.close(self._shared_fd)
         # The mapping itself goes with the process: an Invalid's traceback may still hold views of it.
 
-    def command(self, command: bytes, reply: bytes, timeout: float) -> None:
-        os.write(self._command, command)
-        self._expect(reply, timeout, "preparing the input")
-
-    def timed_call(self) -> float:
+    def timed_call(self, x: np.ndarray) -> float:
+        """The clock runs from before the input is in shared memory: the solution cannot start on it untimed."""
         started = time.perf_counter()
+        self.given[:] = x
         os.write(self._command, b"G")
         self._expect(b"D", CALL_TIMEOUT_SECONDS, "prefix_sum")
         return (time.perf_counter() - started) * 1000.0
@@ -173,7 +173,10 @@ class Worker:
                 raise Invalid(f"{what} did not finish within {timeout:g} s")
             chunk = os.read(self._reply, n - len(data))
             if not chunk:
-                code = self._process.wait()
+                try:
+                    code = self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:  # it closed its end of the pipe but lives on
+                    raise Invalid(f"the process running the solution closed its reply pipe during {what}")
                 raise Invalid(f"the process running the solution exited (code {code}) during {what}")
             data += chunk
         return data
@@ -193,8 +196,16 @@ class _Stopped:
 
     def __enter__(self):
         self._worker._signal(signal.SIGSTOP)
-        _, status = os.waitpid(self._worker._process.pid, os.WUNTRACED)
+        deadline = time.monotonic() + 5
+        while True:
+            pid, status = os.waitpid(self._worker._process.pid, os.WUNTRACED | os.WNOHANG)
+            if pid != 0:
+                break
+            if time.monotonic() > deadline:  # traced, say: it cannot be relied on to stand still
+                raise Invalid("the process running the solution could not be stopped while its answer was checked")
+            time.sleep(0.0005)
         if not os.WIFSTOPPED(status):
+            self._worker._process.returncode = os.waitstatus_to_exitcode(status)
             raise Invalid("the process running the solution exited while its answer was checked")
 
     def __exit__(self, *_):

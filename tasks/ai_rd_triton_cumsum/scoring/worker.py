@@ -4,9 +4,10 @@ The scorer never imports the submission: this worker does, receives each input t
 prefix_sum when told to and writes the answer back. So the submission cannot see the expected answers, the next
 input or the scorer's clock, whatever it inspects (frames, modules, gc) in its own process.
 
-Protocol, one byte per message on two pipes: P (the next input is in shared memory; copy it) -> R (ready);
-G (go: call prefix_sum) -> D (done: the answer is in shared memory) or E + length + message (the call failed);
-L is sent once the submission is imported (or E if that failed). End of the command pipe ends the worker.
+Protocol, one byte per message on two pipes: G (go: the input is in shared memory; copy it and call prefix_sum) ->
+D (done: the answer is in shared memory) or E + length + message (the call failed); L is sent once the submission
+is imported (or E if that failed). End of the command pipe ends the worker. The scorer's clock runs from before it
+writes the input to after D, so the copy and the handoff are timed, and nothing can be computed ahead of it.
 """
 import sys
 
@@ -32,13 +33,10 @@ def main() -> None:
         send_error(reply_fd, str(e))
         return
     os.write(reply_fd, b"L")
-    argument = None
     while True:
         command = os.read(command_fd, 1)
-        if command == b"P":
+        if command == b"G":
             argument = given.copy()  # the solution may keep or write into its argument; it gets its own array
-            os.write(reply_fd, b"R")
-        elif command == b"G":
             try:
                 y = prefix_sum(argument)
                 check_shape(y, n)
