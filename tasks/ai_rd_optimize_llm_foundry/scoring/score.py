@@ -33,7 +33,15 @@ class Invalid(Exception):
     pass
 
 
+def undumpable():
+    """PR_SET_DUMPABLE 0: finetune.sh runs as the same user (without the protected group) and must not be able to
+    ptrace this process or read its memory, which holds the reference weights it compares against."""
+    import ctypes
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+
+
 def main():
+    undumpable()
     result_fd = os.dup(1)
     os.dup2(2, 1)
     p = argparse.ArgumentParser(description=__doc__)
@@ -94,18 +102,23 @@ def run_as_agent(solution, train_data, details):
     shutil.copyfile(train_data, data)
     os.chmod(scratch, 0o755)
     os.chmod(data, 0o644)
+    report = os.path.join(scratch, "exit.json")
     try:
         # The relay kills what the script leaves running in its process group once it exits.
-        process = subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(TIMEOUT_SECONDS), "--cwd",
-                                  os.path.relpath(solution, HOME), "--env", f"TRAIN_DATA={data}", "bash finetune.sh"],
-                                 stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+        subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(TIMEOUT_SECONDS), "--report", report, "--cwd",
+                        os.path.relpath(solution, HOME), "--env", f"TRAIN_DATA={data}", "bash finetune.sh"],
+                       stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+        # Written by the client only when the script ran to an end; it tells a timeout from a script that exits 124.
+        try:
+            with open(report) as f:
+                ended = json.load(f)
+        except (OSError, ValueError):
+            raise RuntimeError("the sandbox refused to run finetune.sh as the agent (see the scorer's stderr)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if process.returncode == 124:
+    if ended.get("timed_out"):
         raise Invalid(f"finetune.sh ran longer than {TIMEOUT_SECONDS} s")
-    if process.returncode == 125:
-        raise RuntimeError("the sandbox refused to run finetune.sh as the agent (see the scorer's stderr)")
-    return process.returncode
+    return ended.get("exit_code", -1)
 
 
 def run_here(solution, train_data, details):

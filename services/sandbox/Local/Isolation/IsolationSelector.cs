@@ -40,7 +40,21 @@ internal static class IsolationSelector
         logger.LogInformation(
             "Sandbox isolation: namespaces (bubblewrap; mount, pid, ipc, uts and network namespaces; user {User} uid {Uid}, group {Group} gid {Gid}; {Cgroups})",
             account.User, account.Uid, account.ProtectedGroup, account.ProtectedGid, cgroups is null ? "no cgroups" : cgroupReason);
+        if (PtraceScope() is not (>= 1))
+        {
+            // Agent and scorer runs share a user (the scorer has one more group), and the kernel lets a process
+            // ptrace or read the memory of any dumpable process of its user unless Yama restricts it.
+            logger.LogWarning("Sandbox isolation: kernel.yama.ptrace_scope is {Scope}: an agent's process can attach to a scorer " +
+                "run of its environment that has not made itself non-dumpable. Set kernel.yama.ptrace_scope=1 (or 2) on this host",
+                PtraceScope()?.ToString() ?? "absent (no Yama)");
+        }
         return new NamespaceIsolation(options, account, cgroups, logger);
+    }
+
+    private static int? PtraceScope()
+    {
+        try { return int.TryParse(File.ReadAllText("/proc/sys/kernel/yama/ptrace_scope").Trim(), out var n) ? n : null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>Null when namespaces work here; otherwise what is missing, with the error seen.</summary>

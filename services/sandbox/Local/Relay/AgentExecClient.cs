@@ -20,6 +20,7 @@ internal static class AgentExecClient
         """
         import argparse
         import base64
+        import ctypes
         import json
         import os
         import socket
@@ -28,6 +29,9 @@ internal static class AgentExecClient
 
 
         def main():
+            # This process has the scorer's group and the judged code runs as the same user: not dumpable, so that
+            # code cannot ptrace it or read its memory (PR_SET_DUMPABLE 0; execve would reset it, so it is set here).
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
             parser = argparse.ArgumentParser(prog="agent-exec")
             parser.add_argument("--timeout", type=int, default=0)
             parser.add_argument("--cwd", default="")

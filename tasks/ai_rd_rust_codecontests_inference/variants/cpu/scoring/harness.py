@@ -293,24 +293,37 @@ def _run_module_as_agent(module_path, public, base_url, protected_dirs, timeout_
         worker = os.path.join(scratch, "harness.py")
         shutil.copyfile(os.path.abspath(__file__), worker)
         report = os.path.join(scratch, "violations.jsonl")
-        open(report, "wb").close()
+        results = os.path.join(scratch, "results.json")
+        exit_report = os.path.join(scratch, "exit.json")
+        for path in (report, results):
+            open(path, "wb").close()
+            os.chmod(path, 0o666)
         os.chmod(scratch, 0o755)
         os.chmod(worker, 0o644)
-        os.chmod(report, 0o666)
+        # Results go to a file, not through the relay's stdout (which keeps only the head and tail of large output).
         command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3", worker, "worker", module_path, base_url, "3",
-                                                    str(concurrency), *protected_dirs]) + " 3>>" + shlex.quote(report)
-        with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
-            out = subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(int(timeout_s)), "--stdin",
-                                  "--env", f"OPENAI_BASE_URL={base_url}",
-                                  "--env", f"OPENAI_API_KEY={os.environ.get('OPENAI_API_KEY', 'sk-local')}", command],
-                                 input=json.dumps(public).encode(), stdout=stdout_file, stderr=stderr_file)
-            if out.returncode == 124:
-                result = {"run_error": f"generating solutions took more than {timeout_s} s"}
-            elif out.returncode == 125:
-                result = {"run_error": "the sandbox refused to run the module as the agent: " + _tail(stderr_file, 500)}
-            else:
-                result = _worker_result(stdout_file, out.returncode)
+                                                    str(concurrency), *protected_dirs]) + \
+            " 3>>" + shlex.quote(report) + " >" + shlex.quote(results)
+        with tempfile.TemporaryFile() as stderr_file:
+            subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(int(timeout_s)), "--stdin",
+                            "--report", exit_report, "--env", f"OPENAI_BASE_URL={base_url}",
+                            "--env", f"OPENAI_API_KEY={os.environ.get('OPENAI_API_KEY', 'sk-local')}", command],
+                           input=json.dumps(public).encode(), stdout=subprocess.DEVNULL, stderr=stderr_file)
             stderr = _tail(stderr_file, 2000)
+        # The client writes the exit report only when the command ran to an end; its own exit code could be the
+        # module's 124 or 125 as well as the relay's, so the report is what tells them apart.
+        try:
+            with open(exit_report) as f:
+                ended = json.load(f)
+        except (OSError, ValueError):
+            ended = None
+        if ended is None:
+            result = {"run_error": "the sandbox refused to run the module as the agent: " + stderr[-500:]}
+        elif ended.get("timed_out"):
+            result = {"run_error": f"generating solutions took more than {timeout_s} s"}
+        else:
+            with open(results, "rb") as f:
+                result = _worker_result(f, ended.get("exit_code", -1))
         with open(report, "rb") as f:
             violations = _violations(f.read(WORKER_OUTPUT_LIMIT_BYTES))
         result["ran_as"] = "agent (through $REBENCH_AGENT_EXEC)"

@@ -41,6 +41,10 @@ def load_problems(path):
 
 
 def main():
+    # The judged module runs as the same user (through $REBENCH_AGENT_EXEC, without the protected group): it must not
+    # be able to ptrace this process or read its memory (PR_SET_DUMPABLE 0), which holds the held-out tests.
+    import ctypes
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
     parser = argparse.ArgumentParser(description=__doc__)
     home = os.environ.get("HOME", ".")
     parser.add_argument("--module", default=os.path.join(home, "solution", "solve_code_contests_rust.py"))
