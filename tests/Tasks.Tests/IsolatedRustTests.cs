@@ -88,4 +88,49 @@ public sealed class IsolatedRustTests(IsolatedScoring platform) : IClassFixture<
             await platform.DestroyAsync(env);
         }
     }
+
+    /// <summary>
+    /// The programs the module returns are the submission's too: compiled and run as the agent, they cannot embed the
+    /// held-out tests at compile time (include_str!) nor read them at run time.
+    /// </summary>
+    [Fact]
+    public async Task Generated_programs_cannot_read_the_held_out_tests_at_compile_or_run_time()
+    {
+        var env = await platform.NewEnvironmentAsync(Task, reference: false);
+        try
+        {
+            await platform.Sandbox.WriteFileAsync(new Sandbox.V1.WriteFileRequest
+            {
+                EnvironmentId = env, Path = "solution/solve_code_contests_rust.py",
+                Content = Google.Protobuf.ByteString.CopyFromUtf8("""
+                    import os
+                    TESTS = os.path.join(os.path.dirname(os.environ["HOME"]), "protected", "test_problems.py")
+                    PROBE = os.path.join(os.environ["HOME"], "probe.txt")
+                    COMPILE_TIME = 'const LEAK: &str = include_str!("%s");\nfn main() { println!("{}", LEAK.len()); }' % TESTS
+                    RUN_TIME = ('use std::io::Write;\nfn main() {\n'
+                                '  let r = match std::fs::read_to_string("%s") { Ok(_) => "LEAK".to_string(), Err(e) => format!("DENIED {}", e) };\n'
+                                '  let mut f = std::fs::OpenOptions::new().create(true).append(true).open("%s").unwrap();\n'
+                                '  writeln!(f, "{}", r).unwrap();\n}\n') % (TESTS, PROBE)
+                    calls = []
+                    async def generate_solution(client, semaphore, problem):
+                        calls.append(problem["name"])
+                        return COMPILE_TIME if len(calls) == 1 else RUN_TIME
+                    """),
+            });
+            var outcome = await platform.ScoreAsync(env, Task);
+            Assert.True(outcome.Valid, outcome.MessageJson);
+            Assert.Equal(0.0, outcome.Raw);
+            var probe = await platform.ExecAsync(env, "cat probe.txt", asScorer: false);
+            var lines = probe.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEmpty(lines);
+            Assert.All(lines, l => Assert.StartsWith("DENIED", l));
+            Assert.Contains("Permission denied", probe.Output);
+            // The include_str! program failed to compile for the same reason.
+            Assert.Matches("compile_error: [^\"]*Permission denied", outcome.DetailsJson);
+        }
+        finally
+        {
+            await platform.DestroyAsync(env);
+        }
+    }
 }

@@ -409,44 +409,33 @@ def compile_rust(rustc, code, workdir, optimize=True):
 def run_test(binary, test_input, expected):
     """'ok', 'wrong_answer', 'output_limit_exceeded', 'time_limit', 'runtime_error'.
 
-    The program's output goes to a file capped at OUTPUT_LIMIT_BYTES (RLIMIT_FSIZE: writing past it fails, SIGXFSZ)
-    and is compared as text decoded with errors="replace": bytes that are not UTF-8 are simply a wrong answer.
+    The output is compared as text decoded with errors="replace": bytes that are not UTF-8 are simply a wrong answer.
     """
-    workdir = os.path.dirname(binary)
-    output = os.path.join(workdir, "stdout")
-
-    def limits():
-        _limits()
-        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT_BYTES, OUTPUT_LIMIT_BYTES))
-
-    with open(output, "wb+") as f:
-        try:
-            out = subprocess.run([binary], input=test_input.encode(errors="replace"), stdout=f,
-                                 stderr=subprocess.DEVNULL, timeout=TIME_LIMIT_S, preexec_fn=limits, cwd=workdir)
-        except subprocess.TimeoutExpired:
-            return "time_limit"
-        size = f.seek(0, os.SEEK_END)
-        if size >= OUTPUT_LIMIT_BYTES or out.returncode == -signal.SIGXFSZ:
-            return "output_limit_exceeded"
-        if out.returncode != 0:
-            return "runtime_error"
-        f.seek(0)
+    output = os.path.join(os.path.dirname(binary), "stdout")
+    status = run_program(binary, test_input.encode(errors="replace"), output)
+    if status != "ran":
+        return status
+    with open(output, "rb") as f:
         text = f.read().decode(errors="replace")
     return "ok" if text.split() == expected.split() else "wrong_answer"
 
 
 def judge(rustc, code, tests):
-    """Compiles and runs code on tests [(input, output)]; returns (solved, first failing status)."""
+    """Compiles and runs code on tests [(input, output)]; returns (solved, first failing status).
+
+    In a sandbox that offers $REBENCH_AGENT_EXEC (scorer runs), compiling and running happen as the agent: the program
+    is the submission's, and with the scorer's group it could read the held-out tests at compile time (include_str!)
+    or at run time. Its outputs come back as files and are compared here, so the expected outputs never leave the
+    scorer.
+    """
     if not code or not code.strip():
         return False, "no_code"
+    if os.environ.get("REBENCH_AGENT_EXEC") and os.environ.get("REBENCH_PROTECTED"):
+        return _judge_as_agent(rustc, code, tests)
     with tempfile.TemporaryDirectory(prefix="rust-judge-") as workdir:
         binary, message = compile_rust(rustc, code, workdir)
         if binary is None:
-            # The compiler's first error goes with the verdict (details only, never the agent's message): without
-            # it a broken toolchain looks exactly like a model's broken program.
-            at = message.find("error")
-            first = " ".join((message[at:] if at >= 0 else message).split())
-            return False, f"compile_error: {first[:400]}"
+            return False, _compile_error(message)
         for test_input, expected in tests:
             status = run_test(binary, test_input, expected)
             if status != "ok":
@@ -454,5 +443,91 @@ def judge(rustc, code, tests):
     return True, "ok"
 
 
+def _compile_error(message):
+    # The compiler's first error goes with the verdict (details only, never the agent's message): without it a broken
+    # toolchain looks exactly like a model's broken program.
+    at = message.find("error")
+    first = " ".join((message[at:] if at >= 0 else message).split())
+    return f"compile_error: {first[:400]}"
+
+
+def _judge_as_agent(rustc, code, tests):
+    workdir = tempfile.mkdtemp(prefix="rust-judge-")  # the environment's own /tmp: the agent user writes there
+    try:
+        os.chmod(workdir, 0o755)
+        with open(os.path.join(workdir, "main.rs"), "w", encoding="utf-8", errors="replace") as f:
+            f.write(code)
+        for i, (test_input, _) in enumerate(tests):
+            with open(os.path.join(workdir, f"in_{i}"), "wb") as f:
+                f.write(test_input.encode(errors="replace"))
+        exit_report = os.path.join(workdir, "exit.json")
+        # The runner's source travels in the command, not as a file another process of the agent could swap.
+        with open(os.path.abspath(__file__), encoding="utf-8") as f:
+            source = f.read()
+        command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3", "-c", source, "judge-batch", workdir, rustc, str(len(tests))])
+        limit = int(COMPILE_TIMEOUT_S + len(tests) * (TIME_LIMIT_S + 1) + 30)
+        out = subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(limit), "--report", exit_report, command],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            with open(os.path.join(workdir, "batch.json")) as f:
+                batch = json.load(f)
+        except (OSError, ValueError):
+            return False, f"judge_error: the run as the agent gave no result (exit {out.returncode}): " + \
+                out.stderr[-300:].decode(errors="replace")
+        if not batch.get("compiled"):
+            return False, _compile_error(str(batch.get("message", "")))
+        runs = batch.get("runs", [])
+        for i, (_, expected) in enumerate(tests):
+            status = runs[i] if i < len(runs) else "runtime_error"
+            if status != "ran":
+                return False, status
+            with open(os.path.join(workdir, f"out_{i}"), "rb") as f:
+                text = f.read(OUTPUT_LIMIT_BYTES + 1).decode(errors="replace")
+            if text.split() != expected.split():
+                return False, "wrong_answer"
+        return True, "ok"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def judge_batch_main(argv):
+    """python3 -c SOURCE judge-batch WORKDIR RUSTC N: compile WORKDIR/main.rs, run it on in_0..in_{N-1} into out_i,
+    write batch.json {"compiled", "message", "runs": ["ran" | a failure status, ...]}; stops at the first failure."""
+    workdir, rustc, n = argv[0], argv[1], int(argv[2])
+    with open(os.path.join(workdir, "main.rs"), encoding="utf-8", errors="replace") as f:
+        binary, message = compile_rust(rustc, f.read(), workdir)
+    batch = {"compiled": binary is not None, "message": message, "runs": []}
+    for i in range(n if binary else 0):
+        with open(os.path.join(workdir, f"in_{i}"), "rb") as f:
+            status = run_program(binary, f.read(), os.path.join(workdir, f"out_{i}"))
+        batch["runs"].append(status)
+        if status != "ran":
+            break
+    with open(os.path.join(workdir, "batch.json"), "w") as f:
+        json.dump(batch, f)
+
+
+def run_program(binary, stdin_bytes, output):
+    """'ran' (its output is in the file `output`), 'output_limit_exceeded', 'time_limit' or 'runtime_error'.
+
+    The output goes to a file capped at OUTPUT_LIMIT_BYTES (RLIMIT_FSIZE: writing past it fails, SIGXFSZ)."""
+    def limits():
+        _limits()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT_BYTES, OUTPUT_LIMIT_BYTES))
+
+    with open(output, "wb+") as f:
+        try:
+            out = subprocess.run([binary], input=stdin_bytes, stdout=f, stderr=subprocess.DEVNULL, timeout=TIME_LIMIT_S,
+                                 preexec_fn=limits, cwd=os.path.dirname(binary))
+        except subprocess.TimeoutExpired:
+            return "time_limit"
+        size = f.seek(0, os.SEEK_END)
+    if size >= OUTPUT_LIMIT_BYTES or out.returncode == -signal.SIGXFSZ:
+        return "output_limit_exceeded"
+    return "ran" if out.returncode == 0 else "runtime_error"
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "judge-batch":
+    judge_batch_main(sys.argv[2:])
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "worker":
     worker_main(sys.argv[2:])
