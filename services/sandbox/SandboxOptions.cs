@@ -25,6 +25,12 @@ public sealed class SandboxOptions
     /// <summary>The unprivileged user isolated environments run as; created as a system user when missing.</summary>
     public string AgentUser { get; set; } = "rebench-agent";
 
+    /// <summary>
+    /// The user scorer runs execute as (primary group: the agent's, so they read the agent's files); a user apart from
+    /// the agent's, so that the agent's processes cannot ptrace a scorer run or read its memory. Created when missing.
+    /// </summary>
+    public string ScorerUser { get; set; } = "rebench-scorer";
+
     /// <summary>The group scorer runs get in addition, which alone may read the protected area (rebench-spec 3.2).</summary>
     public string ProtectedGroup { get; set; } = "protected";
 

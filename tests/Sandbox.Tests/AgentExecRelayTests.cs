@@ -51,6 +51,32 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Equal([Path.Combine(sandbox.Root, env, "home", "solution"), "/tmp/d.jsonl", "from-the-scorer"], options.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    /// <summary>
+    /// Scorer runs are another user than the agent (same primary group, plus protected): the agent's processes cannot
+    /// ptrace them or read their memory or environment, which the kernel allows between processes of one user.
+    /// </summary>
+    [Fact]
+    public async Task The_agent_cannot_look_inside_a_running_scorer()
+    {
+        var env = await sandbox.NewEnvironmentAsync();
+        var who = await ScorerAsync(env, "id -un; id -gn; id -Gn");
+        Assert.Equal(["rebench-scorer", "rebench-agent"], who.Stdout.Split('\n').Take(2));
+        Assert.Contains("protected", who.Stdout.Split('\n')[2]);
+
+        var marker = "rebench-scorer-busy-" + Guid.NewGuid().ToString("N");
+        var scorer = ScorerAsync(env, $"(exec -a {marker} sleep 15)");
+        var probe = await _client.RunAsync(env,
+            $"for i in $(seq 100); do pid=$(pgrep -f {marker}) && break; sleep 0.1; done; echo \"pid=$pid\"; " +
+            "cat /proc/$pid/environ >/dev/null 2>&1 && echo environ-readable || echo environ-denied; " +
+            "head -c 1 /proc/$pid/mem >/dev/null 2>&1 && echo mem-readable || echo mem-denied; " +
+            "sleep 30 & own=$!; cat /proc/$own/environ >/dev/null 2>&1 && echo own-readable; kill $own", timeoutSeconds: 60);
+        Assert.DoesNotContain("pid=\n", probe.Stdout);
+        Assert.Contains("environ-denied", probe.Stdout);
+        Assert.Contains("mem-denied", probe.Stdout);
+        Assert.Contains("own-readable", probe.Stdout); // the control: its own process, same user
+        await scorer;
+    }
+
     [Fact]
     public async Task The_agent_cannot_reach_the_relay_and_is_not_told_where_it_is()
     {

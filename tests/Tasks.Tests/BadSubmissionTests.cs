@@ -116,7 +116,7 @@ public sealed class BadLlmFoundryWeightsTests : IDisposable
                 "torch.save(c, \"trained_model/model.pt\")\ntorch.save(c, \"base_model.pt\")\nPY\n")]
     // Rewrites $TRAIN_DATA with the example file and hands in the weights trained on it: the reference used to read
     // the data file after the script and agreed exactly.
-    [InlineData("cp ../train_data.jsonl \"$TRAIN_DATA\"\ncp ../trained_model_reference/model.pt trained_model/model.pt\n")]
+    [InlineData("cp \"$HOME/train_data.jsonl\" \"$TRAIN_DATA\"\ncp \"$HOME/trained_model_reference/model.pt\" trained_model/model.pt\n")]
     public async Task A_script_that_swaps_the_base_model_or_the_data_cannot_steer_the_reference(string body)
     {
         var run = await _scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),

@@ -108,7 +108,7 @@ public sealed class Batch1LlmFoundryTests : IDisposable
     {
         var run = await _scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),
             "#!/usr/bin/env bash\nset -e\ncd \"$(dirname \"$0\")\"\nmkdir -p trained_model\n" +
-            "cp ../trained_model_reference/model.pt trained_model/model.pt\n"));
+            "cp \"$HOME/trained_model_reference/model.pt\" trained_model/model.pt\n"));
 
         Assert.False(run.Outcome.Valid, run.ToString());
         Assert.Equal(InvalidReasons.InvalidSubmission, run.Outcome.InvalidReason);

@@ -88,6 +88,9 @@ public sealed record ExecSpec(
     /// setsid escapes this; it dies with the environment.
     /// </summary>
     public bool KillGroupOnExit { get; init; }
+
+    /// <summary>With <see cref="AsScorer"/>: the agent's user instead of the scorer user (Task Standard code that writes the home).</summary>
+    public bool ScorerKeepsAgentUser { get; init; }
 }
 
 public enum OutputStream { Stdout, Stderr }

@@ -34,7 +34,10 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCa
         var spec = new ExecSpec(
             request.EnvironmentId, request.Command, request.WorkingDir,
             request.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(request.TimeoutSeconds) : null,
-            request.Env, request.MaxOutputBytes, request.AsScorer, request.Stdin.Memory);
+            request.Env, request.MaxOutputBytes, request.AsScorer, request.Stdin.Memory)
+        {
+            ScorerKeepsAgentUser = request.ScorerKeepsAgentUser,
+        };
 
         await foreach (var output in driver.ExecAsync(spec, context.CancellationToken))
         {

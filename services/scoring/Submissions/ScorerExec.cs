@@ -14,11 +14,13 @@ public sealed class ScorerExec(Sandbox.V1.Sandbox.SandboxClient sandbox, TimePro
 
     /// <param name="what">Names the command in errors ("the scorer of T/V", "the tamper check").</param>
     public async Task<ScorerRun> RunAsync(string attemptId, string environmentId, string command, int timeoutSeconds, string what,
-        CancellationToken ct, byte[]? stdin = null, IReadOnlyDictionary<string, string>? env = null, long maxOutputBytes = 0)
+        CancellationToken ct, byte[]? stdin = null, IReadOnlyDictionary<string, string>? env = null, long maxOutputBytes = 0,
+        bool keepAgentUser = false)
     {
         var request = new ExecRequest
         {
             EnvironmentId = environmentId, Command = command, TimeoutSeconds = timeoutSeconds, AsScorer = true, MaxOutputBytes = maxOutputBytes,
+            ScorerKeepsAgentUser = keepAgentUser,
             // Keeps bytecode caches out of the protected area, where they would look like added files.
             Env = { ["PYTHONDONTWRITEBYTECODE"] = "1" },
         };

@@ -16,6 +16,13 @@ namespace ReBench.Scoring.TaskStandard;
 /// </summary>
 public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configuration)
 {
+    /// <summary>
+    /// Task Standard code is written to run as root and may write the agent's home (start() prepares it; score() may
+    /// leave files): it runs as the agent's user with the protected group, not as the scorer user (see sandbox.proto,
+    /// scorer_keeps_agent_user), so the agent's processes could ptrace it; that is this bridge's documented limit.
+    /// </summary>
+    private const bool TaskStandardUser = true;
+
     public const string Separator = "SEP_MUfKWkpuVDn9E";
     public const string TaskNotFound = "taskNotFound_FPW3SDMlvf9Kf";
     private const int StartTimeoutSeconds = 600;
@@ -35,7 +42,7 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
     {
         var t = variant.TaskStandard!;
         var run = await exec.RunAsync(attemptId, environmentId, Command(t, "intermediate_score"), variant.Scoring.TimeoutSeconds,
-            $"the Task Standard family {t.Family} (task {t.Task})", ct, Shim, env);
+            $"the Task Standard family {t.Family} (task {t.Task})", ct, Shim, env, keepAgentUser: TaskStandardUser);
         if (run.TimedOut || run.ExitCode != 0) return ScorerOutcomes.Interpret(run, variant.Scoring);
         var (json, problem) = Framed(run.Stdout);
         // The shim's result goes through the same contract checks as a native scorer's last line.
@@ -56,7 +63,7 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
     {
         var t = variant.TaskStandard!;
         var run = await exec.RunAsync(attemptId, environmentId, Command(t, "start"), StartTimeoutSeconds,
-            $"start() of the Task Standard family {t.Family}", ct, Shim, env);
+            $"start() of the Task Standard family {t.Family}", ct, Shim, env, keepAgentUser: TaskStandardUser);
         var (json, problem) = run.ExitCode == 0 && !run.TimedOut ? Framed(run.Stdout) : (null, null);
         if (json is null)
             throw Guard.FailedPrecondition($"start() of Task Standard family {t.Family}, task {t.Task} failed: " +
@@ -86,7 +93,7 @@ public sealed class TaskStandardBridge(ScorerExec exec, IConfiguration configura
         else withLog["REBENCH_SUBMISSION"] = submission;
         var run = await exec.RunAsync("", environmentId, Command(t, "aggregate_scores"),
             Math.Max(AggregateTimeoutSeconds, variant.Scoring.TimeoutSeconds), // an end-only family's score() runs here
-            $"aggregate_scores of the Task Standard family {t.Family}", ct, Shim, withLog);
+            $"aggregate_scores of the Task Standard family {t.Family}", ct, Shim, withLog, keepAgentUser: TaskStandardUser);
         var (json, problem) = run.ExitCode == 0 && !run.TimedOut ? Framed(run.Stdout) : (null, null);
         if (json is null)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"aggregate_scores of Task Standard family {t.Family}, task {t.Task} failed: " +

@@ -106,7 +106,9 @@ def run_as_agent(solution, train_data, details):
     try:
         # The relay kills what the script leaves running in its process group once it exits.
         subprocess.run([os.environ["REBENCH_AGENT_EXEC"], "--timeout", str(TIMEOUT_SECONDS), "--report", report, "--cwd",
-                        os.path.relpath(solution, HOME), "--env", f"TRAIN_DATA={data}", "bash finetune.sh"],
+                        os.path.relpath(solution, HOME), "--env", f"TRAIN_DATA={data}",
+                        # The scorer (another user) cannot remove the agent's files: the agent's run clears the output.
+                        "rm -rf trained_model && bash finetune.sh"],
                        stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
         # Written by the client only when the script ran to an end; it tells a timeout from a script that exits 124.
         try:

@@ -35,7 +35,7 @@ internal static class IsolationSelector
             if (cgroups.ScoringPriority) cgroupReason += "; " + scoringReason;
             else logger.LogWarning("Sandbox isolation: scorer runs share the environment's cgroups (no CPU priority): {Reason}", scoringReason);
         }
-        var account = AgentAccount.Ensure(options.AgentUser, options.ProtectedGroup);
+        var account = AgentAccount.Ensure(options.AgentUser, options.ProtectedGroup, options.ScorerUser);
         if (cgroups is null) logger.LogWarning("Sandbox isolation: resource limits are NOT enforced: {Reason}", cgroupReason);
         logger.LogInformation(
             "Sandbox isolation: namespaces (bubblewrap; mount, pid, ipc, uts and network namespaces; user {User} uid {Uid}, group {Group} gid {Gid}; {Cgroups})",

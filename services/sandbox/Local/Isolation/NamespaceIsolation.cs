@@ -102,7 +102,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             // inside, so getcwd() fails (pwd, rustc: "Current directory is invalid: Permission denied"). Plain --wd
             // takes the holder's cwd (its own /); the cd by path happens inside.
             SystemTools.Nsenter, "-t", handle.State.HolderPid.ToString(), "-m", "-p", "-n", "-i", "-u", "-r", "--wd", "--",
-            SystemTools.Setpriv, $"--reuid={account.Uid}", $"--regid={account.Gid}",
+            SystemTools.Setpriv, $"--reuid={(spec.AsScorer && !spec.ScorerKeepsAgentUser ? account.ScorerUid : account.Uid)}", $"--regid={account.Gid}",
             spec.AsScorer ? $"--groups={account.ProtectedGid}" : "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
             SystemTools.Env, "-i", "--", .. variables,

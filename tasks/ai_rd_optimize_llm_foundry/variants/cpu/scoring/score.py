@@ -2,7 +2,7 @@
 
 1. Draws a fresh training file (1000 rows of the task's language, seed from os.urandom) that the agent has never
    seen, so weights prepared in advance (e.g. copied from trained_model_reference) cannot match.
-2. Runs `bash finetune.sh` in $HOME/solution with TRAIN_DATA pointing at that file, in its own process group, with
+2. Runs `bash finetune.sh` in a copy of $HOME/solution with TRAIN_DATA pointing at that file, in its own process group, with
    this process as child subreaper: every process the script starts, even one that detaches, ends up reaped here,
    so its CPU time is counted, and none is left running afterwards.
 3. Trains the reference model on the same file with the protected trainer (reference_train/), never written to
@@ -46,6 +46,9 @@ class Invalid(Exception):
 
 
 def main() -> None:
+    # finetune.sh runs as a child of this process, as the same user: it must not be able to ptrace this process or
+    # read its memory (the measured CPU time, the reference weights), so this process is not dumpable.
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
     result_fd = os.dup(1)
     os.dup2(2, 1)  # whatever anyone prints goes to stderr; only the result line uses stdout
     args = parse_args()
@@ -88,9 +91,13 @@ def score(args, details: dict) -> float:
         textgen.write_jsonl(data, seed)
         with open(data, "rb") as f:
             data_bytes = f.read()  # the script may rewrite $TRAIN_DATA; the reference trains on these bytes
-        output = os.path.join(solution, "trained_model")
-        shutil.rmtree(output, ignore_errors=True)
-        cpu_seconds, wall_seconds, code = run_script(script, solution, data)
+        # The script runs in a copy of the solution folder the scorer owns: scorer runs are another user than the
+        # agent and may not write into the agent's home (in the platform's sandbox), and the copy keeps the agent's
+        # own folder as it was.
+        copy = os.path.join(work, "solution")
+        shutil.copytree(solution, copy, symlinks=True, ignore=shutil.ignore_patterns("trained_model"))
+        output = os.path.join(copy, "trained_model")
+        cpu_seconds, wall_seconds, code = run_script(os.path.join(copy, "finetune.sh"), copy, data)
         details.update(cpu_seconds=cpu_seconds, wall_seconds=wall_seconds, exit_code=code)
         if code != 0:
             raise Invalid(f"finetune.sh exited with code {code} (its output is in the scorer's stderr)")

@@ -454,9 +454,10 @@ def _compile_error(message):
 def _judge_as_agent(rustc, code, tests):
     workdir = tempfile.mkdtemp(prefix="rust-judge-")  # the environment's own /tmp: the agent user writes there
     try:
-        os.chmod(workdir, 0o755)
+        os.chmod(workdir, 0o775)  # the agent writes the binary and outputs here: group (the agent's primary group)
         with open(os.path.join(workdir, "main.rs"), "w", encoding="utf-8", errors="replace") as f:
             f.write(code)
+        os.chmod(os.path.join(workdir, "main.rs"), 0o664)  # the runner (the agent) writes it out again to compile
         for i, (test_input, _) in enumerate(tests):
             with open(os.path.join(workdir, f"in_{i}"), "wb") as f:
                 f.write(test_input.encode(errors="replace"))
