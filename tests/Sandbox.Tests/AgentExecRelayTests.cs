@@ -65,15 +65,21 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
 
         var marker = "rebench-scorer-busy-" + Guid.NewGuid().ToString("N");
         var scorer = ScorerAsync(env, $"(exec -a {marker} sleep 15)");
+        // The scorer's process is the one whose argv[0] is the marker (the agent's own shell mentions it too).
+        // Opening /proc/<pid>/mem is the ptrace-attach check itself; reading offset 0 would fail for anyone.
         var probe = await _client.RunAsync(env,
-            $"for i in $(seq 100); do pid=$(pgrep -f {marker}) && break; sleep 0.1; done; echo \"pid=$pid\"; " +
+            $"find() {{ for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q '^{marker} ' && echo ${{p#/proc/}}; done; }}; " +
+            "for i in $(seq 100); do pid=$(find | head -1); [ -n \"$pid\" ] && break; sleep 0.1; done; echo \"pid=$pid\"; " +
             "cat /proc/$pid/environ >/dev/null 2>&1 && echo environ-readable || echo environ-denied; " +
-            "head -c 1 /proc/$pid/mem >/dev/null 2>&1 && echo mem-readable || echo mem-denied; " +
-            "sleep 30 & own=$!; cat /proc/$own/environ >/dev/null 2>&1 && echo own-readable; kill $own", timeoutSeconds: 60);
-        Assert.DoesNotContain("pid=\n", probe.Stdout);
+            "python3 -c \"open('/proc/$pid/mem', 'rb')\" 2>/dev/null && echo mem-openable || echo mem-denied; " +
+            "sleep 30 & own=$!; cat /proc/$own/environ >/dev/null 2>&1 && echo own-environ-readable; " +
+            "python3 -c \"open('/proc/$own/mem', 'rb')\" && echo own-mem-openable; kill $own", timeoutSeconds: 60);
+        Assert.Matches("pid=[0-9]+\n", probe.Stdout);
         Assert.Contains("environ-denied", probe.Stdout);
         Assert.Contains("mem-denied", probe.Stdout);
-        Assert.Contains("own-readable", probe.Stdout); // the control: its own process, same user
+        // The controls: the agent's own process, same user, is open to it.
+        Assert.Contains("own-environ-readable", probe.Stdout);
+        Assert.Contains("own-mem-openable", probe.Stdout);
         await scorer;
     }
 
