@@ -13,10 +13,15 @@ public sealed class IsolatedSandboxFixture() : SandboxFixture(new Dictionary<str
     public const int PidsMax = 128;
 
     /// <summary>The cgroup directories the driver recorded for an environment (isolation.json beside its home).</summary>
-    public IReadOnlyList<string> CgroupsOf(string env)
+    public IReadOnlyList<string> CgroupsOf(string env) => GroupList(env, "Cgroups");
+
+    /// <summary>The groups the environment's scorer runs join (scorer CPU priority).</summary>
+    public IReadOnlyList<string> ScorerCgroupsOf(string env) => GroupList(env, "ScorerCgroups");
+
+    private IReadOnlyList<string> GroupList(string env, string property)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, env, "isolation.json")));
-        return doc.RootElement.GetProperty("Cgroups").EnumerateArray().Select(e => e.GetString()!).ToList();
+        return doc.RootElement.GetProperty(property).EnumerateArray().Select(e => e.GetString()!).ToList();
     }
 
     /// <summary>The environment's slirp4netns (open egress), 0 without one.</summary>
@@ -60,29 +65,6 @@ public sealed class IsolatedSandboxFixture() : SandboxFixture(new Dictionary<str
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         }).OfType<string>().ToList();
-}
-
-public sealed record HostResult(int ExitCode, string Stdout, string Stderr);
-
-/// <summary>Commands on the host, outside any sandbox (test setup and checks).</summary>
-public static class Host
-{
-    public static HostResult Run(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return new HostResult(p.ExitCode, stdout.Result, stderr);
-    }
-
-    public static void MustRun(string tool, params string[] args)
-    {
-        var r = Run(tool, args);
-        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed ({r.ExitCode}): {r.Stderr}");
-    }
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ReBench.Sandbox.V1;
 
 namespace ReBench.Sandbox.Tests;
@@ -11,12 +10,6 @@ namespace ReBench.Sandbox.Tests;
 public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>
 {
     private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
-    private IReadOnlyList<string> ScorerCgroupsOf(string env)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(sandbox.Root, env, "isolation.json")));
-        return doc.RootElement.GetProperty("ScorerCgroups").EnumerateArray().Select(e => e.GetString()!).ToList();
-    }
 
     /// <summary>The cpu controller's line of /proc/self/cgroup (v1 "N:cpu,...:/path", v2 "0::/path").</summary>
     private static string CpuGroup(string procSelfCgroup)
@@ -35,7 +28,7 @@ public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.EndsWith($"/rebench-sandbox/{env}", CpuGroup(agent.Stdout));
         Assert.EndsWith($"/rebench-scoring/{env}", CpuGroup(scorer.Stdout));
 
-        var groups = ScorerCgroupsOf(env);
+        var groups = sandbox.ScorerCgroupsOf(env);
         Assert.NotEmpty(groups);
         Assert.All(groups, g => Assert.Equal("rebench-scoring", Path.GetFileName(Path.GetDirectoryName(g))));
         string Value(string file) => File.ReadAllText(groups.Select(c => Path.Combine(c, file)).First(File.Exists)).Trim();

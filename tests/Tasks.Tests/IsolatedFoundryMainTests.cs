@@ -78,7 +78,7 @@ public sealed class IsolatedFoundryMainTests(IsolatedScoring platform) : IClassF
         File.WriteAllText(Path.Combine(solution, "train.py"), Train);
         File.WriteAllText(Path.Combine(solution, "finetune.sh"), "set -e\n" + finetune + "\n");
         // The reference weights: the same stand-in training on the held-out file, made on the host.
-        var made = Host.Run("/usr/bin/env", $"TRAIN_DATA={Path.Combine(heldout, "train_data.jsonl")}", "/usr/bin/python3",
+        var made = Testing.Host.Run("/usr/bin/env", $"TRAIN_DATA={Path.Combine(heldout, "train_data.jsonl")}", "/usr/bin/python3",
             Path.Combine(solution, "train.py"), Path.Combine(heldout, "trained_model_reference"));
         Assert.True(made.ExitCode == 0, made.Stderr);
 
@@ -111,20 +111,5 @@ public sealed class IsolatedFoundryMainTests(IsolatedScoring platform) : IClassF
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-    }
-}
-
-/// <summary>Commands on the host, outside any sandbox (test setup).</summary>
-internal static class Host
-{
-    public static (int ExitCode, string Stdout, string Stderr) Run(string tool, params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
     }
 }

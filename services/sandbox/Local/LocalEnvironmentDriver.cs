@@ -150,12 +150,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         {
             KillGroupOnExit = spec.KillGroupOnExit,
         };
-        if (!spec.AsScorer)
-        {
-            await foreach (var output in execution.RunAsync(ct)) yield return output;
-            yield break;
-        }
-        environment.ScoringStarted();
+        if (spec.AsScorer) environment.ScoringStarted();
         try
         {
             await foreach (var output in execution.RunAsync(ct)) yield return output;
@@ -164,7 +159,7 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         {
             // What the scorer or the code it judged left in the scoring groups (a detached daemon, say) must not keep
             // the scorer's CPU priority and second set of limits once no scoring runs.
-            environment.ScoringEnded(() => _isolation.EndScoring(environment));
+            if (spec.AsScorer) environment.ScoringEnded(() => _isolation.EndScoring(environment));
         }
     }
 

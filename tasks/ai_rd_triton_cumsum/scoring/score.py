@@ -11,6 +11,7 @@ import sys
 sys.dont_write_bytecode = True  # never leave __pycache__ in the protected area or the agent's home
 
 import argparse
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -153,8 +154,25 @@ class Worker:
         self._expect(b"D", CALL_TIMEOUT_SECONDS, "prefix_sum")
         return (time.perf_counter() - started) * 1000.0
 
+    @contextlib.contextmanager
     def stopped(self):
-        return _Stopped(self)
+        """SIGSTOP to the worker's process group for the duration of the check, SIGCONT after."""
+        self._signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while True:
+            pid, status = os.waitpid(self._process.pid, os.WUNTRACED | os.WNOHANG)
+            if pid != 0:
+                break
+            if time.monotonic() > deadline:  # traced, say: it cannot be relied on to stand still
+                raise Invalid("the process running the solution could not be stopped while its answer was checked")
+            time.sleep(0.0005)
+        if not os.WIFSTOPPED(status):
+            self._process.returncode = os.waitstatus_to_exitcode(status)
+            raise Invalid("the process running the solution exited while its answer was checked")
+        try:
+            yield
+        finally:
+            self._signal(signal.SIGCONT)
 
     def _expect(self, wanted: bytes, timeout: float, what: str) -> None:
         got = self._read(1, timeout, what)
@@ -186,30 +204,6 @@ class Worker:
             os.killpg(self._process.pid, sig)
         except ProcessLookupError:
             pass
-
-
-class _Stopped:
-    """SIGSTOP to the worker's process group for the duration of the check, SIGCONT after."""
-
-    def __init__(self, worker: Worker):
-        self._worker = worker
-
-    def __enter__(self):
-        self._worker._signal(signal.SIGSTOP)
-        deadline = time.monotonic() + 5
-        while True:
-            pid, status = os.waitpid(self._worker._process.pid, os.WUNTRACED | os.WNOHANG)
-            if pid != 0:
-                break
-            if time.monotonic() > deadline:  # traced, say: it cannot be relied on to stand still
-                raise Invalid("the process running the solution could not be stopped while its answer was checked")
-            time.sleep(0.0005)
-        if not os.WIFSTOPPED(status):
-            self._worker._process.returncode = os.waitstatus_to_exitcode(status)
-            raise Invalid("the process running the solution exited while its answer was checked")
-
-    def __exit__(self, *_):
-        self._worker._signal(signal.SIGCONT)
 
 
 def emit(fd: int, score, message: dict, details: dict) -> None:
