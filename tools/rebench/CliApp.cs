@@ -14,16 +14,24 @@ public static class CliApp
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("REBENCH_GATEWAY") ?? "http://127.0.0.1:5100",
     };
 
-    // No DefaultValueFactory: help prints a default's value, and this one is a secret. Client() reads the variable.
+    // No DefaultValueFactory on either key option: help prints a default's value, and these are secrets (or name
+    // one). Client() reads the variables. A key on the command line is visible to every user in process listings
+    // (ps, /proc/*/cmdline): the file and the variables are the ways that are not.
     public static readonly Option<string?> ApiKey = new("--api-key")
     {
-        Description = "API key (default: env REBENCH_API_KEY)",
+        Description = "API key (default: env REBENCH_API_KEY; prefer it or --api-key-file: a command line shows in ps)",
+        Recursive = true,
+    };
+
+    public static readonly Option<FileInfo?> ApiKeyFile = new("--api-key-file")
+    {
+        Description = "file holding the API key (default: env REBENCH_API_KEY_FILE)",
         Recursive = true,
     };
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("rebench: run and inspect RE-Bench campaigns on the platform.\n" + ExitCodes.Help) { Gateway, ApiKey };
+        var root = new RootCommand("rebench: run and inspect RE-Bench campaigns on the platform.\n" + ExitCodes.Help) { Gateway, ApiKey, ApiKeyFile };
         root.Subcommands.Add(CampaignCommands.Build());
         root.Subcommands.Add(AttemptCommands.Build());
         root.Subcommands.Add(TaskCommands.Build());
@@ -84,6 +92,19 @@ public static class CliApp
         return names;
     }
 
-    public static PlatformClient Client(ParseResult r) =>
-        new(r.GetValue(Gateway)!, r.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("REBENCH_API_KEY"));
+    public static PlatformClient Client(ParseResult r) => new(r.GetValue(Gateway)!, ApiKeyOf(r));
+
+    /// <summary>--api-key, else --api-key-file, else REBENCH_API_KEY, else REBENCH_API_KEY_FILE; null when none is set.</summary>
+    public static string? ApiKeyOf(ParseResult r)
+    {
+        if (r.GetValue(ApiKey) is { Length: > 0 } key) return key;
+        var file = r.GetValue(ApiKeyFile)?.FullName;
+        if (file is null && Environment.GetEnvironmentVariable("REBENCH_API_KEY") is { Length: > 0 } env) return env;
+        file ??= Environment.GetEnvironmentVariable("REBENCH_API_KEY_FILE") is { Length: > 0 } f ? f : null;
+        if (file is null) return null;
+        // The message names the file, never its content.
+        if (!File.Exists(file)) throw CliException.Bad($"API key file '{file}' does not exist");
+        var text = File.ReadAllText(file).Trim();
+        return text.Length > 0 ? text : throw CliException.Bad($"API key file '{file}' is empty");
+    }
 }

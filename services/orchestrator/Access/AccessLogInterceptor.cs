@@ -1,5 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using ReBench.ServiceDefaults;
@@ -7,17 +5,16 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Orchestrator.Access;
 
 /// <summary>
-/// Records an access event before a transcript read is served (ReadAttemptEvents, WatchAttempt, ExportAttempt,
-/// GetBlob when it names an attempt). Recorded first: a read that could not be recorded is not served. A request
-/// for an unknown attempt is passed on unrecorded and answered NOT_FOUND by the method itself.
+/// Records an access event before a read of an attempt's content is served: one event on each attempt the call
+/// reads (<see cref="AccessTargets"/> says which methods read what). Recorded first: a read that could not be
+/// recorded is not served. A request the method will refuse (malformed or unknown id, a digest no attempt
+/// references) is passed on unrecorded and answered by the method itself.
 /// </summary>
-public sealed class AccessLogInterceptor(AccessLog log) : Interceptor
+public sealed class AccessLogInterceptor(AccessLog log, AccessTargets targets) : Interceptor
 {
-    private static readonly HashSet<string> TranscriptReads =
-    [
-        "/rebench.orchestrator.v1.Attempts/ReadAttemptEvents", "/rebench.orchestrator.v1.Attempts/WatchAttempt",
-        "/rebench.orchestrator.v1.Audit/ExportAttempt", "/rebench.orchestrator.v1.Audit/GetBlob",
-    ];
+    // Recorded in parallel for a campaign read (each attempt has its own access-log stream, so appends do not
+    // conflict), but bounded so that one export of a large campaign does not take every database connection.
+    private const int RecordParallelism = 4;
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -35,21 +32,13 @@ public sealed class AccessLogInterceptor(AccessLog log) : Interceptor
 
     private async Task RecordAsync(object request, ServerCallContext context)
     {
-        if (!TranscriptReads.Contains(context.Method) || request is not IMessage message) return;
+        var reads = await targets.ResolveAsync(context.Method, request, context.CancellationToken);
+        if (reads.Count == 0) return;
         // Recorded by the method's short name, as before the API was split into services.
         var method = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        // Bad ids are the method's to reject, with its own message.
-        if (!Guid.TryParse(Field(message, "attempt_id"), out var attemptId)) return;
-        if (!await log.AttemptExistsAsync(attemptId, context.CancellationToken)) return;
         var principal = CallerIdentity.Principal(context);
         var role = CallerIdentity.Role(context);
-        var detail = string.Join(" ", new[] { "from_version", "sha256" }
-            .Select(f => (Name: f, Value: Field(message, f))).Where(f => f.Value is { Length: > 0 } and not "0").Select(f => $"{f.Name}={f.Value}"));
-        await log.RecordAsync(attemptId, principal, role, method, detail, context.CancellationToken);
+        await Parallel.ForEachAsync(reads, new ParallelOptions { MaxDegreeOfParallelism = RecordParallelism, CancellationToken = context.CancellationToken },
+            (t, ct) => new ValueTask(log.RecordAsync(t.AttemptId, principal, role, method, t.Detail, ct)));
     }
-
-    private static string? Field(IMessage message, string name) =>
-        message.Descriptor.FindFieldByName(name) is { IsRepeated: false } field && field.FieldType is FieldType.String or FieldType.Int64
-            ? field.Accessor.GetValue(message)?.ToString()
-            : null;
 }

@@ -15,6 +15,7 @@ public static class AccessSetup
     {
         services.ConfigureMarten(o => o.Events.AddEventTypes(EventTypes));
         services.AddSingleton<AccessLog>();
+        services.AddSingleton<AccessTargets>();
         return services;
     }
 }

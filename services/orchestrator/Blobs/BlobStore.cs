@@ -65,5 +65,25 @@ public sealed class BlobStore(IDocumentStore store, AuditChain chain, IConfigura
     /// </summary>
     public Task<byte[]?> TryGetAsync(string sha256, CancellationToken ct) => ReadRawAsync(sha256.ToLowerInvariant(), ct);
 
+    /// <summary>
+    /// The streams with an event that references the blob (the references <see cref="BlobReferences.Of"/> finds: a
+    /// top-level member named *BlobSha256, or ContentSha256), so that a read of the blob is attributed to the attempts
+    /// whose content it is. strpos first keeps the jsonb walk to the few events that contain the digest at all; CASE
+    /// keeps jsonb_each_text off a body that is not an object (PostgreSQL does not promise to evaluate AND in order).
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> ReferringStreamsAsync(string sha256, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var cmd = _db.CreateCommand(
+            $"select distinct e.stream_id from \"{schema}\".mt_events e where strpos(e.data::text, $1) > 0 and " +
+            "case when jsonb_typeof(e.data) = 'object' then exists (select 1 from jsonb_each_text(e.data) kv where kv.value = $1 " +
+            "and (lower(kv.key) like '%blobsha256' or lower(kv.key) = 'contentsha256')) else false end");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = sha256 });
+        var streams = new List<Guid>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) streams.Add(reader.GetGuid(0));
+        return streams;
+    }
+
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 }
