@@ -105,7 +105,8 @@ else
   echo "run-official.sh: using the platform already running on 127.0.0.1:5100 (its scoring service must have been" \
        "started with Scoring__AssetsRoot=$Scoring__AssetsRoot; otherwise stop it with scripts/stop.sh and rerun)"
 fi
-REBENCH=(dotnet "$REPO_ROOT/$CLI" --gateway http://127.0.0.1:5100 --api-key "$(cat "$KEY_FILE")")
+# By file, not on the command line: a key in argv shows in every user's process listing.
+REBENCH=(dotnet "$REPO_ROOT/$CLI" --gateway http://127.0.0.1:5100 --api-key-file "$REPO_ROOT/$KEY_FILE")
 
 STATUS=0
 [ ${#SKIPPED[@]} -eq 0 ] || STATUS=1

@@ -41,7 +41,7 @@ log "build ($CONFIG) done in $((SECONDS - t)) s"
 
 KEY_FILE="$RUN_DIR/api-key"
 if [ -n "${REBENCH_API_KEY:-}" ]; then
-  KEY=$REBENCH_API_KEY
+  KEY=$REBENCH_API_KEY KEY_FROM_ENV=1
 else
   if [ ! -s "$KEY_FILE" ]; then
     mkdir -p "$RUN_DIR"
@@ -87,7 +87,9 @@ wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DI
 log "platform up in $((SECONDS - T0)) s"
 
 CLI="$REPO_ROOT/tools/rebench/bin/$CONFIG/net10.0/rebench.dll"
-REBENCH=(dotnet "$CLI" --gateway http://127.0.0.1:5100 --api-key "$KEY")
+# The key goes to the CLI in its environment, never on its command line, which every user sees in ps.
+export REBENCH_API_KEY=$KEY
+REBENCH=(dotnet "$CLI" --gateway http://127.0.0.1:5100)
 
 # Attempts an earlier run left unfinished (stopped mid-demo) would hold the scheduler's slots ahead of this demo:
 # cancel them, recorded as such in their streams.
@@ -108,15 +110,18 @@ if [ -n "$ALL_TASKS" ]; then
     --task ai_rd_rust_codecontests_inference:cpu
 fi
 
+# Where the key is, not what it is: this text lands in terminals and CI logs.
+if [ -n "${KEY_FROM_ENV:-}" ]; then KEY_HINT="(your REBENCH_API_KEY is the admin key)"; else KEY_HINT="export REBENCH_API_KEY_FILE=$KEY_FILE"; fi
 cat <<EOF
 
 The platform is still running (gateway http://127.0.0.1:5100).
   stop it:   scripts/stop.sh
   logs:      $LOG_DIR/<service>.log   (sandbox, scoring, agents, orchestrator, gateway)
-  use the CLI:
-    export REBENCH_API_KEY=$KEY
-    alias rebench='dotnet $CLI --gateway http://127.0.0.1:5100 --api-key \$REBENCH_API_KEY'
+  use the CLI (it reads the key from REBENCH_API_KEY or the file REBENCH_API_KEY_FILE names; a key given with
+  --api-key shows in every user's process listing):
+    $KEY_HINT
+    alias rebench='dotnet $CLI --gateway http://127.0.0.1:5100'
     rebench --help
   auditors (read-only key in $AUDITOR_KEY_FILE):
-    dotnet $CLI --gateway http://127.0.0.1:5100 --api-key \$(cat $AUDITOR_KEY_FILE) verify <attempt-id>
+    dotnet $CLI --gateway http://127.0.0.1:5100 --api-key-file $AUDITOR_KEY_FILE verify <attempt-id>
 EOF

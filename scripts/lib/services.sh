@@ -24,7 +24,9 @@ start_service() {
   port_open "$port" && die "port $port ($name) is taken by another process"
   mkdir -p "$LOG_DIR" "$PID_DIR"
   # setsid makes the service a process-group leader, so stop can signal it with everything it spawned.
-  setsid env "$@" dotnet "$dll" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  # The settings (keys among them) are exported by the shell, not passed as `env K=V` arguments, which any user
+  # could read in ps while env runs (so the names must be shell identifiers: Logging__LogLevel__Default, not dotted).
+  (for kv in "$@"; do export "${kv?}"; done; exec setsid dotnet "$dll") >"$LOG_DIR/$name.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_DIR/$name.pid"
   if ! wait_port "$port" 60 "$pid"; then
