@@ -34,7 +34,8 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
 
     private static Method<TReq, TRes> Method<TReq, TRes>(MethodType type, string name, MessageParser<TRes> parser)
         where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
-        new(type, V1.OrchestratorReflection.Descriptor.Services.Single(s => s.FindMethodByName(name) is not null).FullName, name,
+        new(type, new[] { V1.OrchestratorReflection.Descriptor, V1.AttemptSessionReflection.Descriptor }.SelectMany(f => f.Services)
+                .Single(s => s.FindMethodByName(name) is not null).FullName, name,
             Marshallers.Create<TReq>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
             Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
 
@@ -129,6 +130,45 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         Assert.Equal(["r1", "r2", "r4"], access.Events.Select(e => e.Principal));
         Assert.False(access.ChainOk);
         Assert.Contains("event 3 is missing", access.Problem);
+    }
+
+    [Fact]
+    public async Task ScoreLogsAndCampaignReadsAreRecordedOnEveryAttemptTheyRead()
+    {
+        var (campaign, attempts) = await new AuditFixtures(_host).CampaignAsync(2);
+        var (first, second) = (attempts[0].ToString(), attempts[1].ToString());
+        // Recorded before the method runs, whatever it then answers for a scheduled attempt.
+        await Answered(() => UnaryAsync("ScoreLog", new ScoreLogRequest { AttemptId = first }, ScoreLogResponse.Parser, Caller("agent-session", "session")));
+        await Answered(() => UnaryAsync("HumanScoreLog", new HumanStepRequest { AttemptId = first }, HumanScoreLogResponse.Parser, Caller("human", "admin")));
+        await Answered(() => UnaryAsync("VerifyCampaign", new VerifyCampaignRequest { CampaignId = campaign.ToString() }, VerifyCampaignResponse.Parser, Caller("aud", "auditor")));
+        await StreamAsync("ExportCampaign", new ExportCampaignRequest { CampaignId = campaign.ToString() }, V1.StoredEvent.Parser, Caller("aud", "auditor"));
+
+        var firstLog = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = first }, ListAccessEventsResponse.Parser);
+        Assert.True(firstLog.ChainOk, firstLog.Problem);
+        Assert.Equal(
+            [("agent-session", "session", "ScoreLog", ""), ("human", "admin", "HumanScoreLog", ""),
+             ("aud", "auditor", "VerifyCampaign", $"campaign={campaign}"), ("aud", "auditor", "ExportCampaign", $"campaign={campaign}")],
+            firstLog.Events.Select(e => (e.Principal, e.Role, e.Method, e.Detail)));
+        var secondLog = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = second }, ListAccessEventsResponse.Parser);
+        Assert.Equal(["VerifyCampaign", "ExportCampaign"], secondLog.Events.Select(e => e.Method));
+
+        // An unknown campaign and an unreferenced digest read nothing: the method's own NOT_FOUND, no event anywhere.
+        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
+            StreamAsync("ExportCampaign", new ExportCampaignRequest { CampaignId = Guid.NewGuid().ToString() }, V1.StoredEvent.Parser));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var blob = await Assert.ThrowsAsync<RpcException>(() => UnaryAsync("GetBlob", new GetBlobRequest { Sha256 = new string('a', 64) }, V1.Blob.Parser));
+        Assert.Equal(StatusCode.NotFound, blob.StatusCode);
+        var bad = await Assert.ThrowsAsync<RpcException>(() => UnaryAsync("GetBlob", new GetBlobRequest { Sha256 = new string('x', 5000) }, V1.Blob.Parser));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.True(bad.Status.Detail.Length < 200, bad.Status.Detail); // quotes little of the input
+        Assert.Equal(4, (await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = first }, ListAccessEventsResponse.Parser)).Events.Count);
+    }
+
+    /// <summary>Runs a call whose answer does not matter here (an error status included).</summary>
+    private static async Task Answered<T>(Func<Task<T>> call)
+    {
+        try { await call(); }
+        catch (RpcException e) { Assert.NotEqual(StatusCode.Internal, e.StatusCode); }
     }
 
     [Fact]

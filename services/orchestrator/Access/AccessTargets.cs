@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Marten;
 using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
+using ReBench.ServiceDefaults;
 
 namespace ReBench.Orchestrator.Access;
 
@@ -100,10 +101,7 @@ public sealed class AccessTargets(IDocumentStore store, Blobs.BlobStore blobs)
     }
 
     private static string Details(params (string Name, string? Value)[] fields) =>
-        string.Join(" ", fields.Where(f => f.Value is { Length: > 0 } and not "0").Select(f => $"{f.Name}={Short(f.Value!)}"));
-
-    // Ids and digests are short; anything longer is a caller's text and is kept short in the log.
-    private static string Short(string value) => value.Length <= 80 ? value : value[..80] + "...";
+        string.Join(" ", fields.Where(f => f.Value is { Length: > 0 } and not "0").Select(f => $"{f.Name}={Guard.Quote(f.Value, 80)}"));
 
     private static string? Field(IMessage message, string name) =>
         message.Descriptor.FindFieldByName(name) is { IsRepeated: false } field

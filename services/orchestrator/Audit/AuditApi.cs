@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using ReBench.Audit;
 using ReBench.Orchestrator.V1;
+using ReBench.ServiceDefaults;
 
 namespace ReBench.Orchestrator.Audit;
 
@@ -41,7 +42,7 @@ public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, 
     {
         var digest = (sha256 ?? "").Trim().ToLowerInvariant();
         if (!BlobReferences.IsDigest(digest))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sha256 must be 64 hex digits (a SHA-256), got '{sha256}'"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sha256 must be 64 hex digits (a SHA-256), got '{Guard.Quote(sha256)}'"));
         byte[]? bytes;
         try { bytes = await blobs.GetAsync(digest, ct); }
         catch (Blobs.BlobCorruptException e) { throw new RpcException(new Status(StatusCode.DataLoss, e.Message)); }
