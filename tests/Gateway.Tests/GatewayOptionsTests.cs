@@ -22,6 +22,16 @@ public sealed class GatewayOptionsTests
     }
 
     [Fact]
+    public void AKeyEntryPrintsItsIdAndRoleNeverTheKey()
+    {
+        var options = GatewayOptions.From(Config(("Gateway:ApiKeys:0", "the-secret-key-value"), ("Gateway:ApiKeys:0:Role", "auditor"), ("Gateway:ApiKeys:0:Id", "alice")));
+        var entry = Assert.Single(options.Keys);
+        Assert.Equal("the-secret-key-value", entry.Key); // control: the entry does hold the key
+        Assert.Equal("ApiKeyEntry { Id = alice, Role = auditor }", entry.ToString());
+        Assert.DoesNotContain("the-secret-key-value", $"{entry} {options.Keys[0]}");
+    }
+
+    [Fact]
     public void NoApiKeyFailsAtStartup()
     {
         var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(("Gateway:ApiKeys:0", " "))));

@@ -24,6 +24,10 @@ public sealed record ApiKeyEntry(string Key, ApiKeyRole Role, string Id)
     };
 
     public string RoleName => Role.ToString().ToLowerInvariant();
+
+    // A record prints every member, the key included, wherever it is interpolated or logged: this one names the
+    // entry by id and role only.
+    public override string ToString() => $"ApiKeyEntry {{ Id = {Id}, Role = {RoleName} }}";
 }
 
 /// <summary>
