@@ -188,6 +188,30 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
+    public void EveryMethodIsDecidedToReadAnAttemptsContentOrNot()
+    {
+        // A method added later must be put on one side or the other (AccessTargets), or this fails: an unrecorded
+        // read is never the default.
+        string[] notContentReads =
+        [
+            "Campaigns/CreateCampaign", "Campaigns/GetCampaign", "Campaigns/ListCampaigns",
+            "Attempts/GetAttempt", "Attempts/ListAttempts", "Attempts/CancelAttempt",
+            "Audit/GetPublicKey", "Audit/ListAccessEvents", "Audit/RecordCorrection", "Audit/ListCorrections", "Audit/ExportCorrections",
+            "HumanBaselines/OpenTerminal", "HumanBaselines/HumanScore", "HumanBaselines/HumanSubmit",
+            "HumanBaselines/HumanPauseClock", "HumanBaselines/HumanResumeClock",
+            "AttemptSession/Act", "AttemptSession/Score", "AttemptSession/Submit", "AttemptSession/RecordModelCall",
+            "AttemptSession/PauseClock", "AttemptSession/ResumeClock", "AttemptSession/RecordAgentNote", "AttemptSession/ReserveBudget",
+        ];
+        var all = new[] { V1.OrchestratorReflection.Descriptor, V1.AttemptSessionReflection.Descriptor }
+            .SelectMany(f => f.Services).SelectMany(s => s.Methods).Select(m => $"/{m.Service.FullName}/{m.Name}").ToList();
+        var recorded = AccessTargets.Methods.ToHashSet();
+        Assert.Subset(all.ToHashSet(), recorded);
+        var undecided = all.Where(m => !recorded.Contains(m) && !notContentReads.Any(n => m.EndsWith("." + n, StringComparison.Ordinal))).ToList();
+        Assert.True(undecided.Count == 0, $"decide whether these read an attempt's content: {string.Join(", ", undecided)}");
+        Assert.Contains("/rebench.orchestrator.v1.Audit/GetBlob", recorded); // control: the paths are the ones gRPC routes
+    }
+
+    [Fact]
     public void AccessStreamIdIsDeterministicAndDistinct()
     {
         var id = Guid.NewGuid();
