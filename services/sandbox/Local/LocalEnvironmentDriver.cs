@@ -206,6 +206,9 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             .Select(e => new EnvironmentListing(e.Id, new DateTimeOffset(Directory.GetCreationTimeUtc(e.Directory), TimeSpan.Zero)))
             .OrderBy(e => e.CreatedAt).ToList());
 
+    private static bool IsPortableName(string key) =>
+        key.Length > 0 && !char.IsAsciiDigit(key[0]) && key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
     private ProcessStartInfo StartInfo(ExecSpec spec, LocalEnvironment environment, string workingDir)
     {
         var info = new ProcessStartInfo(SystemTools.Setsid)
@@ -229,7 +232,12 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
             {
                 throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' has an invalid name or value");
             }
-            if (key is "HOME" or "REBENCH_PROTECTED" or "REBENCH_AGENT_EXEC") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
+            // Portable names only (POSIX): the isolated path hands variables to the command through shell exports.
+            if (!IsPortableName(key))
+            {
+                throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' is not a valid name: use letters, digits and '_', not starting with a digit");
+            }
+            if (key is "HOME" or "REBENCH_PROTECTED" or "REBENCH_AGENT_EXEC" or "__REBENCH_EXEC_ENV") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
             info.Environment[key] = value;
         }
         info.Environment["HOME"] = environment.Home;

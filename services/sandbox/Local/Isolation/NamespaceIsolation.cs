@@ -130,6 +130,9 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         }
     }
 
+    /// <summary>Carries an Exec's variables past the privilege drop (see <see cref="WrapExec"/>).</summary>
+    private const string ExecEnvironmentVariable = "__REBENCH_EXEC_ENV";
+
     public void WrapExec(LocalEnvironment environment, ExecSpec spec, ProcessStartInfo info)
     {
         var handle = EnsureHolder(environment);
@@ -138,9 +141,14 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         info.ArgumentList.Clear();
         // Everything up to setpriv runs as root: it gets a fixed environment and absolute paths. The Exec's own
         // variables (the request's, which the agent-exec relay takes from a scorer) are set only after the drop.
-        var variables = info.Environment.Where(kv => kv.Value is not null).Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        // They travel in one variable, never on a command line: /proc/PID/cmdline is readable by every process in the
+        // environment's PID namespace (the agent's too, while a scorer runs with a judge's key), environ only by the
+        // process's own user. Root's tools ignore the variable; the shell after the drop turns it into exports.
+        var exports = string.Concat(info.Environment.Where(kv => kv.Value is not null)
+            .Select(kv => $"export {kv.Key}='{kv.Value!.Replace("'", "'\\''", StringComparison.Ordinal)}'\n"));
         info.Environment.Clear();
         info.Environment["PATH"] = SystemTools.SafePath;
+        info.Environment[ExecEnvironmentVariable] = exports;
         var groups = GroupsOf(handle, spec);
         string[] args =
         [
@@ -156,8 +164,9 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             SystemTools.Setpriv, $"--reuid={(spec.AsScorer && !spec.ScorerKeepsAgentUser ? account.ScorerUid : account.Uid)}", $"--regid={account.Gid}",
             spec.AsScorer ? $"--groups={account.ProtectedGid}" : "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-            SystemTools.Env, "-i", "--", .. variables,
-            "/bin/sh", "-c", "cd -- \"$1\" || exit 125; shift; exec \"$@\"", "sh", workingDir,
+            // As env -i did: nothing but the Exec's own variables reaches the command (PATH too is the Exec's or none).
+            "/bin/sh", "-c", $"unset PATH; eval \"${ExecEnvironmentVariable}\"; unset {ExecEnvironmentVariable}; cd -- \"$1\" || exit 125; shift; exec \"$@\"",
+            "sh", workingDir,
             "/bin/bash", "-c", command,
         ];
         foreach (var a in args) info.ArgumentList.Add(a);
