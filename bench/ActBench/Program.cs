@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ReBench.Bench;
 using ReBench.InProcess;
@@ -65,3 +66,18 @@ for (var i = 1; i <= iterations; i++)
 }
 
 Report.Print(act, actUnchecked, baseline, exec);
+
+// The check's own work on the Act path, alone and many times (the Act figures above are dominated by the machine's
+// noise): hashing the presented credential, the cached hash's constant-time compare and the cached attempt's phase.
+var credentials = platform.OrchestratorServices.GetRequiredService<ReBench.Orchestrator.Supervision.SessionCredentials>();
+var store = platform.OrchestratorServices.GetRequiredService<ReBench.Orchestrator.Storage.AttemptStore>();
+const int checks = 100_000;
+for (var i = 0; i < 1000; i++) await credentials.MatchesAsync(platform.AttemptId, platform.Credential, default);
+var started = Stopwatch.GetTimestamp();
+for (var i = 0; i < checks; i++)
+{
+    if (!await credentials.MatchesAsync(platform.AttemptId, platform.Credential, default) || store.Known(platform.AttemptId) is not { IsTerminal: false })
+        throw new InvalidOperationException("the credential check refused the attempt's own credential");
+}
+Console.WriteLine($"session-credential check alone (hash, compare, phase; {checks} times): " +
+                  $"{Stopwatch.GetElapsedTime(started).TotalMicroseconds / checks:0.00} µs per call");

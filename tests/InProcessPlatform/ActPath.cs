@@ -37,6 +37,10 @@ public sealed class ActPath : IAsyncDisposable
     public int OrchestratorPort { get; private set; }
     public int SandboxPort { get; private set; }
     public Guid AttemptId { get; private set; }
+    /// <summary>The in-process orchestrator's services (a benchmark times its parts alone).</summary>
+    public IServiceProvider OrchestratorServices { get; private set; } = null!;
+    /// <summary>The session credential of <see cref="AttemptId"/>.</summary>
+    public string Credential { get; private set; } = "";
     /// <summary>The attempt-session API through the gateway, sending <see cref="AttemptId"/>'s session credential.</summary>
     public AttemptSession.AttemptSessionClient Session { get; private set; } = null!;
     /// <summary>
@@ -92,8 +96,9 @@ public sealed class ActPath : IAsyncDisposable
         }, b => b.AddGateway(), a => a.MapGateway(), traces);
 
         AttemptId = await SeedRunningAttemptAsync(orchestrator);
-        var credential = await orchestrator.Services.GetRequiredService<SessionCredentials>().IssueAsync(AttemptId, default);
-        Session = new AttemptSession.AttemptSessionClient(Channel(credential));
+        OrchestratorServices = orchestrator.Services;
+        Credential = await orchestrator.Services.GetRequiredService<SessionCredentials>().IssueAsync(AttemptId, default);
+        Session = new AttemptSession.AttemptSessionClient(Channel(Credential));
         if (uncheckedAttempt) UncheckedAttemptId = await SeedRunningAttemptAsync(orchestrator);
         UncheckedSession = new AttemptSession.AttemptSessionClient(Channel(null));
     }
