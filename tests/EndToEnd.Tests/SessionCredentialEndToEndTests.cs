@@ -87,6 +87,16 @@ public sealed class SessionCredentialEndToEndTests(PlatformProcesses platform, I
 
         await Waits.CampaignFinishedAsync(client, (await client.Attempts.GetAttemptAsync(new GetAttemptRequest { AttemptId = b })).CampaignId,
             TimeSpan.FromMinutes(3));
+
+        // The secrets themselves appear in no service's log, and not in either attempt's events.
+        var secrets = aCredentials.Append(bCredential).ToList();
+        foreach (var service in new[] { "agents", "orchestrator", "gateway" })
+        {
+            var log = File.ReadAllText(Path.Combine(Platform.LogsDir, $"{service}.log"));
+            Assert.All(secrets, secret => Assert.DoesNotContain(secret, log));
+        }
+        var bEvents = await Waits.EventsAsync(client, b);
+        Assert.All(secrets, secret => Assert.DoesNotContain(events.Concat(bEvents), e => e.DataJson.Contains(secret, StringComparison.Ordinal)));
     }
 
     /// <summary>Each call the finding made, on attempt <paramref name="a"/>; every one must be refused.</summary>
