@@ -20,8 +20,15 @@ public static class AgentsSetup
         services.AddServiceClient<AttemptSession.AttemptSessionClient>("Session");
         // The replay driver receives recorded file writes, which may be as large as an Act accepts (64 MiB).
         // Named options of the client AddServiceClient registered under the name "Session".
-        services.Configure<global::Grpc.Net.ClientFactory.GrpcClientFactoryOptions>("Session",
-            o => o.ChannelOptionsActions.Add(c => c.MaxReceiveMessageSize = ServiceDefaults.MessageLimits.MaxMessageBytes + 1024));
+        services.Configure<global::Grpc.Net.ClientFactory.GrpcClientFactoryOptions>("Session", o =>
+        {
+            o.ChannelOptionsActions.Add(c => c.MaxReceiveMessageSize = ServiceDefaults.MessageLimits.MaxMessageBytes + 1024);
+            // Every AttemptSession call carries its attempt's session credential (x-rebench-session).
+            o.InterceptorRegistrations.Add(new global::Grpc.Net.ClientFactory.InterceptorRegistration(
+                global::Grpc.Net.ClientFactory.InterceptorScope.Client, sp => sp.GetRequiredService<SessionCredentialInterceptor>()));
+        });
+        services.AddSingleton<SessionCredentialStore>();
+        services.AddSingleton<SessionCredentialInterceptor>();
         services.AddServiceClient<Scoring.V1.Scoring.ScoringClient>("Scoring");
 
         services.AddSingleton<TransientRetry>();

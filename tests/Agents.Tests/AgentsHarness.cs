@@ -33,12 +33,16 @@ public sealed class AgentsHarness : IAsyncDisposable
         return h;
     }
 
+    /// <summary>A credential of the shape the orchestrator mints (43 characters of URL-safe base64).</summary>
+    public static string NewCredential() => System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static StartRunRequest Request(string agent, params (string Key, string Value)[] settings)
     {
         var r = new StartRunRequest
         {
             AttemptId = Guid.NewGuid().ToString(), Agent = agent, TaskId = "fix_embedding", Variant = "main",
             Instructions = "Improve the score.", TimeBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(1)),
+            SessionCredential = NewCredential(),
         };
         foreach (var (k, v) in settings) r.Settings[k] = v;
         return r;

@@ -14,8 +14,11 @@ using ReBench.Testing;
 
 namespace ReBench.Agents.Tests;
 
-/// <summary>One call the fake orchestrator received, failed or not, in arrival order.</summary>
-public sealed record SessionCall(int Index, string Method, string StepId, IMessage Request);
+/// <summary>One call the fake orchestrator received, failed or not, in arrival order, with the session credential it carried.</summary>
+public sealed record SessionCall(int Index, string Method, string StepId, IMessage Request)
+{
+    public string? Credential { get; init; }
+}
 
 /// <summary>
 /// A stand-in for the orchestrator's attempt-session API that records every call. <see cref="Behavior"/> runs before
@@ -81,7 +84,10 @@ public sealed class FakeSession : AttemptSession.AttemptSessionBase
 
     private async Task RecordAsync(string method, string stepId, IMessage request, ServerCallContext context)
     {
-        var call = new SessionCall(Interlocked.Increment(ref _count) - 1, method, stepId, request);
+        var call = new SessionCall(Interlocked.Increment(ref _count) - 1, method, stepId, request)
+        {
+            Credential = context.RequestHeaders.GetValue("x-rebench-session"),
+        };
         _calls.Enqueue(call);
         FirstCall.TrySetResult(call);
         if (Behavior is { } behave) await behave(call, context);

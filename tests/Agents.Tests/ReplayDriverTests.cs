@@ -95,6 +95,9 @@ public sealed class ReplayDriverTests : IAsyncLifetime
 
         var calls = _session.Calls.Where(c => c.AttemptId == attempt).ToList();
         Assert.Equal(["GetRecordedActions", "Act", "Act", "Score", "GetRecordedActions", "Act", "Submit"], calls.Select(c => c.Method));
+        // The replay driver sends its own attempt's session credential on every call, the read of the source included.
+        Assert.All(calls, c => Assert.Equal(43, c.Credential?.Length));
+        Assert.Single(calls.Select(c => c.Credential).Distinct());
         Assert.Equal(Source, ((GetRecordedActionsRequest)calls[0].Request).SourceAttemptId);
         Assert.Equal([$"{attempt}:replay:{Source}:1", $"{attempt}:replay:{Source}:2", $"{attempt}:replay:{Source}:3", $"{Source}:4",
                 $"{attempt}:replay:{Source}:4", $"{attempt}:replay:{Source}:5"],
@@ -153,7 +156,7 @@ public sealed class ReplayDriverTests : IAsyncLifetime
         Assert.Equal(["source_attempt"], agentsList.Agents.Single(a => a.Name == "replay").RequiredSettings);
     }
 
-    private sealed record Call(string Method, string AttemptId, string StepId, IMessage Request);
+    private sealed record Call(string Method, string AttemptId, string StepId, IMessage Request, string? Credential = null);
 
     /// <summary>The session API side: serves <see cref="Recorded"/> and records every call.</summary>
     private sealed class ReplaySession : AttemptSession.AttemptSessionBase
@@ -166,7 +169,7 @@ public sealed class ReplayDriverTests : IAsyncLifetime
 
         public override Task<RecordedActions> GetRecordedActions(GetRecordedActionsRequest request, ServerCallContext context)
         {
-            _calls.Enqueue(new Call("GetRecordedActions", request.AttemptId, request.StepId, request));
+            _calls.Enqueue(new Call("GetRecordedActions", request.AttemptId, request.StepId, request, context.RequestHeaders.GetValue("x-rebench-session")));
             if (Refusal is { } refusal) throw new RpcException(refusal);
             if (request.StepId == "") return Task.FromResult(Recorded);
             return Task.FromResult(new RecordedActions
@@ -178,19 +181,19 @@ public sealed class ReplayDriverTests : IAsyncLifetime
 
         public override Task<ActResult> Act(ActRequest request, ServerCallContext context)
         {
-            _calls.Enqueue(new Call("Act", request.AttemptId, request.StepId, request));
+            _calls.Enqueue(new Call("Act", request.AttemptId, request.StepId, request, context.RequestHeaders.GetValue("x-rebench-session")));
             return Task.FromResult(new ActResult { StepId = request.StepId });
         }
 
         public override Task<ScoreResult> Score(ScoreRequest request, ServerCallContext context)
         {
-            _calls.Enqueue(new Call("Score", request.AttemptId, request.StepId, request));
+            _calls.Enqueue(new Call("Score", request.AttemptId, request.StepId, request, context.RequestHeaders.GetValue("x-rebench-session")));
             return Task.FromResult(new ScoreResult { Valid = true });
         }
 
         public override Task<SubmitResult> Submit(SubmitRequest request, ServerCallContext context)
         {
-            _calls.Enqueue(new Call("Submit", request.AttemptId, request.StepId, request));
+            _calls.Enqueue(new Call("Submit", request.AttemptId, request.StepId, request, context.RequestHeaders.GetValue("x-rebench-session")));
             return Task.FromResult(new SubmitResult { FinalScoreValid = true });
         }
     }

@@ -94,6 +94,51 @@ public sealed class RunApiTests
     }
 
     [Fact]
+    public async Task Every_session_call_carries_the_credential_of_the_latest_StartRun()
+    {
+        await using var h = await AgentsHarness.StartAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Session.Behavior = (call, _) => call.Index == 1 ? release.Task : Task.CompletedTask;
+        var script = """
+            {"run": "echo one"}
+            {"run": "echo two"}
+            {"score": true}
+            {"submit": ""}
+            """;
+        var request = AgentsHarness.Request("scripted", ("script", script));
+        var first = request.SessionCredential;
+
+        await h.Client.StartRunAsync(request);
+        while (h.Session.Calls.Count < 2) await Task.Delay(20);
+        // A relaunch of the same attempt hands over a new credential: the run's later calls carry it instead.
+        var relaunch = request.Clone();
+        relaunch.SessionCredential = AgentsHarness.NewCredential();
+        await h.Client.StartRunAsync(relaunch);
+        release.SetResult();
+        await h.WaitForEndAsync(request.AttemptId);
+
+        Assert.Equal([first, first, relaunch.SessionCredential, relaunch.SessionCredential], h.Session.Calls.Select(c => c.Credential));
+    }
+
+    [Fact]
+    public async Task StartRun_without_a_well_formed_session_credential_is_refused_without_quoting_it()
+    {
+        await using var h = await AgentsHarness.StartAsync();
+        var none = AgentsHarness.Request("noop");
+        none.SessionCredential = "";
+        var bad = AgentsHarness.Request("noop");
+        bad.SessionCredential = "secret value/with+bad=chars";
+
+        var e1 = await AgentsHarness.FailsAsync(() => h.Client.StartRunAsync(none).ResponseAsync, StatusCode.InvalidArgument);
+        var e2 = await AgentsHarness.FailsAsync(() => h.Client.StartRunAsync(bad).ResponseAsync, StatusCode.InvalidArgument);
+
+        Assert.Contains("session_credential is required", e1.Status.Detail);
+        Assert.Contains("session_credential is malformed", e2.Status.Detail);
+        Assert.DoesNotContain("secret value", e2.Status.Detail);
+        Assert.Empty(h.Session.Calls);
+    }
+
+    [Fact]
     public async Task StopRun_cancels_the_driver_mid_step_and_is_idempotent()
     {
         await using var h = await AgentsHarness.StartAsync();

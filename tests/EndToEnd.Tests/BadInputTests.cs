@@ -77,8 +77,13 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.Attempts.GetAttemptAsync(new GetAttemptRequest { AttemptId = id }));
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
         Assert.Contains(id, e.Status.Detail);
-        var s = await Assert.ThrowsAsync<RpcException>(async () => await Platform.Session().ScoreAsync(new ScoreRequest { AttemptId = id, StepId = "1" }));
-        Assert.Equal(StatusCode.NotFound, s.StatusCode);
+        // The attempt-session API names no attempt it has not issued a credential for: a made-up one is not this attempt's.
+        var madeUp = new string('A', 43);
+        var s = await Assert.ThrowsAsync<RpcException>(async () => await Platform.Session(madeUp).ScoreAsync(new ScoreRequest { AttemptId = id, StepId = "1" }));
+        Assert.Equal(StatusCode.PermissionDenied, s.StatusCode);
+        Assert.DoesNotContain(madeUp, s.Status.Detail);
+        s = await Assert.ThrowsAsync<RpcException>(async () => await Platform.Session(madeUp).ScoreAsync(new ScoreRequest { AttemptId = "not-a-uuid", StepId = "1" }));
+        Assert.Equal(StatusCode.InvalidArgument, s.StatusCode);
         var bad = await Assert.ThrowsAsync<RpcException>(async () => await client.Attempts.GetAttemptAsync(new GetAttemptRequest { AttemptId = "not-a-uuid" }));
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
     }
@@ -103,7 +108,8 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
         var campaign = await client.Campaigns.CreateCampaignAsync(Valid());
         var attempt = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(3))).Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
-        var session = Platform.Session();
+        // The attempt's own driver's credential: the ended attempt refuses it (FAILED_PRECONDITION, not a permission problem).
+        var session = Platform.Session(Platform.CredentialOf(attempt.AttemptId));
         var before = (await Waits.EventsAsync(client, attempt.AttemptId)).Count;
 
         var act = await Assert.ThrowsAsync<RpcException>(async () => await session.ActAsync(new ActRequest

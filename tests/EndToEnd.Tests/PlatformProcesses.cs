@@ -35,16 +35,20 @@ public sealed class PlatformProcesses : IAsyncLifetime
     /// <summary>The orchestrator's event-store schema in the test PostgreSQL.</summary>
     public string Schema => _schema;
 
+    /// <summary>Between the agents service and the gateway's internal listener: the credentials each driver sent.</summary>
+    public SessionTap Tap { get; } = new();
+
     public async Task InitializeAsync()
     {
         foreach (var s in Services.Append("gateway-internal")) _ports[s] = TestEnv.FreePort();
+        await Tap.StartAsync(InternalPort);
         foreach (var s in Services) await StartAsync(s);
     }
 
     public async Task DisposeAsync()
     {
         foreach (var s in Services.Reverse()) Stop(s);
-        await Task.CompletedTask;
+        await Tap.DisposeAsync();
     }
 
     public GrpcChannel PublicChannel(string? apiKey = ApiKey)
@@ -63,7 +67,24 @@ public sealed class PlatformProcesses : IAsyncLifetime
 
     public OrchestratorClients Orchestrator(string? apiKey = ApiKey) => new(PublicChannel(apiKey));
 
-    public AttemptSession.AttemptSessionClient Session() => new(GrpcChannel.ForAddress($"http://127.0.0.1:{InternalPort}"));
+    /// <summary>The attempt-session API on the gateway's internal listener, sending <paramref name="credential"/> (none: no header).</summary>
+    public AttemptSession.AttemptSessionClient Session(string? credential = null)
+    {
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            if (credential is not null) metadata.Add("x-rebench-session", credential);
+            return Task.CompletedTask;
+        });
+        return new(GrpcChannel.ForAddress($"http://127.0.0.1:{InternalPort}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        }));
+    }
+
+    /// <summary>The session credential the attempt's driver sent last (see <see cref="SessionTap"/>).</summary>
+    public string CredentialOf(string attemptId) =>
+        Tap.CredentialsOf(attemptId) is { Count: > 0 } seen ? seen[^1] : throw new InvalidOperationException($"no session call of attempt {attemptId} was seen");
 
     /// <summary>Kills the orchestrator (SIGKILL: no graceful shutdown) and starts it again.</summary>
     public async Task RestartOrchestratorAsync()
@@ -125,7 +146,8 @@ public sealed class PlatformProcesses : IAsyncLifetime
                 env["RabbitMq__QueuePrefix"] = _schema + "_reports";
                 break;
             case "agents":
-                env["Services__Session"] = $"http://127.0.0.1:{InternalPort}";
+                // Through the tap, which forwards to the gateway's internal listener unchanged.
+                env["Services__Session"] = $"http://127.0.0.1:{Tap.Port}";
                 env["Services__Scoring"] = Url("scoring");
                 env["Agents__Providers__scripted__Kind"] = "openai";
                 env["Agents__Providers__scripted__Endpoint"] = $"http://127.0.0.1:{LlmPort}/v1";

@@ -111,19 +111,23 @@ public sealed class ReexecuteEndToEndTests(PlatformProcesses platform, ITestOutp
         Assert.Contains("echo to stderr >&2; exit 3", text);
         Assert.EndsWith("\nREPRODUCED", text.TrimEnd());
 
-        // What the driver read: full contents (the larger file only the blob store holds), and only its own source.
-        var session = Platform.Session();
-        var recorded = await session.GetRecordedActionsAsync(new GetRecordedActionsRequest { AttemptId = rerunId, SourceAttemptId = sourceId });
-        Assert.Equal(["write_file", "write_file", "run", "run", "score", "submit"], recorded.Actions.Select(a => a.Kind));
-        Assert.Equal(CheckScript, recorded.Actions[1].Content.ToStringUtf8());
-        Assert.Equal("blob", recorded.Actions[1].ContentSource);
-        Assert.Equal(120, recorded.Actions[2].TimeoutSeconds);
+        // The replay driver read the source with the rerun's own session credential, like every other driver; with
+        // the rerun ended, that credential reads nothing more, and it never was the source's.
+        var rerunCredential = Platform.CredentialOf(rerunId);
+        Assert.Single(Platform.Tap.CredentialsOf(rerunId));
+        var session = Platform.Session(rerunCredential);
+        var ended = await Assert.ThrowsAsync<RpcException>(() => session.GetRecordedActionsAsync(new GetRecordedActionsRequest
+        {
+            AttemptId = rerunId, SourceAttemptId = sourceId,
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, ended.StatusCode);
+        Assert.Contains("has ended", ended.Status.Detail);
         var denied = await Assert.ThrowsAsync<RpcException>(() => session.GetRecordedActionsAsync(new GetRecordedActionsRequest
         {
             AttemptId = sourceId, SourceAttemptId = rerunId,
         }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
-        Assert.Contains("source_attempt", denied.Status.Detail);
+        Assert.DoesNotContain(rerunCredential, denied.Status.Detail);
     }
 
     [Fact]
@@ -148,13 +152,17 @@ public sealed class ReexecuteEndToEndTests(PlatformProcesses platform, ITestOutp
         Assert.True(code == 2, text);
         Assert.Contains("--format", text);
 
-        // The session call the replay driver uses is scoped to the attempt its own settings name.
-        var session = Platform.Session();
-        var denied = await Assert.ThrowsAsync<RpcException>(() => session.GetRecordedActionsAsync(new GetRecordedActionsRequest
+        // The session call the replay driver uses needs a session credential, and one for the attempt it names.
+        var denied = await Assert.ThrowsAsync<RpcException>(() => Platform.Session().GetRecordedActionsAsync(new GetRecordedActionsRequest
         {
             AttemptId = unknown, SourceAttemptId = Guid.NewGuid().ToString(),
         }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, denied.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, denied.StatusCode);
+        denied = await Assert.ThrowsAsync<RpcException>(() => Platform.Session(new string('x', 43)).GetRecordedActionsAsync(new GetRecordedActionsRequest
+        {
+            AttemptId = unknown, SourceAttemptId = Guid.NewGuid().ToString(),
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
     }
 
     private static Dictionary<string, int> Completed(IEnumerable<AttemptEvent> events) =>

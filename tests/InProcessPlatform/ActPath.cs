@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -10,7 +11,9 @@ using ReBench.Gateway;
 using ReBench.Orchestrator;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Grpc;
 using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 using ReBench.Sandbox;
 using ReBench.Sandbox.V1;
@@ -34,17 +37,31 @@ public sealed class ActPath : IAsyncDisposable
     public int OrchestratorPort { get; private set; }
     public int SandboxPort { get; private set; }
     public Guid AttemptId { get; private set; }
+    /// <summary>The in-process orchestrator's services (a benchmark times its parts alone).</summary>
+    public IServiceProvider OrchestratorServices { get; private set; } = null!;
+    /// <summary>The session credential of <see cref="AttemptId"/>.</summary>
+    public string Credential { get; private set; } = "";
+    /// <summary>The attempt-session API through the gateway, sending <see cref="AttemptId"/>'s session credential.</summary>
     public AttemptSession.AttemptSessionClient Session { get; private set; } = null!;
+    /// <summary>
+    /// With <c>uncheckedAttempt</c>: a second running attempt whose calls skip the session-credential check (the
+    /// orchestrator's gate is wrapped here, never in production), so a benchmark can set the check's cost beside the
+    /// same path without it, in one run on one platform.
+    /// </summary>
+    public Guid? UncheckedAttemptId { get; private set; }
+    /// <summary>The attempt-session API through the gateway, sending no credential (for <see cref="UncheckedAttemptId"/>).</summary>
+    public AttemptSession.AttemptSessionClient UncheckedSession { get; private set; } = null!;
 
     /// <param name="isolation">The sandbox's Sandbox:Isolation (auto, namespaces, none); null keeps its default.</param>
-    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null)
+    /// <param name="uncheckedAttempt">Also seed <see cref="UncheckedAttemptId"/>.</param>
+    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null, bool uncheckedAttempt = false)
     {
         var p = new ActPath();
-        await p.InitAsync(traces, isolation);
+        await p.InitAsync(traces, isolation, uncheckedAttempt);
         return p;
     }
 
-    private async Task InitAsync(bool traces, string? isolation)
+    private async Task InitAsync(bool traces, string? isolation, bool uncheckedAttempt)
     {
         SandboxPort = TestEnv.FreePort();
         OrchestratorPort = TestEnv.FreePort();
@@ -64,7 +81,12 @@ public sealed class ActPath : IAsyncDisposable
             ["Services:Sandbox"] = $"http://127.0.0.1:{SandboxPort}",
             ["Services:Scoring"] = "http://127.0.0.1:9",
             ["Services:Agents"] = "http://127.0.0.1:9",
-        }, b => b.AddOrchestrator(), a => a.MapOrchestrator(), traces);
+        }, b =>
+        {
+            b.AddOrchestrator();
+            b.Services.AddSingleton<SessionGate>();
+            b.Services.AddSingleton<ISessionGate>(sp => new BypassingGate(sp.GetRequiredService<SessionGate>(), this));
+        }, a => a.MapOrchestrator(), traces);
         await StartAsync("gateway", gatewayPort, new()
         {
             ["Gateway:InternalPort"] = GatewayInternalPort.ToString(),
@@ -74,7 +96,32 @@ public sealed class ActPath : IAsyncDisposable
         }, b => b.AddGateway(), a => a.MapGateway(), traces);
 
         AttemptId = await SeedRunningAttemptAsync(orchestrator);
-        Session = new AttemptSession.AttemptSessionClient(GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayInternalPort}"));
+        OrchestratorServices = orchestrator.Services;
+        Credential = await orchestrator.Services.GetRequiredService<SessionCredentials>().IssueAsync(AttemptId, default);
+        Session = new AttemptSession.AttemptSessionClient(Channel(Credential));
+        if (uncheckedAttempt) UncheckedAttemptId = await SeedRunningAttemptAsync(orchestrator);
+        UncheckedSession = new AttemptSession.AttemptSessionClient(Channel(null));
+    }
+
+    private GrpcChannel Channel(string? credential)
+    {
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            if (credential is not null) metadata.Add(SessionCredentials.Header, credential);
+            return Task.CompletedTask;
+        });
+        return GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayInternalPort}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+    }
+
+    /// <summary>The orchestrator's own gate for every attempt but <see cref="UncheckedAttemptId"/>.</summary>
+    private sealed class BypassingGate(SessionGate gate, ActPath path) : ISessionGate
+    {
+        public ValueTask AuthorizeAsync(Guid attemptId, ServerCallContext context) =>
+            attemptId == path.UncheckedAttemptId ? ValueTask.CompletedTask : gate.AuthorizeAsync(attemptId, context);
     }
 
     /// <summary>The sandbox's part of an Act alone: one Exec straight to the sandbox service.</summary>

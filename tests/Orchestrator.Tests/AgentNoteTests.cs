@@ -4,7 +4,9 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Campaigns;
+using ReBench.Orchestrator.Session;
 using ReBench.Orchestrator.Storage;
+using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
@@ -28,6 +30,12 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
 
     private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
+    // Each attempt's session credential, as its driver would have been handed it at launch.
+    private readonly Dictionary<string, string> _credentials = [];
+
+    private AsyncUnaryCall<AgentNoteResult> Record(AgentNoteRequest request) =>
+        _session.RecordAgentNoteAsync(request, new Metadata { { SessionCredentials.Header, _credentials[request.AttemptId] } });
+
     private async Task<Guid> RunningAttemptAsync()
     {
         var campaignId = Guid.NewGuid();
@@ -36,6 +44,7 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
             TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
         var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2, 1, "min", true, "dev");
         await Get<AttemptStore>().AppendAsync(scheduled.AttemptId, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
+        _credentials[scheduled.AttemptId.ToString()] = await Get<SessionCredentials>().IssueAsync(scheduled.AttemptId, CancellationToken.None);
         return scheduled.AttemptId;
     }
 
@@ -53,9 +62,9 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
     {
         var id = await RunningAttemptAsync();
 
-        var first = await _session.RecordAgentNoteAsync(Note(id, "n1"));
-        var again = await _session.RecordAgentNoteAsync(Note(id, "n1", json: """{"node":0,"plan":"a different retry"}"""));
-        var second = await _session.RecordAgentNoteAsync(Note(id, "n2", "aide_tree", """{"best_node":0}"""));
+        var first = await Record(Note(id, "n1"));
+        var again = await Record(Note(id, "n1", json: """{"node":0,"plan":"a different retry"}"""));
+        var second = await Record(Note(id, "n2", "aide_tree", """{"best_node":0}"""));
 
         Assert.Equal((3L, 3L, 4L), (first.Version, again.Version, second.Version));
         var events = await EventsAsync(id);
@@ -75,7 +84,7 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
     {
         var id = await RunningAttemptAsync();
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _session.RecordAgentNoteAsync(Note(id, step, kind, json)).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Record(Note(id, step, kind, json)).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains(problem, e.Status.Detail);
@@ -87,7 +96,7 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
         var id = await RunningAttemptAsync();
         var big = $$"""{"plan":"{{new string('x', 70_000)}}"}""";
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _session.RecordAgentNoteAsync(Note(id, "big", json: big)).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Record(Note(id, "big", json: big)).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("json must be at most 65536 characters", e.Status.Detail);
@@ -97,15 +106,22 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
     public async Task After_the_attempt_ended_a_new_note_is_refused_and_a_retried_one_returns_without_touching_the_sealed_stream()
     {
         var id = await RunningAttemptAsync();
-        await _session.RecordAgentNoteAsync(Note(id, "before"));
+        await Record(Note(id, "before"));
         await Get<AttemptStore>().AppendAsync(id, s => AttemptDecider.Fail(s, "test end", T0), CancellationToken.None);
         var sealedCount = (await EventsAsync(id)).Count;
 
-        var late = await Assert.ThrowsAsync<RpcException>(() => _session.RecordAgentNoteAsync(Note(id, "after")).ResponseAsync);
-        await _session.RecordAgentNoteAsync(Note(id, "before"));
+        var late = await Assert.ThrowsAsync<RpcException>(() => Record(Note(id, "after")).ResponseAsync);
+        // Through the API even a retry is refused once the attempt has ended (its session credential no longer works);
+        // the handler itself (which a human's steps use) still returns the recorded note for a retry.
+        var retried = await Assert.ThrowsAsync<RpcException>(() => Record(Note(id, "before")).ResponseAsync);
+        await Get<AttemptSessionHandler>().RecordAgentNoteAsync(id, "before", "aide_node", """{"node":0,"plan":"loop"}""", CancellationToken.None);
+        var handlerLate = await Assert.ThrowsAnyAsync<Exception>(() =>
+            Get<AttemptSessionHandler>().RecordAgentNoteAsync(id, "after", "aide_node", "{}", CancellationToken.None));
 
         Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
-        Assert.Contains("no more steps are accepted", late.Status.Detail);
+        Assert.Contains("has ended", late.Status.Detail);
+        Assert.Equal(StatusCode.FailedPrecondition, retried.StatusCode);
+        Assert.Contains("no more steps are accepted", handlerLate.Message);
         Assert.Equal(sealedCount, (await EventsAsync(id)).Count);
         Assert.Equal("attempt_sealed", (await EventsAsync(id))[^1].EventTypeName);
     }

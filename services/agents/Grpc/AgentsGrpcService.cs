@@ -9,7 +9,8 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Agents.Grpc;
 
 public sealed class AgentsGrpcService(
-    DriverCatalog drivers, RunRegistry runs, ProviderReachability reachability, IOptions<AgentsOptions> options) : V1.Agents.AgentsBase
+    DriverCatalog drivers, RunRegistry runs, ProviderReachability reachability, IOptions<AgentsOptions> options,
+    Session.SessionCredentialStore credentials) : V1.Agents.AgentsBase
 {
     /// <summary>Most characters of a problem returned by ValidateAgent: a problem may quote a setting's value.</summary>
     public const int MaxProblemLength = 300;
@@ -36,7 +37,15 @@ public sealed class AgentsGrpcService(
         if (driver.ValidateSettings(settings) is { } problem) throw Guard.Invalid(problem);
         var budget = Guard.Duration(request.TimeBudget, "time_budget", allowNegative: true);
         if (budget <= TimeSpan.Zero) throw Guard.Invalid($"time_budget must be positive, got {budget}");
+        // Checked for presence and shape only (the orchestrator decides whether it is valid); never quoted back.
+        if (string.IsNullOrEmpty(request.SessionCredential))
+            throw Guard.Invalid("session_credential is required: the driver cannot call the attempt-session API without it");
+        if (request.SessionCredential.Length > 256 || !request.SessionCredential.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw Guard.Invalid("session_credential is malformed: expected URL-safe base64");
 
+        // Set before the run starts, so its first call already carries it; a StartRun for a running attempt (a
+        // relaunch after an orchestrator restart) replaces the credential the run uses from its next call on.
+        credentials.Set(attemptId, request.SessionCredential);
         var run = runs.StartOrGet(new RunSpec(attemptId, driver, request.TaskId, request.Variant, request.Instructions, budget, settings));
         if (run.Agent != agent)
             throw Guard.FailedPrecondition($"attempt {attemptId} already has a run of agent '{run.Agent}', not '{agent}'");

@@ -5,30 +5,44 @@ using ReBench.ServiceDefaults;
 
 namespace ReBench.Orchestrator.Grpc;
 
-/// <summary>gRPC adapter of the attempt-session API: validates the request shape, then delegates.</summary>
-public sealed class AttemptSessionGrpc(AttemptSessionHandler handler, RecordedActionsReader recorded, Budgets.BudgetReservations budgets, StepHistoryReader history) : AttemptSession.AttemptSessionBase
+/// <summary>
+/// gRPC adapter of the attempt-session API: validates the request shape, checks the caller's session credential for
+/// the attempt (<see cref="SessionGate"/>), then delegates. The shape comes first so that a malformed request is
+/// INVALID_ARGUMENT whoever sends it; nothing is read or changed before the credential is checked.
+/// </summary>
+public sealed class AttemptSessionGrpc(
+    AttemptSessionHandler handler, RecordedActionsReader recorded, Budgets.BudgetReservations budgets, StepHistoryReader history, ISessionGate gate)
+    : AttemptSession.AttemptSessionBase
 {
-    public override Task<StepHistory> GetStepHistory(GetStepHistoryRequest request, ServerCallContext context)
+    public override async Task<StepHistory> GetStepHistory(GetStepHistoryRequest request, ServerCallContext context)
     {
         if (request.FromIndex < 0) throw Guard.Invalid($"from_index must not be negative, got {request.FromIndex}");
-        return history.ReadAsync(Guard.Id(request.AttemptId, "attempt_id"), request.FromIndex, context.CancellationToken);
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        await gate.AuthorizeAsync(id, context);
+        return await history.ReadAsync(id, request.FromIndex, context.CancellationToken);
     }
 
-    public override Task<BudgetGrant> ReserveBudget(ReserveBudgetRequest request, ServerCallContext context)
+    public override async Task<BudgetGrant> ReserveBudget(ReserveBudgetRequest request, ServerCallContext context)
     {
         var id = Guard.Id(request.AttemptId, "attempt_id");
         Guard.Required(request.StepId, "step_id");
         if (request.WorstCaseCostUsd < 0 || !double.IsFinite(request.WorstCaseCostUsd))
             throw Guard.Invalid($"worst_case_cost_usd must be a finite non-negative number, got {request.WorstCaseCostUsd}");
         if (request.WorstCaseTokens < 0) throw Guard.Invalid($"worst_case_tokens must not be negative, got {request.WorstCaseTokens}");
-        return budgets.ReserveAsync(id, request, context.CancellationToken);
+        await gate.AuthorizeAsync(id, context);
+        return await budgets.ReserveAsync(id, request, context.CancellationToken);
     }
 
-    public override Task<RecordedActions> GetRecordedActions(GetRecordedActionsRequest request, ServerCallContext context) =>
-        recorded.ReadAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Id(request.SourceAttemptId, "source_attempt_id"),
-            request.StepId, context.CancellationToken);
+    /// <summary>The credential is the re-executing attempt's own; which source it may read is the reader's rule.</summary>
+    public override async Task<RecordedActions> GetRecordedActions(GetRecordedActionsRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        var source = Guard.Id(request.SourceAttemptId, "source_attempt_id");
+        await gate.AuthorizeAsync(id, context);
+        return await recorded.ReadAsync(id, source, request.StepId, context.CancellationToken);
+    }
 
-    public override Task<ActResult> Act(ActRequest request, ServerCallContext context)
+    public override async Task<ActResult> Act(ActRequest request, ServerCallContext context)
     {
         var id = Guard.Id(request.AttemptId, "attempt_id");
         Guard.Required(request.StepId, "step_id");
@@ -46,20 +60,34 @@ public sealed class AttemptSessionGrpc(AttemptSessionHandler handler, RecordedAc
             default:
                 throw Guard.Invalid("action is required: set run or write_file");
         }
-        return handler.ActAsync(id, request, context.CancellationToken);
+        await gate.AuthorizeAsync(id, context);
+        return await handler.ActAsync(id, request, context.CancellationToken);
     }
 
-    public override Task<ScoreResult> Score(ScoreRequest request, ServerCallContext context) =>
-        handler.ScoreAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"), context.CancellationToken);
+    public override async Task<ScoreResult> Score(ScoreRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        var step = Guard.Required(request.StepId, "step_id");
+        await gate.AuthorizeAsync(id, context);
+        return await handler.ScoreAsync(id, step, context.CancellationToken);
+    }
 
-    public override Task<ScoreLogResponse> ScoreLog(ScoreLogRequest request, ServerCallContext context) =>
-        handler.ScoreLogAsync(Guard.Id(request.AttemptId, "attempt_id"), context.CancellationToken);
+    public override async Task<ScoreLogResponse> ScoreLog(ScoreLogRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        await gate.AuthorizeAsync(id, context);
+        return await handler.ScoreLogAsync(id, context.CancellationToken);
+    }
 
-    public override Task<SubmitResult> Submit(SubmitRequest request, ServerCallContext context) =>
-        handler.SubmitAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"),
-            request.Submission, context.CancellationToken);
+    public override async Task<SubmitResult> Submit(SubmitRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        var step = Guard.Required(request.StepId, "step_id");
+        await gate.AuthorizeAsync(id, context);
+        return await handler.SubmitAsync(id, step, request.Submission, context.CancellationToken);
+    }
 
-    public override Task<RecordModelCallResult> RecordModelCall(ModelCallRecord request, ServerCallContext context)
+    public override async Task<RecordModelCallResult> RecordModelCall(ModelCallRecord request, ServerCallContext context)
     {
         var id = Guard.Id(request.AttemptId, "attempt_id");
         Guard.Required(request.StepId, "step_id");
@@ -67,20 +95,32 @@ public sealed class AttemptSessionGrpc(AttemptSessionHandler handler, RecordedAc
         if (request.InputTokens < 0 || request.OutputTokens < 0 || request.ReasoningTokens < 0 || request.CachedTokens < 0)
             throw Guard.Invalid("token counts must not be negative");
         if (request.CostUsd < 0 || !double.IsFinite(request.CostUsd)) throw Guard.Invalid($"cost_usd must be a finite non-negative number, got {request.CostUsd}");
-        return handler.RecordModelCallAsync(id, request, context.CancellationToken);
+        await gate.AuthorizeAsync(id, context);
+        return await handler.RecordModelCallAsync(id, request, context.CancellationToken);
     }
 
-    public override Task<AgentNoteResult> RecordAgentNote(AgentNoteRequest request, ServerCallContext context)
+    public override async Task<AgentNoteResult> RecordAgentNote(AgentNoteRequest request, ServerCallContext context)
     {
         var id = Guard.Id(request.AttemptId, "attempt_id");
         Guard.Required(request.StepId, "step_id");
         if (Attempts.AgentNotes.Problem(request.Kind, request.Json) is { } problem) throw Guard.Invalid(problem);
-        return handler.RecordAgentNoteAsync(id, request.StepId, request.Kind, request.Json, context.CancellationToken);
+        await gate.AuthorizeAsync(id, context);
+        return await handler.RecordAgentNoteAsync(id, request.StepId, request.Kind, request.Json, context.CancellationToken);
     }
 
-    public override Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context) =>
-        handler.PauseAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"), request.Reason, context.CancellationToken);
+    public override async Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        var step = Guard.Required(request.StepId, "step_id");
+        await gate.AuthorizeAsync(id, context);
+        return await handler.PauseAsync(id, step, request.Reason, context.CancellationToken);
+    }
 
-    public override Task<ClockState> ResumeClock(ResumeClockRequest request, ServerCallContext context) =>
-        handler.ResumeAsync(Guard.Id(request.AttemptId, "attempt_id"), Guard.Required(request.StepId, "step_id"), context.CancellationToken);
+    public override async Task<ClockState> ResumeClock(ResumeClockRequest request, ServerCallContext context)
+    {
+        var id = Guard.Id(request.AttemptId, "attempt_id");
+        var step = Guard.Required(request.StepId, "step_id");
+        await gate.AuthorizeAsync(id, context);
+        return await handler.ResumeAsync(id, step, context.CancellationToken);
+    }
 }

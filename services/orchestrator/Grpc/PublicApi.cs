@@ -9,6 +9,7 @@ public static class PublicApi
     {
         // Stateless over singletons (store, chain, auditor, clock): one instance serves every call.
         services.AddSingleton<AttemptCorrections>();
+        services.AddSingleton<ISessionGate, SessionGate>();
         return services;
     }
 

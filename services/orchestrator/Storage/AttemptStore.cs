@@ -27,6 +27,9 @@ public sealed class AttemptStore(IDocumentStore store, StreamStore streams, Audi
         return state;
     }
 
+    /// <summary>The attempt as this process last loaded or wrote it, without a database read; null when not seen yet.</summary>
+    public AttemptState? Known(Guid id) => _cache.GetValueOrDefault(id);
+
     private void Remember(AttemptState state) =>
         _cache.AddOrUpdate(state.Id, state, (_, old) => old.Version >= state.Version ? old : state);
 

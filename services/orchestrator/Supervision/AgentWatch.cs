@@ -21,6 +21,7 @@ public sealed class AgentWatch(
     Agents.V1.Agents.AgentsClient agents,
     Scoring.V1.Scoring.ScoringClient scoring,
     IOptions<OrchestratorOptions> options,
+    SessionCredentials credentials,
     TimeProvider time,
     ILogger<AgentWatch> logger)
 {
@@ -65,6 +66,8 @@ public sealed class AgentWatch(
             Instructions = task.Instructions, TimeBudget = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(state.TimeBudget),
         };
         request.Settings.Add(state.AgentSettings);
+        // A new credential for the new run: the lost run's one is replaced, so whoever still holds it is refused.
+        request.SessionCredential = await credentials.IssueAsync(attemptId, ct);
         await agents.StartRunAsync(request, cancellationToken: ct);
         await attempts.AppendAsync(attemptId, s => s.Phase == AttemptPhase.Running
             ? [new AgentRelaunched(attemptId, s.Agent, "the agents service had no run for the attempt (restarted)", time.GetUtcNow())]

@@ -22,7 +22,8 @@ public sealed class AttemptLifecycle(
     ILogger<AttemptLifecycle> logger,
     AttemptPlacement placement,
     IAttemptRecorders terminals,
-    EnvironmentTeardown teardown)
+    EnvironmentTeardown teardown,
+    SessionCredentials credentials)
 {
     private const string Actor = "orchestrator";
     public const string FinalStepId = "final";
@@ -107,6 +108,8 @@ public sealed class AttemptLifecycle(
         request.Settings.Add(state.AgentSettings);
         try
         {
+            // Minted for every launch (a restart that launches again replaces the run's credential): only its hash is kept.
+            request.SessionCredential = await credentials.IssueAsync(state.Id, ct);
             await agents.StartRunAsync(request, cancellationToken: ct);
             await attempts.AppendAsync(state.Id, s => AttemptDecider.LaunchAgent(s, time.GetUtcNow()), ct);
         }

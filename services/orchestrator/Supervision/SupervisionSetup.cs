@@ -13,7 +13,12 @@ public static class SupervisionSetup
 
     public static IServiceCollection AddSupervision(this IServiceCollection services)
     {
-        services.ConfigureMarten(o => o.Events.AddEventTypes(EventTypes));
+        services.ConfigureMarten(o =>
+        {
+            o.Events.AddEventTypes(EventTypes);
+            o.Schema.For<SessionCredentialRecord>();
+        });
+        services.AddSingleton<SessionCredentials>();
         services.AddSingleton<ScoringGateway>();
         services.AddSingleton<AttemptLifecycle>();
         services.AddSingleton<AttemptPlacement>();
