@@ -65,10 +65,11 @@ public sealed class AccessEventsEndToEndTests(PlatformProcesses platform, ITestO
             Assert.Contains(events, e => Is(e, Auditor, "auditor", "VerifyCampaign", $"campaign={campaign.CampaignId}"));
         }
 
-        // The step history through the gateway's internal listener: recorded under the principal and role the
-        // gateway forwards for that listener (none today: the orchestrator's name for a direct call).
-        var history = await Platform.Session().GetStepHistoryAsync(new GetStepHistoryRequest { AttemptId = first });
-        Assert.Contains(history.Steps, s => s.Kind == "write_file");
+        // The step history through the gateway's internal listener, with the attempt's own session credential: the
+        // attempt has ended, so the read is refused, and the attempt to read is still on record.
+        var ended = await Assert.ThrowsAsync<RpcException>(() =>
+            Platform.Session(Platform.CredentialOf(first)).GetStepHistoryAsync(new GetStepHistoryRequest { AttemptId = first }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, ended.StatusCode);
         var historyReads = (await AccessAsync(admin, first)).Events.Where(e => e.Method == "GetStepHistory").ToList();
         Assert.Equal(historyBefore + 1, historyReads.Count);
         Assert.False(string.IsNullOrEmpty(historyReads[^1].Principal));
