@@ -33,6 +33,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
         {
             b.UseSetting("Scoring:TasksRoot", _tasksRoot);
             b.UseSetting("Services:Sandbox", "http://127.0.0.1:9"); // never called: reports need no sandbox
+            b.ConfigureServices(ConfigureServices);
             if (database)
             {
                 b.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
@@ -51,6 +52,9 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
         if (problems.Count > 0) throw new InvalidOperationException("test bundles refused: " + string.Join("; ", problems.Select(p => p.Message)));
         return Task.CompletedTask;
     }
+
+    /// <summary>Services a host of a particular test replaces (registered last: they win).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public async Task DisposeAsync()
     {
