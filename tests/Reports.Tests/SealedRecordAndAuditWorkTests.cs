@@ -131,6 +131,14 @@ public sealed class ResultBindingTests
         Assert.True(ReportInputsText.AuditWork([research, replay], "replay"));
         Assert.False(ReportInputsText.AuditWork([research, replay], "a"));
         Assert.False(ReportInputsText.AuditWork([research, replay], "replay", budgetSeconds: EightHours));
+
+        // A re-execution stored before the mark existed (unbound, unmarked) is still audit work; a bound replay row
+        // is what its mark says, and a human row is never audit work.
+        var legacy = Bound(AttemptResult.ReplayAgent, 0.5);
+        (legacy.FinalVersion, legacy.ChainHash) = (null, null);
+        Assert.True(legacy.IsAuditWork);
+        Assert.False(ResultQuery.All.Matches(legacy));
+        Assert.False(Bound(AttemptResult.ReplayAgent, 0.5).IsAuditWork);
     }
 
     [Fact]

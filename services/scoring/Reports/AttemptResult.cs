@@ -49,6 +49,16 @@ public sealed class AttemptResult
     /// <summary>A re-execution (audit work): reports leave it out unless asked (ReportFilter.include_audit).</summary>
     public bool AuditWork { get; set; }
 
+    /// <summary>The agent every re-execution runs (the orchestrator's ReexecutionRules.ReplayAgent).</summary>
+    public const string ReplayAgent = "replay";
+
+    /// <summary>
+    /// What reports treat as audit work: the stored mark, or, for an unbound row stored before the mark existed, a
+    /// re-execution's agent (such rows cannot be rewritten: documents are kept as written).
+    /// </summary>
+    [JsonIgnore]
+    public bool IsAuditWork => AuditWork || (FromOrchestrator && !Bound && Agent == ReplayAgent);
+
     /// <summary>The row names its place in the sealed record.</summary>
     [JsonIgnore]
     public bool Bound => FinalVersion is > 0 && !string.IsNullOrEmpty(ChainHash);

@@ -30,6 +30,6 @@ public static class ReportInputsText
 
     /// <summary>A report row (an agent's, at a budget, on a task) is marked when any attempt behind it is audit work.</summary>
     public static bool AuditWork(IEnumerable<AttemptResult> read, string agent, double? budgetSeconds = null, string? task = null) =>
-        read.Any(r => r.AuditWork && r.Agent == agent && (budgetSeconds is null || r.TimeBudgetSeconds == budgetSeconds)
+        read.Any(r => r.IsAuditWork && r.Agent == agent && (budgetSeconds is null || r.TimeBudgetSeconds == budgetSeconds)
                       && (task is null || r.TaskKey == task));
 }

@@ -105,7 +105,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
         var (results, inputs) = await SelectAsync(request.Filter, null, context.CancellationToken);
         var report = Reports.Costs.Compute(results);
         var response = new CostsResponse { TotalUsd = report.TotalUsd, Inputs = inputs };
-        var auditCampaigns = results.Where(r => r.AuditWork).Select(r => r.CampaignId).ToHashSet();
+        var auditCampaigns = results.Where(r => r.IsAuditWork).Select(r => r.CampaignId).ToHashSet();
         response.Attempts.AddRange(report.Attempts.Select(l => new AttemptCost
         {
             AttemptId = l.Attempt.AttemptId.ToString(),
@@ -117,7 +117,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
             ModelCalls = l.Attempt.ModelCalls,
             WorkingHours = l.Attempt.WorkingSeconds / 3600,
             Basis = l.Basis,
-            AuditWork = l.Attempt.AuditWork,
+            AuditWork = l.Attempt.IsAuditWork,
         }));
         response.Campaigns.AddRange(report.Campaigns.Select(c => new CampaignCost
         {
@@ -174,8 +174,8 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
     {
         var query = Query(filter, budgetSeconds);
         var all = await store.QueryAsync(query with { IncludeAudit = true }, ct);
-        var rows = query.IncludeAudit ? all : all.Where(r => !r.AuditWork).ToList();
-        var auditRows = all.Count(r => r.AuditWork);
+        var rows = query.IncludeAudit ? all : all.Where(r => !r.IsAuditWork).ToList();
+        var auditRows = all.Count(r => r.IsAuditWork);
         BindingCheck? check = null;
         if (filter?.Verify == true)
         {

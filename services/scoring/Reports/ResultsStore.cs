@@ -25,7 +25,7 @@ public sealed record ResultQuery(
         && (Agents.Count == 0 || Agents.Contains(r.Agent))
         && (CampaignIds.Count == 0 || CampaignIds.Contains(r.CampaignId))
         && (BudgetSeconds is null || r.TimeBudgetSeconds == BudgetSeconds)
-        && (IncludeAudit || !r.AuditWork);
+        && (IncludeAudit || !r.IsAuditWork);
 }
 
 /// <summary>The finished attempts reports are computed from.</summary>
