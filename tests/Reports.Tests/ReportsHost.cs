@@ -24,6 +24,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
     public string Schema { get; } = TestEnv.UniqueSchema("reports");
     public Scoring.V1.Reports.ReportsClient Client { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
+    public GrpcChannel Channel => _channel!;
     public IResultsStore Store => Services.GetRequiredService<IResultsStore>();
 
     public Task InitializeAsync()

@@ -279,3 +279,31 @@ public sealed class SealedReportsGrpcTests(SealedReportsHost host) : IClassFixtu
         _ = replay;
     }
 }
+
+/// <summary>Bad input and a missing orchestrator address: clear statuses, never INTERNAL.</summary>
+public sealed class SealedRecordBadInputTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
+{
+    [Fact]
+    public async Task CheckResultsRefusesBadIdsAndVerifyWithoutAnOrchestratorAddressSaysWhy()
+    {
+        var scoring = new Scoring.V1.Scoring.ScoringClient(host.Channel);
+        var e = await Assert.ThrowsAsync<RpcException>(() => scoring.CheckResultsAsync(new CheckResultsRequest()).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "campaign_ids: at least one campaign is required"), (e.StatusCode, e.Status.Detail));
+        e = await Assert.ThrowsAsync<RpcException>(() => scoring.CheckResultsAsync(new CheckResultsRequest { CampaignIds = { "not-an-id" } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("campaign_ids[]", e.Status.Detail);
+        // Control: a well-formed campaign with nothing stored checks zero rows and names the attempt the sealed record says ended.
+        var ended = new BoundResult { AttemptId = Guid.NewGuid().ToString(), Finished = true, Status = "completed", FinalVersion = 7 };
+        var ok = await scoring.CheckResultsAsync(new CheckResultsRequest { CampaignIds = { Guid.NewGuid().ToString() }, Sealed = { ended } });
+        Assert.Equal(0, ok.RowsChecked);
+        Assert.Equal((ended.AttemptId, "row", "missing"), (ok.Differences.Single().AttemptId, ok.Differences.Single().Field, ok.Differences.Single().Stored));
+
+        // This host has no Services:Orchestrator: a verified report cannot be checked and says so.
+        var row = Completed("no-orchestrator-" + Guid.NewGuid().ToString("N")[..8], "alpha", 0.5);
+        row.Source = AttemptResult.OrchestratorSource;
+        await host.Store.RecordAsync(row, CancellationToken.None);
+        e = await Assert.ThrowsAsync<RpcException>(() => host.Client.CostsAsync(new CostsRequest { Filter = new ReportFilter { Agents = { row.Agent }, Verify = true } }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("Services:Orchestrator", e.Status.Detail);
+    }
+}
