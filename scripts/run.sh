@@ -69,8 +69,10 @@ RMQ=(RabbitMq__Host=127.0.0.1 "RabbitMq__Port=$RMQ_PORT")
 mkdir -p "$RUN_DIR/sandbox"
 
 start_service sandbox "$CONFIG" 5102 Service__Port=5102 "Sandbox__Root=$RUN_DIR/sandbox"
+# Services__Orchestrator: reports check their inputs against the sealed record on request (--verify); the orchestrator
+# starts after scoring, which is fine: it is only called when a report asks.
 start_service scoring "$CONFIG" 5103 Service__Port=5103 Services__Sandbox=http://127.0.0.1:5102 \
-  "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" "Scoring__TasksRoot=$REPO_ROOT/tasks"
+  Services__Orchestrator=http://127.0.0.1:5101 "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" "Scoring__TasksRoot=$REPO_ROOT/tasks"
 # LLM providers of the modular and aide scaffolds: one JSON file (format: config/providers.example.json), watched by
 # the agents service, so an edited file applies to the next run without a restart. It may hold keys: git ignores it.
 PROVIDERS_FILE=${REBENCH_PROVIDERS_FILE:-$REPO_ROOT/config/providers.json}

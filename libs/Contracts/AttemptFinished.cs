@@ -29,6 +29,14 @@ public sealed record AttemptFinished(
     public long ModelCalls { get; init; }
     /// <summary>Every intermediate score in order, for score-over-time analysis.</summary>
     public IReadOnlyList<ScorePoint> ScoreTimeline { get; init; } = [];
+    /// <summary>
+    /// The attempt's terminal event: its number in the stream and its chain link (which the attempt's seal signs). They
+    /// bind the stored result to the sealed record; 0 and null in messages from before they existed.
+    /// </summary>
+    public long FinalVersion { get; init; }
+    public string? ChainHash { get; init; }
+    /// <summary>A re-execution, in a campaign the orchestrator marked as audit work: reports leave it out unless asked.</summary>
+    public bool AuditWork { get; init; }
 }
 
 public sealed record ScorePoint(long ElapsedMs, bool Valid, double? RawScore, double? NormalizedScore);

@@ -70,6 +70,8 @@ public static class OrchestratorSetup
     {
         app.MapPublicApi();
         app.MapGrpcService<AttemptSessionGrpc>();
+        // Platform-only (the gateway routes none of it): the scoring service checks report inputs against it.
+        app.MapGrpcService<SealedRecordGrpc>();
         return app;
     }
 }

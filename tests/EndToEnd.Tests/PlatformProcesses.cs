@@ -137,6 +137,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
                 break;
             case "scoring":
                 env["Services__Sandbox"] = Url("sandbox");
+                env["Services__Orchestrator"] = Url("orchestrator");
                 env["Scoring__TasksRoot"] = Path.Combine(TestEnv.RepoRoot, "tasks");
                 // Its results store and feed, as run.sh sets them up: reports see the attempts these tests finish.
                 env["ConnectionStrings__Postgres"] = TestEnv.PostgresConnectionString;

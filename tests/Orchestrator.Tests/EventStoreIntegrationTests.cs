@@ -96,6 +96,17 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
             Assert.Equal(5, state.Version); // created, 2 x attempt finished, completed, sealed (docs/audit.md): no duplicates
             Assert.Equal(ids.ToHashSet(), published.Where(m => m.CampaignId == campaignId).Select(m => m.AttemptId).ToHashSet());
             Assert.All(published.Where(m => m.CampaignId == campaignId), m => Assert.Equal("failed", m.Status));
+
+            // Each message names the attempt's terminal event and its chain link (bound to the sealed record), and what
+            // a verification derives from the stored rows is exactly what was published.
+            var derived = await Get<ReBench.Orchestrator.Audit.SealedResults>().DeriveAsync(ids, CancellationToken.None);
+            foreach (var m in published.Where(m => m.CampaignId == campaignId))
+            {
+                Assert.True(m.FinalVersion > 0);
+                Assert.Equal(64, m.ChainHash?.Length);
+                Assert.False(m.AuditWork);
+                Assert.Equal(ReBench.Orchestrator.Audit.SealedResults.ToProto(m), Assert.Single(derived, d => d.AttemptId == m.AttemptId.ToString()));
+            }
         }
         finally
         {

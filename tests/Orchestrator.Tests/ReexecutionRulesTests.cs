@@ -77,6 +77,12 @@ public sealed class ReexecutionRulesTests
         var state = AttemptEvolver.Fold([attempt]);
         Assert.Equal(SourceId, state.ReexecutionOf);
         Assert.Equal(SourceId, AttemptView.From(state).ReexecutionOf);
+
+        // Audit work, set here by the server (no request field reaches it), on the campaign and in the attempt's own stream.
+        Assert.True(campaign.AuditWork);
+        Assert.True(attempt.AuditWork);
+        Assert.True(state.AuditWork);
+        Assert.True(CampaignEvolver.Fold([campaign]).AuditWork);
     }
 
     [Fact]
@@ -88,5 +94,8 @@ public sealed class ReexecutionRulesTests
         var loaded = System.Text.Json.JsonSerializer.Deserialize<AttemptScheduled>(json)!;
         Assert.Null(loaded.ReexecutionOf);
         Assert.Null(AttemptEvolver.Fold([loaded]).ReexecutionOf);
+        Assert.False(AttemptEvolver.Fold([loaded]).AuditWork);
+        // A re-execution scheduled before the mark existed is audit work all the same.
+        Assert.True(AttemptEvolver.Fold([loaded with { ReexecutionOf = Guid.NewGuid() }]).AuditWork);
     }
 }

@@ -24,6 +24,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
     public string Schema { get; } = TestEnv.UniqueSchema("reports");
     public Scoring.V1.Reports.ReportsClient Client { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
+    public GrpcChannel Channel => _channel!;
     public IResultsStore Store => Services.GetRequiredService<IResultsStore>();
 
     public Task InitializeAsync()
@@ -33,6 +34,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
         {
             b.UseSetting("Scoring:TasksRoot", _tasksRoot);
             b.UseSetting("Services:Sandbox", "http://127.0.0.1:9"); // never called: reports need no sandbox
+            b.ConfigureServices(ConfigureServices);
             if (database)
             {
                 b.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
@@ -51,6 +53,9 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
         if (problems.Count > 0) throw new InvalidOperationException("test bundles refused: " + string.Join("; ", problems.Select(p => p.Message)));
         return Task.CompletedTask;
     }
+
+    /// <summary>Services a host of a particular test replaces (registered last: they win).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public async Task DisposeAsync()
     {

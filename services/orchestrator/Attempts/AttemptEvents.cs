@@ -10,6 +10,8 @@ public sealed record AttemptScheduled(
 {
     /// <summary>The ended attempt this one re-executes (ReexecuteAttempt, agent replay); null for every other attempt.</summary>
     public Guid? ReexecutionOf { get; init; }
+    /// <summary>Its campaign is audit work (CampaignCreated.AuditWork), recorded in the attempt's own sealed stream too.</summary>
+    public bool AuditWork { get; init; }
 }
 
 public sealed record AttemptStarted(

@@ -17,6 +17,8 @@ public static class AttemptEvolver
                 Id = x.AttemptId, CampaignId = x.CampaignId, TaskId = x.TaskId, Variant = x.Variant, Agent = x.Agent,
                 AgentSettings = x.AgentSettings.ToImmutableDictionary(), Index = x.Index, TimeBudget = x.TimeBudget,
                 Phase = AttemptPhase.Scheduled, ScheduledAt = x.At, ReexecutionOf = x.ReexecutionOf,
+                // A re-execution recorded before AuditWork existed is audit work all the same.
+                AuditWork = x.AuditWork || x.ReexecutionOf is not null,
             },
             AttemptStarted x => s with
             {

@@ -17,6 +17,8 @@ public sealed record AttemptState
     public TimeSpan TimeBudget { get; init; }
     /// <summary>The attempt this one re-executes (AttemptScheduled.ReexecutionOf).</summary>
     public Guid? ReexecutionOf { get; init; }
+    /// <summary>Audit work (a re-execution): reports leave it out unless asked.</summary>
+    public bool AuditWork { get; init; }
     public AttemptPhase Phase { get; init; }
     public DateTimeOffset ScheduledAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -7,7 +7,7 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Orchestrator.Audit;
 
 /// <summary>The audit methods of the public orchestrator API, shaped for gRPC (Grpc/AuditGrpc delegates here).</summary>
-public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, Blobs.BlobStore blobs)
+public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, ResultsAuditor results, Blobs.BlobStore blobs)
 {
     public async Task<VerifyAttemptResponse> VerifyAsync(Guid attemptId, CancellationToken ct)
     {
@@ -23,12 +23,32 @@ public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, 
     public async Task<VerifyCampaignResponse> VerifyCampaignAsync(Guid campaignId, CancellationToken ct)
     {
         var r = await campaigns.VerifyAsync(campaignId, ct);
-        return new VerifyCampaignResponse
+        var response = new VerifyCampaignResponse
         {
             CampaignId = campaignId.ToString(), Ok = r.Ok, EventsChecked = r.EventsChecked, BrokenAt = r.BrokenAt, Problem = r.Problem ?? "",
             BrokenAttemptId = r.BrokenAttempt ?? "", BrokenBlobSha256 = r.BrokenBlob ?? "", Sealed = r.Sealed, KeyId = r.KeyId ?? "",
             HeadHash = r.HeadHash, AttemptsChecked = r.AttemptsChecked,
         };
+        // The results reports read, against the sealed record: a chain that verifies says nothing about a store row
+        // edited after it was written.
+        var events = await campaigns.ReadAsync(campaignId, ct);
+        var ids = events.Count == 0 ? null : CampaignVerifier.AttemptIds(events[0].DataJson);
+        var check = ids is null
+            ? new ResultsCheck(false, 0, [], 0, "the campaign's first event does not list its attempts")
+            : await results.CheckCampaignAsync(campaignId, ids.Select(Guid.Parse).ToList(), ct);
+        response.ResultsChecked = check.Checked;
+        response.ResultRowsChecked = check.RowsChecked;
+        response.ResultDifferences.AddRange(check.Differences);
+        response.ResultsUnbound = check.Unbound;
+        response.ResultsProblem = check.Problem ?? "";
+        if (!check.Ok)
+        {
+            response.Ok = false;
+            // The chain's own problem, when there is one, stays first.
+            if (response.Problem.Length == 0)
+                response.Problem = check.Problem ?? $"the results store differs from the sealed record in {check.Differences.Select(d => d.AttemptId).Distinct().Count()} row(s)";
+        }
+        return response;
     }
 
     public async Task ExportCampaignAsync(Guid campaignId, IServerStreamWriter<V1.StoredEvent> output, CancellationToken ct)

@@ -17,6 +17,8 @@ public static class AuditSetup
         services.AddSingleton<AttemptAuditor>();
         services.AddSingleton<AuditApi>();
         services.AddSingleton<CampaignAuditor>();
+        services.AddSingleton<SealedResults>();
+        services.AddSingleton<ResultsAuditor>();
         return services;
     }
 }

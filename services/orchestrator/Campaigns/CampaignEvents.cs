@@ -12,6 +12,11 @@ public sealed record CampaignCreated(
 {
     /// <summary>Campaign-wide model-call cost cap in USD (enforced by Budgets/BudgetLedger.cs and BudgetReservations.cs); null = none.</summary>
     public double? CostCapUsd { get; init; }
+    /// <summary>
+    /// Audit work (a re-execution's campaign): set by the server (ReexecutionRules.Plan), never by a caller; reports
+    /// leave its attempts out unless asked. False in every campaign created before it existed.
+    /// </summary>
+    public bool AuditWork { get; init; }
 }
 
 /// <summary>Recorded when the bus delivers an attempt's end; SourceEventId makes a redelivery a no-op.</summary>

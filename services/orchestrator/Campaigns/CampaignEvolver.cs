@@ -11,6 +11,7 @@ public static class CampaignEvolver
         {
             Id = x.CampaignId, Name = x.Name, Tasks = [.. x.Tasks], Agents = [.. x.Agents], AttemptsPerPair = x.AttemptsPerPair,
             TimeBudget = x.TimeBudget, CreatedAt = x.At, AttemptIds = [.. x.AttemptIds],
+            AuditWork = x.AuditWork,
         },
         CampaignAttemptFinished x => s with
         {

@@ -18,4 +18,6 @@ public sealed record CampaignState
     /// <summary>The stream ends with campaign_sealed: nothing may follow.</summary>
     public bool Sealed { get; init; }
     public long Version { get; init; }
+    /// <summary>CampaignCreated.AuditWork: a re-execution's campaign.</summary>
+    public bool AuditWork { get; init; }
 }

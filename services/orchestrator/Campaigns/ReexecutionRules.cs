@@ -5,7 +5,8 @@ namespace ReBench.Orchestrator.Campaigns;
 /// <summary>
 /// Pure rules of ReexecuteAttempt: which attempts may be re-executed, and the campaign and attempt that re-execute
 /// one. The re-execution is an ordinary attempt of agent <see cref="ReplayAgent"/> in a campaign of its own, so it
-/// is scheduled, budgeted, scored, sealed and reported like any other, and its AttemptScheduled records the link.
+/// is scheduled, budgeted, scored and sealed like any other, and its AttemptScheduled records the link. Its campaign
+/// and attempt are marked as audit work, so researchers' reports leave it out unless they ask for it.
 /// </summary>
 public static class ReexecutionRules
 {
@@ -40,10 +41,10 @@ public static class ReexecutionRules
     {
         var settings = new Dictionary<string, string> { [SourceSetting] = source.Id.ToString() };
         var scheduled = new AttemptScheduled(attemptId, campaignId, source.TaskId, source.Variant, ReplayAgent, settings, 0,
-            source.TimeBudget, actor, now) { ReexecutionOf = source.Id };
+            source.TimeBudget, actor, now) { ReexecutionOf = source.Id, AuditWork = true };
         var campaign = new CampaignCreated(campaignId, $"re-execution of attempt {source.Id}",
             [new CampaignTask(source.TaskId, source.Variant)], [new CampaignAgent(ReplayAgent, new Dictionary<string, string>(settings))],
-            1, source.TimeBudget, [attemptId], requestId, actor, now);
+            1, source.TimeBudget, [attemptId], requestId, actor, now) { AuditWork = true };
         return (campaign, scheduled);
     }
 }

@@ -57,6 +57,7 @@ internal static class Mapping
             TimeBudget = Duration.FromTimeSpan(s.TimeBudget), CreatedAt = Timestamp.FromDateTimeOffset(s.CreatedAt),
             AttemptsTotal = s.AttemptIds.Count,
             AttemptsFinished = attempts.Count(a => a.EndedAt is not null),
+            AuditWork = s.AuditWork,
         };
         c.Finished = c.AttemptsFinished == c.AttemptsTotal;
         c.Tasks.AddRange(s.Tasks.Select(t => new TaskRef { TaskId = t.TaskId, Variant = t.Variant }));

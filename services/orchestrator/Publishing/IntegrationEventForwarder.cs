@@ -6,6 +6,8 @@ using Marten.Subscriptions;
 using MassTransit;
 using ReBench.Contracts;
 using ReBench.Orchestrator.Attempts;
+using ReBench.Orchestrator.Audit;
+using ReBench.Orchestrator.Streams;
 using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Publishing;
@@ -39,9 +41,9 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
             {
                 AttemptStarted s => new AttemptStartedIntegration(e.Id, view.Id, view.CampaignId, view.TaskId, view.Variant,
                     view.Agent, s.BundleDigest, s.At),
-                AttemptCompleted c => await FinishedAsync(e, view, "completed", c.At, operations, cancellationToken),
-                AttemptFailed f => await FinishedAsync(e, view, "failed", f.At, operations, cancellationToken),
-                AttemptCancelled x => await FinishedAsync(e, view, "cancelled", x.At, operations, cancellationToken),
+                AttemptCompleted c => await FinishedAsync(e, "completed", c.At, operations, cancellationToken),
+                AttemptFailed f => await FinishedAsync(e, "failed", f.At, operations, cancellationToken),
+                AttemptCancelled x => await FinishedAsync(e, "cancelled", x.At, operations, cancellationToken),
                 _ => null,
             };
             if (message is not null)
@@ -50,21 +52,14 @@ public sealed class IntegrationEventForwarder : SubscriptionBase
         return NullChangeListener.Instance;
     }
 
-    private static async Task<AttemptFinished> FinishedAsync(IEvent e, AttemptView v, string status, DateTimeOffset at,
+    private static async Task<AttemptFinished> FinishedAsync(IEvent e, string status, DateTimeOffset at,
         IDocumentOperations operations, CancellationToken ct)
     {
-        // The stream up to this event, so the message describes the attempt as it was when it ended.
+        // The stream up to this event, so the message describes the attempt as it was when it ended; its number and
+        // chain link bind the stored result to the sealed record (SealedResults derives the same message from it).
         var events = await operations.Events.FetchStreamAsync(e.StreamId, version: e.Version, token: ct);
         var state = AttemptEvolver.Fold(events.Select(x => x.Data));
-        return new AttemptFinished(e.Id, v.Id, v.CampaignId, v.TaskId, v.Variant, v.Agent, status, state.Final?.RawScore,
-            state.Final?.NormalizedScore, state.Final?.Valid ?? false, at)
-        {
-            TimeBudgetSeconds = state.TimeBudget.TotalSeconds,
-            WorkingSeconds = AttemptDecider.ElapsedMs(state, at) / 1000.0,
-            CostUsd = state.CostUsd,
-            ModelCalls = state.ModelCalls,
-            ScoreTimeline = state.Scores.Select(x => new ScorePoint(x.ElapsedMs, x.Valid, x.RawScore, x.NormalizedScore)).ToList(),
-        };
+        return SealedResults.Finished(e.Id, state, status, at, e.Version, AuditChain.LinkOf(e) ?? AuditChain.LinkOf(events[^1]));
     }
 }
 

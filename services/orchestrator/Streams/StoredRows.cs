@@ -31,5 +31,29 @@ public sealed class StoredRows(IDocumentStore store, IConfiguration config) : IA
         return events;
     }
 
+    /// <summary>
+    /// The stored events of many streams in one query (a campaign's attempts, a report's rows), each in version
+    /// order; a stream with no rows is absent from the result.
+    /// </summary>
+    public async Task<Dictionary<Guid, List<StoredEvent>>> ReadStreamsAsync(IReadOnlyCollection<Guid> streamIds, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var streams = new Dictionary<Guid, List<StoredEvent>>();
+        if (streamIds.Count == 0) return streams;
+        await using var cmd = _db.CreateCommand(
+            $"select stream_id, version, type, data::text, headers ->> '{EventChain.HeaderName}', is_archived from \"{schema}\".mt_events " +
+            "where stream_id = any($1) order by stream_id, version, seq_id");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = streamIds.Distinct().ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var id = reader.GetGuid(0);
+            if (!streams.TryGetValue(id, out var events)) streams[id] = events = [];
+            events.Add(new StoredEvent(reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), !reader.IsDBNull(5) && reader.GetBoolean(5)));
+        }
+        return streams;
+    }
+
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 }

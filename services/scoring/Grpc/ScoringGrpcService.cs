@@ -12,8 +12,23 @@ namespace ReBench.Scoring.Grpc;
 
 /// <summary>Translates the Scoring API onto the catalog, the score rules and the submission scorer.</summary>
 public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer, TaskStandardBridge taskStandard, TimeProvider time,
-    Assets.AssetVerifier assets) : V1.Scoring.ScoringBase
+    Assets.AssetVerifier assets, Reports.IResultsStore results) : V1.Scoring.ScoringBase
 {
+    /// <summary>
+    /// Platform-only (the orchestrator's VerifyCampaign): every stored row of the campaigns against the results the
+    /// caller derived from the sealed record, and every ended attempt's row present.
+    /// </summary>
+    public override async Task<CheckResultsResponse> CheckResults(CheckResultsRequest request, ServerCallContext context)
+    {
+        Guard.Count(request.CampaignIds.Count, "campaign_ids", 100);
+        Guard.Count(request.Sealed.Count, "sealed", 100_000);
+        var campaigns = request.CampaignIds.Select(c => Guard.Id(c, "campaign_ids[]")).ToList();
+        if (campaigns.Count == 0) throw Guard.Invalid("campaign_ids: at least one campaign is required");
+        var stored = await results.QueryAsync(new Reports.ResultQuery([], [], campaigns, IncludeAudit: true), context.CancellationToken);
+        var check = Reports.ResultBinding.Compare(stored, request.Sealed, missingRows: true);
+        return new CheckResultsResponse { RowsChecked = check.RowsChecked, Differences = { check.Differences }, Unbound = check.Unbound };
+    }
+
     public override Task<ListTasksResponse> ListTasks(ListTasksRequest request, ServerCallContext context)
     {
         var response = new ListTasksResponse();

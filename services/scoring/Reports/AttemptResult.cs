@@ -39,6 +39,36 @@ public sealed class AttemptResult
     /// <summary>A human row's person column, "" if not given.</summary>
     public string Person { get; set; } = "";
 
+    /// <summary>
+    /// The attempt's terminal event: its number and chain link in the orchestrator's sealed stream (which the seal
+    /// signs), binding this row to the sealed record. Null in rows stored before results carried them ("unbound") and
+    /// in human rows, which the orchestrator never sealed.
+    /// </summary>
+    public long? FinalVersion { get; set; }
+    public string? ChainHash { get; set; }
+    /// <summary>A re-execution (audit work): reports leave it out unless asked (ReportFilter.include_audit).</summary>
+    public bool AuditWork { get; set; }
+
+    /// <summary>The agent every re-execution runs (the orchestrator's ReexecutionRules.ReplayAgent).</summary>
+    public const string ReplayAgent = "replay";
+
+    /// <summary>
+    /// What reports treat as audit work: the stored mark, or, for an unbound row stored before the mark existed, a
+    /// re-execution's agent (such rows cannot be rewritten: documents are kept as written).
+    /// </summary>
+    [JsonIgnore]
+    public bool IsAuditWork => AuditWork || (FromOrchestrator && !Bound && Agent == ReplayAgent);
+
+    /// <summary>The row names its place in the sealed record.</summary>
+    [JsonIgnore]
+    public bool Bound => FinalVersion is > 0 && !string.IsNullOrEmpty(ChainHash);
+
+    /// <summary>Written from the orchestrator's AttemptFinished, so its sealed stream can check it (human rows cannot be).</summary>
+    [JsonIgnore]
+    public bool FromOrchestrator => Source == OrchestratorSource;
+
+    public const string OrchestratorSource = "orchestrator";
+
     /// <summary>A shallow copy, for the views reports derive (a budget cut, a correction); the stored row is never changed.</summary>
     public AttemptResult Copy() => (AttemptResult)MemberwiseClone();
 

@@ -36,6 +36,9 @@ public sealed class AttemptResultsConsumer(IResultsStore store, TimeProvider tim
         Timeline = (m.ScoreTimeline ?? []).Select(p => new ResultPoint(p.ElapsedMs, p.Valid, p.RawScore, p.NormalizedScore)).ToList(),
         FinishedAt = m.FinishedAt,
         RecordedAt = now,
-        Source = "orchestrator",
+        Source = AttemptResult.OrchestratorSource,
+        FinalVersion = m.FinalVersion > 0 ? m.FinalVersion : null,
+        ChainHash = string.IsNullOrEmpty(m.ChainHash) ? null : m.ChainHash,
+        AuditWork = m.AuditWork,
     };
 }

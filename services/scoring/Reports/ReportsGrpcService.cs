@@ -7,8 +7,12 @@ using ReBench.ServiceDefaults;
 namespace ReBench.Scoring.Reports;
 
 /// <summary>The Reports API: validates, reads the results store, and hands the numbers to the pure report functions.</summary>
-public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi humans, TaskCatalog catalog) : V1.Reports.ReportsBase
+public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi humans, TaskCatalog catalog, ISealedRecord sealedRecord)
+    : V1.Reports.ReportsBase
 {
+    /// <summary>Most rows one report checks against the sealed record (one batched call).</summary>
+    public const int MaxVerifiedRows = 5000;
+
     private const int MaxK = 10_000;
     private const int MaxPoints = 1_000;
     private const int MaxFilterItems = 1_000;
@@ -20,12 +24,12 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
         var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples) with { FixedTasks = request.FixedTasks };
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
         // Every budget is read: a human row with score-over-time points also counts at shorter budgets (HumanBudgets).
-        var corrected = await ReadAsync(request.Filter, null, context.CancellationToken);
+        var (corrected, inputs) = await ReadAsync(request.Filter, null, context.CancellationToken);
         var results = HumanBudgets.ForScoreAtK(corrected.Results, budget);
         var tasks = Reports.ScoreAtK.TasksOf(results);
         var response = new ScoreAtKResponse
         {
-            Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks }, Resampled = bootstrap.Levels,
+            Seed = bootstrap.Seed, BootstrapResamples = bootstrap.Resamples, Tasks = { tasks }, Resampled = bootstrap.Levels, Inputs = inputs,
             CorrectionsApplied = { ToProto(corrected.Touching(Completed(HumanBudgets.ForScoreAtK(corrected.Measured, budget)))) },
         };
         var rows = Reports.ScoreAtK.Rows(results, request.K, bootstrap, tasks);
@@ -38,7 +42,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
                 $"{Format(beyond.BudgetSeconds)} on task {task}: score@k would extrapolate; ask with allow_extrapolation " +
                 "(rebench report score-at-k --allow-extrapolation) to get such rows marked, or lower k");
         }
-        response.Rows.AddRange(rows.Select(ToProto));
+        response.Rows.AddRange(rows.Select(r => ToProto(r, results)));
         response.UnmatchedFilters.AddRange(await UnmatchedAsync(request.Filter, context.CancellationToken));
         return response;
     }
@@ -51,7 +55,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
         foreach (var b in budgets.Where(b => Reports.TimeBudgets.KFor(total, b) is null))
             throw Guard.Invalid($"attempt budget {Format(b)} does not divide total_budget {Format(total)} into a whole number of attempts");
         var bootstrap = Bootstrap(request.HasSeed ? request.Seed : null, request.BootstrapResamples);
-        var corrected = await ReadAsync(request.Filter, null, context.CancellationToken);
+        var (corrected, inputs) = await ReadAsync(request.Filter, null, context.CancellationToken);
         var report = Reports.TimeBudgets.Compare(corrected.Results, total, budgets.Count == 0 ? null : budgets, bootstrap);
         var response = new TimeBudgetsResponse
         {
@@ -59,6 +63,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
             Seed = bootstrap.Seed,
             BootstrapResamples = bootstrap.Resamples,
             Tasks = { report.Tasks },
+            Inputs = inputs,
             // The allocations compared: the requested budgets, or every budget dividing the total; humans with points at any.
             CorrectionsApplied =
             {
@@ -66,7 +71,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
                     || (budgets.Count == 0 ? Reports.TimeBudgets.KFor(total, r.TimeBudgetSeconds) is not null : budgets.Contains(r.TimeBudgetSeconds))))),
             },
         };
-        response.Rows.AddRange(report.Rows.Select(ToProto));
+        response.Rows.AddRange(report.Rows.Select(r => ToProto(r, corrected.Results)));
         foreach (var (agent, index) in report.BestRowByAgent) response.BestRowByAgent[agent] = index;
         response.UnmatchedFilters.AddRange(await UnmatchedAsync(request.Filter, context.CancellationToken));
         return response;
@@ -77,11 +82,14 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
         var points = request.Points == 0 ? Reports.ScoreOverTime.DefaultPoints : request.Points;
         if (points < 2 || points > MaxPoints) throw Guard.Invalid($"points must be between 2 and {MaxPoints}, got {request.Points}");
         var budget = request.AttemptBudget is null ? (double?)null : Seconds(request.AttemptBudget, "attempt_budget");
-        var corrected = await ReadAsync(request.Filter, budget, context.CancellationToken);
-        var response = new ScoreOverTimeResponse { CorrectionsApplied = { ToProto(corrected.Touching(Completed(corrected.Measured))) } };
+        var (corrected, inputs) = await ReadAsync(request.Filter, budget, context.CancellationToken);
+        var response = new ScoreOverTimeResponse { CorrectionsApplied = { ToProto(corrected.Touching(Completed(corrected.Measured))) }, Inputs = inputs };
         foreach (var s in Reports.ScoreOverTime.Series(corrected.Results, points))
         {
-            var series = new ScoreOverTimeSeries { Agent = s.Agent, Task = s.Task ?? "", Attempts = s.Attempts };
+            var series = new ScoreOverTimeSeries
+            {
+                Agent = s.Agent, Task = s.Task ?? "", Attempts = s.Attempts, AuditWork = ReportInputsText.AuditWork(corrected.Results, s.Agent, task: s.Task),
+            };
             series.Points.AddRange(s.Points.Select(p => new TimePoint
             {
                 Elapsed = Duration.FromTimeSpan(TimeSpan.FromSeconds(p.Seconds)), BestSoFar = p.BestSoFar, LogLinear = p.Interpolated,
@@ -94,9 +102,10 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
 
     public override async Task<CostsResponse> Costs(CostsRequest request, ServerCallContext context)
     {
-        var results = await store.QueryAsync(Query(request.Filter, null), context.CancellationToken);
+        var (results, inputs) = await SelectAsync(request.Filter, null, context.CancellationToken);
         var report = Reports.Costs.Compute(results);
-        var response = new CostsResponse { TotalUsd = report.TotalUsd };
+        var response = new CostsResponse { TotalUsd = report.TotalUsd, Inputs = inputs };
+        var auditCampaigns = results.Where(r => r.IsAuditWork).Select(r => r.CampaignId).ToHashSet();
         response.Attempts.AddRange(report.Attempts.Select(l => new AttemptCost
         {
             AttemptId = l.Attempt.AttemptId.ToString(),
@@ -108,10 +117,12 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
             ModelCalls = l.Attempt.ModelCalls,
             WorkingHours = l.Attempt.WorkingSeconds / 3600,
             Basis = l.Basis,
+            AuditWork = l.Attempt.IsAuditWork,
         }));
         response.Campaigns.AddRange(report.Campaigns.Select(c => new CampaignCost
         {
             CampaignId = c.CampaignId.ToString(), Attempts = c.Attempts, CostUsd = c.CostUsd, ModelCalls = c.ModelCalls, WorkingHours = c.WorkingHours,
+            AuditWork = auditCampaigns.Contains(c.CampaignId),
         }));
         response.UnmatchedFilters.AddRange(await UnmatchedAsync(request.Filter, context.CancellationToken));
         return response;
@@ -146,12 +157,40 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
     private Task<IReadOnlyList<string>> UnmatchedAsync(ReportFilter? filter, CancellationToken ct) => store.UnmatchedAsync(Query(filter, null), ct);
 
     /// <summary>The selected results with the recorded corrections applied, unless the filter asks for the results as measured.</summary>
-    private async Task<CorrectedResults> ReadAsync(ReportFilter? filter, double? budgetSeconds, CancellationToken ct)
+    private async Task<(CorrectedResults Results, ReportInputs Inputs)> ReadAsync(ReportFilter? filter, double? budgetSeconds, CancellationToken ct)
     {
-        var results = await store.QueryAsync(Query(filter, budgetSeconds), ct);
-        if (filter?.IgnoreCorrections == true) return new CorrectedResults(results, [], results);
+        var (results, inputs) = await SelectAsync(filter, budgetSeconds, ct);
+        if (filter?.IgnoreCorrections == true) return (new CorrectedResults(results, [], results), inputs);
         var corrections = await store.CorrectionsForAsync(results.Select(r => r.AttemptId).ToHashSet(), ct);
-        return ResultCorrections.Apply(results, corrections);
+        return (ResultCorrections.Apply(results, corrections), inputs);
+    }
+
+    /// <summary>
+    /// The rows a report reads, audit work left out unless the filter includes it, and what is known of them; with
+    /// filter.verify, each row checked against the sealed record first (one call for all of them), and the report
+    /// refused, naming the rows, when any differs.
+    /// </summary>
+    private async Task<(IReadOnlyList<AttemptResult> Rows, ReportInputs Inputs)> SelectAsync(ReportFilter? filter, double? budgetSeconds, CancellationToken ct)
+    {
+        var query = Query(filter, budgetSeconds);
+        var all = await store.QueryAsync(query with { IncludeAudit = true }, ct);
+        var rows = query.IncludeAudit ? all : all.Where(r => !r.IsAuditWork).ToList();
+        var auditRows = all.Count(r => r.IsAuditWork);
+        BindingCheck? check = null;
+        if (filter?.Verify == true)
+        {
+            var ids = rows.Where(r => r.FromOrchestrator).Select(r => r.AttemptId).ToHashSet();
+            if (ids.Count > MaxVerifiedRows)
+                throw Guard.FailedPrecondition($"the report reads {ids.Count} rows; at most {MaxVerifiedRows} are checked against the sealed record in one report: narrow the filter");
+            check = ResultBinding.Compare(rows, await sealedRecord.DeriveAsync(ids, ct), missingRows: false);
+            if (!check.Ok)
+            {
+                var differing = check.Differences.Select(d => d.AttemptId).Distinct().Count();
+                throw Guard.FailedPrecondition(
+                    $"the report's inputs do not match the sealed record: {differing} of {check.RowsChecked} row(s) differ: {check.Describe()}");
+            }
+        }
+        return (rows, ReportInputsText.Of(rows, auditRows, query.IncludeAudit, check));
     }
 
     // Every score report reads completed attempts only.
@@ -174,7 +213,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
         foreach (var t in filter.Tasks) Guard.Text(Guard.Required(t, "filter.tasks[]"), "filter.tasks[]", MaxNameLength);
         foreach (var a in filter.Agents) Guard.Text(Guard.Required(a, "filter.agents[]"), "filter.agents[]", MaxNameLength);
         var campaigns = filter.CampaignIds.Select(c => Guard.Id(c, "filter.campaign_ids[]")).ToList();
-        return new ResultQuery(filter.Tasks.ToList(), filter.Agents.ToList(), campaigns, budgetSeconds);
+        return new ResultQuery(filter.Tasks.ToList(), filter.Agents.ToList(), campaigns, budgetSeconds, filter.IncludeAudit);
     }
 
     private static BootstrapOptions Bootstrap(ulong? seed, int resamples)
@@ -193,7 +232,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
 
     private static string Format(double seconds) => TimeSpan.FromSeconds(seconds).ToString("c");
 
-    private static V1.ScoreAtKRow ToProto(ScoreAtKRowResult r)
+    private static V1.ScoreAtKRow ToProto(ScoreAtKRowResult r, IEnumerable<AttemptResult> read)
     {
         var row = new V1.ScoreAtKRow
         {
@@ -208,6 +247,7 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
             Attempts = r.Attempts,
             MinAttemptsPerTask = r.MinAttemptsPerTask,
             Extrapolated = r.Extrapolated,
+            AuditWork = ReportInputsText.AuditWork(read, r.Agent, r.BudgetSeconds),
         };
         row.PerTask.AddRange(r.PerTask.Select(t => new TaskScoreAtK
         {

@@ -3,6 +3,7 @@ using Marten;
 using MassTransit;
 using ReBench.Contracts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using ReBench.ServiceDefaults;
 
 namespace ReBench.Scoring.Reports;
 
@@ -18,6 +19,9 @@ public static class ReportsSetup
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<HumanBaselinesApi>();
+        // Report inputs are checked against the orchestrator's sealed record on request (ReportFilter.verify).
+        services.AddServiceClient<Orchestrator.V1.SealedRecord.SealedRecordClient>("Orchestrator");
+        services.TryAddSingleton<ISealedRecord, OrchestratorSealedRecord>();
         var connectionString = config.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(connectionString))
         {

@@ -6,12 +6,16 @@ using ReBench.ServiceDefaults;
 
 namespace ReBench.Scoring.Reports;
 
-/// <summary>Which results a report reads; empty collections select everything.</summary>
+/// <summary>
+/// Which results a report reads; empty collections select everything. Audit work (re-executions) is left out unless
+/// <see cref="IncludeAudit"/>: it re-checks an attempt, it is not a researcher's attempt.
+/// </summary>
 public sealed record ResultQuery(
     IReadOnlyCollection<string> Tasks,
     IReadOnlyCollection<string> Agents,
     IReadOnlyCollection<Guid> CampaignIds,
-    double? BudgetSeconds = null)
+    double? BudgetSeconds = null,
+    bool IncludeAudit = false)
 {
     public static readonly ResultQuery All = new([], [], []);
 
@@ -20,7 +24,8 @@ public sealed record ResultQuery(
         (Tasks.Count == 0 || Tasks.Any(t => t == r.TaskId || t == r.TaskKey))
         && (Agents.Count == 0 || Agents.Contains(r.Agent))
         && (CampaignIds.Count == 0 || CampaignIds.Contains(r.CampaignId))
-        && (BudgetSeconds is null || r.TimeBudgetSeconds == BudgetSeconds);
+        && (BudgetSeconds is null || r.TimeBudgetSeconds == BudgetSeconds)
+        && (IncludeAudit || !r.IsAuditWork);
 }
 
 /// <summary>The finished attempts reports are computed from.</summary>

@@ -5,7 +5,10 @@ using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;
 
-/// <summary>`rebench verify --campaign`: the campaign's chain and seal, and every attempt's chain, seal and blobs.</summary>
+/// <summary>
+/// `rebench verify --campaign`: the campaign's chain and seal, every attempt's chain, seal and blobs, and the results
+/// store against the sealed record (each row that differs named with its field, stored and sealed values).
+/// </summary>
 internal static class AuditVerify
 {
     public static async Task<int> CampaignAsync(ParseResult r, string campaignId, CancellationToken ct)
@@ -13,8 +16,37 @@ internal static class AuditVerify
         using var client = CliApp.Client(r);
         // An unknown campaign (NOT_FOUND) or a malformed id goes to the central exit-code mapping (4 or 2).
         var v = await client.Audit.VerifyCampaignAsync(new VerifyCampaignRequest { CampaignId = campaignId }, cancellationToken: ct);
-        return PrintCampaign(campaignId, new CampaignReport(v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.BrokenAttemptId is { Length: > 0 } a ? a : null,
-            v.BrokenBlobSha256 is { Length: > 0 } b ? b : null, v.Sealed, v.KeyId, v.HeadHash, v.AttemptsChecked));
+        // The chain's verdict as for an offline bundle (a broken chain always names its event), then the results
+        // store's, which only the live platform has.
+        var chainBroken = v.BrokenAt != 0;
+        var code = PrintCampaign(campaignId, new CampaignReport(!chainBroken, v.EventsChecked, v.BrokenAt, chainBroken ? v.Problem : null,
+            v.BrokenAttemptId is { Length: > 0 } a ? a : null, v.BrokenBlobSha256 is { Length: > 0 } b ? b : null, v.Sealed, v.KeyId,
+            v.HeadHash, v.AttemptsChecked));
+        var resultsOk = PrintResults(v);
+        return code == AuditCommands.Verified && resultsOk && v.Ok ? AuditCommands.Verified : AuditCommands.Broken;
+    }
+
+    /// <summary>The results store against the sealed record; true when every stored row matched.</summary>
+    private static bool PrintResults(VerifyCampaignResponse v)
+    {
+        if (!v.ResultsChecked)
+        {
+            Console.WriteLine($"RESULTS NOT CHECKED: {v.ResultsProblem}");
+            return false;
+        }
+        var unbound = v.ResultsUnbound > 0 ? $" ({v.ResultsUnbound} unbound: stored before results carried their final event number and chain hash)" : "";
+        if (v.ResultDifferences.Count == 0)
+        {
+            Console.WriteLine($"OK: results store: {v.ResultRowsChecked} row(s) match the sealed record{unbound}");
+            return true;
+        }
+        var rows = v.ResultDifferences.Select(d => d.AttemptId).Distinct().Count();
+        Console.WriteLine($"RESULTS DIFFER from the sealed record: {rows} row(s){unbound}:");
+        foreach (var d in v.ResultDifferences)
+            Console.WriteLine(d.Field == "row"
+                ? $"  attempt {d.AttemptId}: row {d.Stored}; sealed record: {d.Sealed}"
+                : $"  attempt {d.AttemptId}: {d.Field}: stored {d.Stored}, sealed {d.Sealed}");
+        return false;
     }
 
     public static int PrintCampaign(string campaignId, CampaignReport v)

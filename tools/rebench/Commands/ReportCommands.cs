@@ -24,6 +24,14 @@ internal static class ReportCommands
     {
         Description = "report the attempts as measured, without the corrections recorded since (rebench audit correct)",
     };
+    private static readonly Option<bool> Verify = new("--verify")
+    {
+        Description = "check every row the report reads against the sealed record first; refuse (exit 3, naming the rows) when any differs",
+    };
+    private static readonly Option<bool> IncludeAudit = new("--include-audit")
+    {
+        Description = "include audit work (re-executions), left out by default; its rows are marked (audit)",
+    };
     private static readonly Option<int> Resamples = new("--resamples") { Description = "bootstrap resamples (default 1000)" };
 
     public static Command Build()
@@ -64,7 +72,7 @@ internal static class ReportCommands
         var fixedTasks = new Option<bool>("--fixed-tasks") { Description = "bootstrap attempts within each task only (the task set fixed); default: tasks, then attempts" };
         var extrapolate = new Option<bool>("--allow-extrapolation") { Description = "allow k above the attempts run on a task; such rows are marked (+)" };
         var cmd = new Command("score-at-k", "score@k per (agent, per-attempt budget) with a 95% hierarchical bootstrap interval")
-            { k, budget, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections, plot, fixedTasks, extrapolate };
+            { k, budget, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections, Verify, IncludeAudit, plot, fixedTasks, extrapolate };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var figure = Figure(r, plot);
@@ -80,6 +88,7 @@ internal static class ReportCommands
             if (r.GetValue(Format) == "table") Console.Out.WriteLine($"95% CI: percentile bootstrap over {res.Resampled}, {res.BootstrapResamples} resamples, seed {res.Seed}");
             ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
             ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
+            ReportFormat.Inputs(r.GetValue(Format)!, res.Inputs);
             if (figure is not null)
             {
                 var answers = new List<ScoreAtKResponse>();
@@ -105,7 +114,7 @@ internal static class ReportCommands
         var plot = PlotOption("each agent's best allocation against the total budgets given, 95% intervals shaded");
         var per = new Option<string[]>("--attempt-budget") { Description = "per-attempt budget to compare; repeatable (default: every stored one dividing the total)", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("budgets", "compare ways of spending a total budget: k attempts x per-attempt budget = total")
-            { total, per, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections, plot };
+            { total, per, Seed, Resamples, Format, Tasks, Agents, Campaigns, IgnoreCorrections, Verify, IncludeAudit, plot };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var figure = Figure(r, plot);
@@ -121,6 +130,7 @@ internal static class ReportCommands
                 ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, res.BestRowByAgent.Values.ToHashSet());
                 ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
                 ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
+                ReportFormat.Inputs(r.GetValue(Format)!, res.Inputs);
                 answers.Add((t.ToTimeSpan(), res));
             }
             if (figure is not null) Write(figure, ReportFigures.Budgets(answers));
@@ -134,7 +144,7 @@ internal static class ReportCommands
         var points = new Option<int>("--points") { Description = "grid points from 0 to the longest budget (default 17)" };
         var steps = new Option<bool>("--steps") { Description = "show the best-so-far steps instead of the paper's log-linear interpolation" };
         var cmd = new Command("over-time", "normalized score against elapsed working time (log-linear interpolation, or --steps)")
-            { budget, points, steps, Format, Tasks, Agents, Campaigns, IgnoreCorrections };
+            { budget, points, steps, Format, Tasks, Agents, Campaigns, IgnoreCorrections, Verify, IncludeAudit };
         var plot = PlotOption("each agent's average over tasks against working time");
         cmd.Options.Add(plot);
         cmd.SetAction((r, ct) => Run(r, async client =>
@@ -148,18 +158,20 @@ internal static class ReportCommands
             if (figure is not null) Write(figure, ReportFigures.OverTime(res, r.GetValue(steps)));
             ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
             ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
+            ReportFormat.Inputs(r.GetValue(Format)!, res.Inputs);
         }));
         return cmd;
     }
 
     private static Command CostsCommand()
     {
-        var cmd = new Command("costs", "cost per attempt and per campaign (model calls; hourly rate for humans)") { Format, Tasks, Agents, Campaigns };
+        var cmd = new Command("costs", "cost per attempt and per campaign (model calls; hourly rate for humans)") { Format, Tasks, Agents, Campaigns, Verify, IncludeAudit };
         cmd.SetAction((r, ct) => Run(r, async client =>
         {
             var res = await client.Reports.CostsAsync(new CostsRequest { Filter = Filter(r) }, cancellationToken: ct);
             ReportFormat.Costs(Console.Out, r.GetValue(Format)!, res);
             ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
+            ReportFormat.Inputs(r.GetValue(Format)!, res.Inputs);
         }));
         return cmd;
     }
@@ -175,6 +187,8 @@ internal static class ReportCommands
         CampaignIds = { r.GetValue(Campaigns) ?? [] },
         // Costs has no such option: the Costs report never applies corrections.
         IgnoreCorrections = r.GetResult(IgnoreCorrections) is not null && r.GetValue(IgnoreCorrections),
+        Verify = r.GetValue(Verify),
+        IncludeAudit = r.GetValue(IncludeAudit),
     };
     }
 

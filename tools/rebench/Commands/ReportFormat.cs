@@ -20,12 +20,12 @@ internal static class ReportFormat
                 w.WriteLine(ReportCommands.Json(response));
                 return;
             case "csv":
-                w.WriteLine("agent,attempt_budget_seconds,k,score,ci_low,ci_high,tasks_scored,attempts,missing_tasks,min_attempts_per_task,extrapolated" + (best is null ? "" : ",best"));
+                w.WriteLine("agent,attempt_budget_seconds,k,score,ci_low,ci_high,tasks_scored,attempts,missing_tasks,min_attempts_per_task,extrapolated,audit_work" + (best is null ? "" : ",best"));
                 for (var i = 0; i < rows.Count; i++)
                 {
                     var r = rows[i];
                     w.WriteLine(string.Join(",", Csv(r.Agent), Raw(r.AttemptBudget.ToTimeSpan().TotalSeconds), r.K, Raw(r.Score), Raw(r.CiLow),
-                        Raw(r.CiHigh), r.TasksScored, r.Attempts, Csv(string.Join(";", r.MissingTasks)), r.MinAttemptsPerTask, r.Extrapolated ? "yes" : "no")
+                        Raw(r.CiHigh), r.TasksScored, r.Attempts, Csv(string.Join(";", r.MissingTasks)), r.MinAttemptsPerTask, r.Extrapolated ? "yes" : "no", r.AuditWork ? "yes" : "no")
                         + (best is null ? "" : best.Contains(i) ? ",yes" : ",no"));
                 }
                 return;
@@ -36,7 +36,7 @@ internal static class ReportFormat
                 {
                     var cells = new List<string>
                     {
-                        r.Agent, ReportCommands.Budget(r.AttemptBudget), r.K.ToString(CultureInfo.InvariantCulture) + (r.Extrapolated ? " (+)" : ""), N(r.Score),
+                        Audit(r.Agent, r.AuditWork), ReportCommands.Budget(r.AttemptBudget), r.K.ToString(CultureInfo.InvariantCulture) + (r.Extrapolated ? " (+)" : ""), N(r.Score),
                         $"[{N(r.CiLow)}, {N(r.CiHigh)}]", r.TasksScored.ToString(CultureInfo.InvariantCulture),
                         r.Attempts.ToString(CultureInfo.InvariantCulture), r.MissingTasks.Count == 0 ? "-" : string.Join(" ", r.MissingTasks),
                     };
@@ -48,6 +48,19 @@ internal static class ReportFormat
                 return;
         }
     }
+
+    /// <summary>
+    /// Whether the inputs were checked against the sealed record, and audit work left out or included: after a table
+    /// on stdout, to stderr beside CSV; JSON carries it as inputs.
+    /// </summary>
+    public static void Inputs(string format, ReportInputs? inputs)
+    {
+        if (format == "json" || inputs is null || inputs.Statement.Length == 0) return;
+        (format == "csv" ? Console.Error : Console.Out).WriteLine(inputs.Statement);
+    }
+
+    /// <summary>" (audit)" after the agent of a row that includes audit work.</summary>
+    private static string Audit(string agent, bool auditWork) => auditWork ? agent + " (audit)" : agent;
 
     /// <summary>Filter values that matched no stored result: after a table on stdout, to stderr beside CSV; JSON carries unmatched_filters.</summary>
     public static void Unmatched(string format, IReadOnlyCollection<string> unmatched)
@@ -76,10 +89,10 @@ internal static class ReportFormat
         if (format == "json") { w.WriteLine(ReportCommands.Json(res)); return; }
         if (format == "csv")
         {
-            w.WriteLine("agent,task,elapsed_seconds,log_linear,best_so_far,attempts");
+            w.WriteLine("agent,task,elapsed_seconds,log_linear,best_so_far,attempts,audit_work");
             foreach (var s in res.Series)
                 foreach (var p in s.Points)
-                    w.WriteLine(string.Join(",", Csv(s.Agent), Csv(s.Task), Raw(p.Elapsed.ToTimeSpan().TotalSeconds), Raw(p.LogLinear), Raw(p.BestSoFar), s.Attempts));
+                    w.WriteLine(string.Join(",", Csv(s.Agent), Csv(s.Task), Raw(p.Elapsed.ToTimeSpan().TotalSeconds), Raw(p.LogLinear), Raw(p.BestSoFar), s.Attempts, s.AuditWork ? "yes" : "no"));
             return;
         }
         // Table: one row per agent's average (task "all"), one column per grid time.
@@ -89,7 +102,7 @@ internal static class ReportFormat
             : "normalized score, log-linear interpolation between logged scores (paper Fig. 4), averaged over attempts then tasks");
         var times = averages[0].Points.Select(p => ReportCommands.Budget(p.Elapsed)).ToList();
         Output.Table(w, ["agent", "attempts", .. times], averages.Select(s =>
-            (IReadOnlyList<string>)[s.Agent, s.Attempts.ToString(CultureInfo.InvariantCulture), .. s.Points.Select(p => N(steps ? p.BestSoFar : p.LogLinear))]));
+            (IReadOnlyList<string>)[Audit(s.Agent, s.AuditWork), s.Attempts.ToString(CultureInfo.InvariantCulture), .. s.Points.Select(p => N(steps ? p.BestSoFar : p.LogLinear))]));
     }
 
     public static void Costs(TextWriter w, string format, CostsResponse res)
@@ -97,18 +110,18 @@ internal static class ReportFormat
         if (format == "json") { w.WriteLine(ReportCommands.Json(res)); return; }
         if (format == "csv")
         {
-            w.WriteLine("attempt,campaign,task,agent,status,cost_usd,model_calls,working_hours,basis");
+            w.WriteLine("attempt,campaign,task,agent,status,cost_usd,model_calls,working_hours,basis,audit_work");
             foreach (var a in res.Attempts)
                 w.WriteLine(string.Join(",", a.AttemptId, a.CampaignId, Csv(a.Task), Csv(a.Agent), a.Status, Raw(a.CostUsd), a.ModelCalls,
-                    Raw(a.WorkingHours), a.Basis));
+                    Raw(a.WorkingHours), a.Basis, a.AuditWork ? "yes" : "no"));
             return;
         }
         Output.Table(w, ["attempt", "task", "agent", "status", "cost (USD)", "model calls", "hours", "basis"], res.Attempts.Select(a =>
-            (IReadOnlyList<string>)[a.AttemptId, a.Task, a.Agent, a.Status, Usd(a.CostUsd), a.ModelCalls.ToString(CultureInfo.InvariantCulture),
+            (IReadOnlyList<string>)[a.AttemptId, a.Task, Audit(a.Agent, a.AuditWork), a.Status, Usd(a.CostUsd), a.ModelCalls.ToString(CultureInfo.InvariantCulture),
                 a.WorkingHours.ToString("0.00", CultureInfo.InvariantCulture), a.Basis]));
         w.WriteLine();
         Output.Table(w, ["campaign", "attempts", "cost (USD)", "model calls", "hours"], res.Campaigns.Select(c =>
-            (IReadOnlyList<string>)[c.CampaignId, c.Attempts.ToString(CultureInfo.InvariantCulture), Usd(c.CostUsd),
+            (IReadOnlyList<string>)[c.CampaignId + (c.AuditWork ? " (audit)" : ""), c.Attempts.ToString(CultureInfo.InvariantCulture), Usd(c.CostUsd),
                 c.ModelCalls.ToString(CultureInfo.InvariantCulture), c.WorkingHours.ToString("0.00", CultureInfo.InvariantCulture)]));
         w.WriteLine($"total: {Usd(res.TotalUsd)} USD");
     }
