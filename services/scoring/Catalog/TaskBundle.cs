@@ -30,7 +30,10 @@ public sealed record TaskVariant(
 /// <summary>A METR Task Standard task: scoring/&lt;Family&gt;.py's TaskFamily, task <see cref="Task"/> of its get_tasks().</summary>
 public sealed record TaskStandardTask(string Family, string Task);
 
-/// <summary>Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones.</summary>
+/// <summary>
+/// Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones, or, where
+/// layers add files to one, a folder composed of them (BundleLoader.Layers.cs).
+/// </summary>
 public sealed record VariantFolders(string Agent, string Scoring, string Reference);
 
 public sealed record TaskResources(int Cpus, long MemoryMb, long DiskMb, int GpuCountMin, int GpuCountMax, string? GpuModel);
