@@ -87,6 +87,26 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
+    public void A_composed_folder_removed_after_the_load_is_laid_out_again_when_next_read()
+    {
+        var dir = _tasks.WriteBundle("cleaned", TempTasks.ValidManifest + TwoVariants);
+        TempTasks.Write(dir, "variants/big/scoring/extra.py", "extra = 1\n");
+        var variant = TaskCatalog.Load(_tasks.Root).Resolve("cleaned", "big");
+        var first = variant.Folders.Scoring;
+        var before = Files(first);
+
+        File.Delete(Path.Combine(first, "score.py")); // as a /tmp cleaner would, file by file
+        Assert.Equal(first, variant.Folders.Scoring);
+        Assert.Equal(before, Files(first));
+        Directory.Delete(first, recursive: true);
+        Assert.Equal(before, Files(variant.Folders.Scoring));
+        // Control: a bundle's own folder is handed out as it is, never rewritten.
+        var cpu = TaskCatalog.Load(_tasks.Root).Resolve("cleaned", "cpu").Folders;
+        File.Delete(Path.Combine(dir, "reference", "solution.py"));
+        Assert.False(File.Exists(Path.Combine(cpu.Reference, "solution.py")));
+    }
+
+    [Fact]
     public void Layered_files_keep_their_executable_bit()
     {
         if (OperatingSystem.IsWindows()) return;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -31,6 +32,27 @@ public static partial class BundleLoader
     });
 
     public static string ComposedRoot => ComposedRootDir.Value;
+
+    /// <summary>Each composed folder with its files (relative path -> source), to lay it out again if it goes.</summary>
+    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> Composed = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <paramref name="folder"/>, laid out again first when it is a composed folder that lost files since the load
+    /// (a /tmp cleaner removes what a long-running service has not touched for days); any other folder as it is.
+    /// </summary>
+    public static string EnsureLaidOut(string folder)
+    {
+        if (!Composed.TryGetValue(folder, out var files)) return folder;
+        if (files.Keys.All(relative => File.Exists(Path.Combine(folder, relative)))) return folder;
+        var staging = WriteStaging(files);
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            Directory.Move(staging, folder);
+        }
+        catch (IOException) when (Directory.Exists(folder)) { Directory.Delete(staging, recursive: true); } // a concurrent call won
+        return folder;
+    }
 
     /// <summary>A layer's files, resolved: the folder they go to (agent, scoring, reference), their path there, their source.</summary>
     private sealed record LayerFile(string Folder, string Relative, string Full, string Layer);
@@ -132,19 +154,27 @@ public static partial class BundleLoader
             hash.AppendData(SHA256.HashData(File.ReadAllBytes(full)));
         }
         var target = Path.Combine(ComposedRoot, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        Composed[target] = new Dictionary<string, string>(files, StringComparer.Ordinal);
         if (Directory.Exists(target)) return target;
 
-        // Written under a staging name and renamed, so a half-written folder is never handed out.
+        var staging = WriteStaging(files);
+        try { Directory.Move(staging, target); }
+        catch (IOException) when (Directory.Exists(target)) { Directory.Delete(staging, recursive: true); } // a concurrent load won
+        return target;
+    }
+
+    /// <summary>The files under a fresh staging name, renamed by the caller, so a half-written folder is never handed out.</summary>
+    private static string WriteStaging(IReadOnlyDictionary<string, string> files)
+    {
         var staging = Path.Combine(ComposedRoot, ".staging-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(staging);
         foreach (var (relative, full) in files)
         {
             var destination = Path.Combine(staging, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             File.Copy(full, destination); // keeps the mode, as the sandbox's copy does
         }
-        try { Directory.Move(staging, target); }
-        catch (IOException) when (Directory.Exists(target)) { Directory.Delete(staging, recursive: true); } // a concurrent load won
-        return target;
+        return staging;
     }
 
     private static bool IsPlainRelative(string path) =>
