@@ -107,6 +107,20 @@ public sealed class LayerTests : IDisposable
     }
 
     [Fact]
+    public void Layered_folders_go_under_the_configured_layers_root()
+    {
+        var dir = _tasks.WriteBundle("rooted", TempTasks.ValidManifest + TwoVariants);
+        var layersRoot = Path.Combine(_tasks.Root, ".layers"); // hidden: not read as a bundle
+        Directory.CreateDirectory(layersRoot);
+
+        var catalog = TaskCatalog.Load(_tasks.Root, layersRoot);
+
+        Assert.StartsWith(layersRoot + Path.DirectorySeparatorChar, catalog.Resolve("rooted", "big").Folders.Scoring);
+        Assert.Equal(Path.Combine(dir, "scoring"), catalog.Resolve("rooted", "cpu").Folders.Scoring); // control: not layered
+        Assert.Single(Directory.GetDirectories(layersRoot)); // one composed folder, no staging left behind
+    }
+
+    [Fact]
     public void Layered_files_keep_their_executable_bit()
     {
         if (OperatingSystem.IsWindows()) return;

@@ -8,7 +8,7 @@ namespace ReBench.Scoring.Catalog;
 /// Layers (tasks/README.md, "Layers"): a variant's agent/, scoring/ and reference/ folders are its own (or the bundle
 /// root's) files over the files its layers name, file by file, so a module several folders, variants or tasks use is
 /// kept once. A folder without layer files is handed out as it is; a layered one is composed into a folder of its own
-/// (<see cref="ComposedRoot"/>), because the sandbox and the scorer take one folder to copy.
+/// (under Scoring:LayersRoot, else <see cref="ComposedRoot"/>), because the sandbox and the scorer take one folder to copy.
 /// </summary>
 public static partial class BundleLoader
 {
@@ -18,7 +18,7 @@ public static partial class BundleLoader
     private static readonly string[] LayerTargets = ["agent", "scoring", "reference"];
 
     /// <summary>
-    /// This process's composed folders, named by their content. A fresh directory that only this process writes
+    /// This process's composed folders, named by their content, where Scoring:LayersRoot is not set. A fresh directory that only this process writes
     /// (CreateTempSubdirectory makes it unguessable and 0700), then opened for reading (0755): the sandbox copies
     /// from it, as it copies from the bundle itself.
     /// </summary>
@@ -44,7 +44,7 @@ public static partial class BundleLoader
     {
         if (!Composed.TryGetValue(folder, out var files)) return folder;
         if (files.Keys.All(relative => File.Exists(Path.Combine(folder, relative)))) return folder;
-        var staging = WriteStaging(files);
+        var staging = WriteStaging(files, Path.GetDirectoryName(folder)!);
         try
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
@@ -127,7 +127,7 @@ public static partial class BundleLoader
     /// else a composed folder with the layers' files under <paramref name="own"/>'s (own files win). Two layers that
     /// give the same file are refused: which one the scorer gets would depend on their order.
     /// </summary>
-    private static string? Compose(string folder, string? own, IEnumerable<LayerFile> layers, string variant, Problems problems)
+    private static string? Compose(string folder, string? own, IEnumerable<LayerFile> layers, string variant, string? layersRoot, Problems problems)
     {
         var mine = layers.Where(l => l.Folder == folder).ToList();
         if (mine.Count == 0) return own;
@@ -141,11 +141,11 @@ public static partial class BundleLoader
         }
         if (own is not null)
             foreach (var (relative, full) in BundleDigest.Files(own)) files[relative] = full;
-        return Materialize(files);
+        return Materialize(files, layersRoot ?? ComposedRoot);
     }
 
-    /// <summary>Copies the files (keeping their modes) into ComposedRoot/&lt;hash of paths, modes, contents&gt;, once.</summary>
-    private static string Materialize(IReadOnlyDictionary<string, string> files)
+    /// <summary>Copies the files (keeping their modes) into ROOT/&lt;hash of paths, modes, contents&gt;, once.</summary>
+    private static string Materialize(IReadOnlyDictionary<string, string> files, string root)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (relative, full) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
@@ -153,20 +153,20 @@ public static partial class BundleLoader
             hash.AppendData(Encoding.UTF8.GetBytes($"{relative}\0{(OperatingSystem.IsWindows() ? 0 : (int)File.GetUnixFileMode(full))}\0"));
             hash.AppendData(SHA256.HashData(File.ReadAllBytes(full)));
         }
-        var target = Path.Combine(ComposedRoot, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        var target = Path.Combine(root, Convert.ToHexStringLower(hash.GetHashAndReset()));
         Composed[target] = new Dictionary<string, string>(files, StringComparer.Ordinal);
         if (Directory.Exists(target)) return target;
 
-        var staging = WriteStaging(files);
+        var staging = WriteStaging(files, root);
         try { Directory.Move(staging, target); }
         catch (IOException) when (Directory.Exists(target)) { Directory.Delete(staging, recursive: true); } // a concurrent load won
         return target;
     }
 
     /// <summary>The files under a fresh staging name, renamed by the caller, so a half-written folder is never handed out.</summary>
-    private static string WriteStaging(IReadOnlyDictionary<string, string> files)
+    private static string WriteStaging(IReadOnlyDictionary<string, string> files, string root)
     {
-        var staging = Path.Combine(ComposedRoot, ".staging-" + Guid.NewGuid().ToString("N"));
+        var staging = Path.Combine(root, ".staging-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
         foreach (var (relative, full) in files)
         {

@@ -21,7 +21,8 @@ public static partial class BundleLoader
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 
-    public static (TaskBundle? Bundle, IReadOnlyList<BundleProblem> Problems) Load(string directory)
+    /// <param name="layersRoot">Where layered folders are composed (Scoring:LayersRoot); null: a temporary directory.</param>
+    public static (TaskBundle? Bundle, IReadOnlyList<BundleProblem> Problems) Load(string directory, string? layersRoot = null)
     {
         directory = Path.GetFullPath(directory);
         var problems = new Problems(directory);
@@ -33,7 +34,7 @@ public static partial class BundleLoader
         var variants = CheckVariantList(manifest, directory, problems);
         // The bundle digest covers the files it layers in from beside it too: a change there changes the task.
         var digest = BundleDigest.Compute(BundleDigest.Files(directory).Concat(SharedLayerFiles(manifest, directory)));
-        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, family, problems)).ToList();
+        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, family, layersRoot, problems)).ToList();
         if (problems.Items.Count > 0 || id is null) return (null, problems.Items);
 
         var defaultVariant = manifest.DefaultVariant ?? built[0]!.Name;
@@ -101,7 +102,7 @@ public static partial class BundleLoader
         return valid;
     }
 
-    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, string? family, Problems problems)
+    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, string? family, string? layersRoot, Problems problems)
     {
         var name = v.Name!;
         var at = $"variants[{name}]";
@@ -117,7 +118,7 @@ public static partial class BundleLoader
             // folders_of takes the other variant's folders whole, its layers included; layers of its own would make them differ.
             if (v.Layers is { Count: > 0 }) problems.Add(ManifestFile, $"{at}.layers", "cannot go with folders_of, which takes the other variant's folders as they are");
         }
-        var folders = source is null ? null : FindFolders(m, source, directory, entryPoint, problems);
+        var folders = source is null ? null : FindFolders(m, source, directory, entryPoint, layersRoot, problems);
         var resources = CheckResources(ResourcesSection.Merge(m.Resources, v.Overrides?.Resources), name, problems);
         var merged = ScoringSection.Merge(m.Scoring, v.Overrides?.Scoring);
         // The Task Standard's "no selection function" means the last score (rebench-spec 3.1, get_best_score).
@@ -212,7 +213,7 @@ public static partial class BundleLoader
     /// variants/NAME/FOLDER when the variant has its own, else the bundle's shared FOLDER; either over the files of
     /// the task's and the variant's layers when they add to that folder.
     /// </summary>
-    private static VariantFolders? FindFolders(ManifestDocument m, VariantSection section, string directory, string entryPoint, Problems problems)
+    private static VariantFolders? FindFolders(ManifestDocument m, VariantSection section, string directory, string entryPoint, string? layersRoot, Problems problems)
     {
         var variant = section.Name!;
         var layers = ResolveLayers(m, section, directory, problems);
@@ -220,7 +221,7 @@ public static partial class BundleLoader
         {
             var own = Path.Combine(directory, "variants", variant, folder);
             var shared = Path.Combine(directory, folder);
-            return Compose(folder, Directory.Exists(own) ? own : Directory.Exists(shared) ? shared : null, layers, variant, problems);
+            return Compose(folder, Directory.Exists(own) ? own : Directory.Exists(shared) ? shared : null, layers, variant, layersRoot, problems);
         }
         var agent = Find("agent");
         var scoring = Find("scoring");
