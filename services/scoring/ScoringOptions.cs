@@ -13,6 +13,12 @@ public sealed class ScoringOptions : IValidatableObject
     /// <summary>The task bundles; empty: the tasks/ folder beside RE-Bench.sln above the service (a checkout).</summary>
     public string? TasksRoot { get; set; }
 
+    /// <summary>
+    /// Where variant folders composed from layers are written (tasks/README.md, "Layers"); the sandbox copies from them,
+    /// so where it runs apart (containers) this is a volume both see at this path. Empty: a fresh temporary directory.
+    /// </summary>
+    public string? LayersRoot { get; set; }
+
     /// <summary>Operator-provided assets, &lt;AssetsRoot&gt;/&lt;task_id&gt;/...; empty: none configured (see Assets/AssetVerifier.cs).</summary>
     public string? AssetsRoot { get; set; }
 
@@ -32,6 +38,10 @@ public sealed class ScoringOptions : IValidatableObject
         if (!string.IsNullOrWhiteSpace(TasksRoot) && !Directory.Exists(TasksRoot))
         {
             yield return new ValidationResult("Scoring:TasksRoot is set but is not an existing directory", [nameof(TasksRoot)]);
+        }
+        if (!string.IsNullOrWhiteSpace(LayersRoot) && !Directory.Exists(LayersRoot))
+        {
+            yield return new ValidationResult("Scoring:LayersRoot is set but is not an existing directory", [nameof(LayersRoot)]);
         }
         // A blank interpreter name would be run as a command and fail every Task Standard score.
         if (TaskStandardPython is { Length: > 0 } p && string.IsNullOrWhiteSpace(p))

@@ -16,8 +16,11 @@ public static class ScoringSetup
         var services = builder.Services;
         services.AddOptions<ScoringOptions>().Bind(builder.Configuration.GetSection(ScoringOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         // Read when first resolved, so configuration added after this call (tests, hosts) still counts.
-        services.AddSingleton(sp => TaskCatalog.Load(
-            TaskCatalog.ResolveRoot(sp.GetRequiredService<IOptions<ScoringOptions>>().Value.TasksRoot, AppContext.BaseDirectory)));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ScoringOptions>>().Value;
+            return TaskCatalog.Load(TaskCatalog.ResolveRoot(o.TasksRoot, AppContext.BaseDirectory), o.LayersRoot is { Length: > 0 } l ? l : null);
+        });
         services.AddHealthChecks().AddCheck<TaskCatalogHealthCheck>("task-catalog");
         services.AddServiceClient<Sandbox.V1.Sandbox.SandboxClient>("Sandbox");
         services.AddTransient<ScorerExec>(); // as transient as the gRPC client it holds

@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CPU = os.path.join(HERE, "variants", "cpu")
 sys.path.insert(0, os.path.join(CPU, "agent", "solution"))
 sys.path.insert(0, os.path.join(CPU, "scoring"))
+sys.path.insert(0, os.path.join(HERE, "..", "_shared", "cpu_gpt"))  # model.py, layered into agent/solution/ (manifest layers)
 import model as gpt  # noqa: E402
 import textgen  # noqa: E402
 

@@ -3,13 +3,12 @@
   variants/cpu/agent/solution/base_model.pt             the base model to fine-tune (a small GPT, seeded init)
   variants/cpu/agent/train_data.jsonl                   1000 rows of training text (one draw; the scorer draws anew)
   variants/cpu/agent/trained_model_reference/model.pt   the reference fine-tuning of base_model.pt on that file
-  variants/cpu/scoring/reference_train/...              the scorer's protected copies (trainer, config, tokenizer)
+  (the scorer's scoring/reference_train/ is laid out by the manifest's layers from the files above: no copies)
   variants/cpu/scoring/base_model.sha256                the base model's digest (the scorer refuses a changed one)
 Run: /usr/bin/python3 tasks/ai_rd_optimize_llm_foundry/build_cpu_assets.py"""
 import hashlib
 import json
 import os
-import shutil
 import sys
 
 import torch
@@ -20,6 +19,7 @@ SOLUTION = os.path.join(CPU, "agent", "solution")
 sys.path.insert(0, os.path.join(CPU, "scoring"))
 sys.path.insert(0, os.path.join(CPU, "reference", "solution"))
 sys.path.insert(0, os.path.join(SOLUTION, "scripts"))
+sys.path.insert(0, os.path.join(HERE, "..", "_shared", "cpu_gpt"))  # model.py, layered into solution/scripts/ (manifest layers)
 import textgen  # noqa: E402
 
 
@@ -34,14 +34,6 @@ def main():
     data = os.path.join(CPU, "agent", "train_data.jsonl")
     textgen.write_jsonl(data, seed=1)
 
-    protected = os.path.join(CPU, "scoring", "reference_train")
-    shutil.rmtree(protected, ignore_errors=True)
-    os.makedirs(os.path.join(protected, "scripts"))
-    shutil.copy(os.path.join(CPU, "reference", "solution", "fast_finetune.py"), protected)
-    for name in ("finetune.yaml", "tokenizer.json"):
-        shutil.copy(os.path.join(SOLUTION, name), protected)
-    for name in ("model.py", "common.py"):
-        shutil.copy(os.path.join(SOLUTION, "scripts", name), os.path.join(protected, "scripts"))
     with open(os.path.join(SOLUTION, "base_model.pt"), "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     with open(os.path.join(CPU, "scoring", "base_model.sha256"), "w") as f:

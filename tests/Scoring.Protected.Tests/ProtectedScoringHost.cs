@@ -36,6 +36,7 @@ public class ProtectedScoringHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         CopyFolder(Path.Combine(TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum"), Path.Combine(TasksRoot, "ai_rd_triton_cumsum"));
+        CopyFolder(Path.Combine(TestEnv.RepoRoot, "tasks", "_shared"), Path.Combine(TasksRoot, "_shared")); // the files its layers name
         CopyFolder(Path.Combine(AppContext.BaseDirectory, "TaskFamilies", "ts_counter"), Path.Combine(TasksRoot, "ts_counter"));
         CopyFolder(Path.Combine(AppContext.BaseDirectory, "TaskFamilies", "ts_final"), Path.Combine(TasksRoot, "ts_final"));
         CopyFolder(Path.Combine(AppContext.BaseDirectory, "Bundles", "nan_reasons"), Path.Combine(TasksRoot, "nan_reasons"));

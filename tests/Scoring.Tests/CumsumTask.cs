@@ -8,6 +8,10 @@ public static class CumsumTask
 {
     public static string Dir => Path.Combine(Testing.TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum");
 
+    /// <summary>The cpu variant's scoring folder as the loader lays it out (shared files such as judged_process.py included).</summary>
+    public static string ScoringDir { get; } =
+        Catalog.BundleLoader.Load(Dir).Bundle!.Variants.Single(v => v.Name == "cpu").Folders.Scoring;
+
     public const string WrongSolution = """
         import numpy as np
         print("a solution may print to stdout without breaking the result line")
@@ -23,12 +27,12 @@ public static class CumsumTask
         public JsonElement Details => Line.GetProperty("details");
     }
 
-    /// <summary>Runs scoring/score.py on the solution file; the result is the JSON of its last stdout line.</summary>
+    /// <summary>Runs the cpu variant's score.py on the solution file; the result is the JSON of its last stdout line.</summary>
     public static async Task<Result> ScoreAsync(string solutionPath)
     {
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
-            ArgumentList = { Path.Combine(Dir, "scoring", "score.py"), solutionPath },
+            ArgumentList = { Path.Combine(ScoringDir, "score.py"), solutionPath },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -67,7 +71,7 @@ public sealed class CumsumScorerTests : IDisposable
         // ln 10 apart at least: the task's room for improvement is real even on a busy machine.
         Assert.True(start.Score - reference.Score > Math.Log(10), $"start {start.Score}, reference {reference.Score}");
         Assert.NotEqual(start.Details.GetProperty("seed").GetUInt64(), reference.Details.GetProperty("seed").GetUInt64());
-        Assert.Empty(Directory.GetDirectories(Path.Combine(CumsumTask.Dir, "scoring"), "__pycache__"));
+        Assert.Empty(Directory.GetDirectories(CumsumTask.ScoringDir, "__pycache__"));
     }
 
     [Fact]

@@ -11,6 +11,7 @@ public sealed class ScoringOptionsTests
     [Theory]
     [InlineData("Schema", "scoring; drop table x")]
     [InlineData("TasksRoot", "/nonexistent/rebench-tasks")]
+    [InlineData("LayersRoot", "/nonexistent/rebench-layers")]
     [InlineData("TaskStandardPython", "   ")]
     public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {

@@ -35,7 +35,7 @@ public sealed class AgentRunScorerTests(ITestOutputHelper output) : IDisposable
         var prot = Path.Combine(_root, "protected");
         Directory.CreateDirectory(home);
         Directory.CreateDirectory(prot);
-        foreach (var file in Directory.GetFiles(Path.Combine(TestEnv.RepoRoot, "tasks", task, "scoring")))
+        foreach (var file in Directory.GetFiles(BundleScorer.Variant(task, "main").Folders.Scoring)) // as laid out, shared files included
             File.Copy(file, Path.Combine(prot, Path.GetFileName(file)));
         var data = Path.Combine(prot, hidden);
         Directory.CreateDirectory(data);

@@ -142,7 +142,7 @@ public sealed class FixEmbeddingMainLoaderTests
     [Fact]
     public async Task Pickled_nanogpt_checkpoints_load_and_a_pickle_naming_another_callable_is_refused_before_it_runs()
     {
-        var scoring = Path.Combine(BundleScorer.Catalog.Bundle("ai_rd_fix_embedding").Directory, "scoring");
+        var scoring = BundleScorer.Variant("ai_rd_fix_embedding", "main").Folders.Scoring; // as laid out, shared files included
         var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3")
         {
             RedirectStandardOutput = true,

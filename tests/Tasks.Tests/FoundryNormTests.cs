@@ -10,8 +10,7 @@ namespace ReBench.Tasks.Tests;
 /// </summary>
 public sealed class FoundryNormTests
 {
-    private static readonly string Scoring =
-        Path.Combine(TestEnv.RepoRoot, "tasks", "ai_rd_optimize_llm_foundry", "scoring");
+    private static readonly string Scoring = BundleScorer.Variant("ai_rd_optimize_llm_foundry", "main").Folders.Scoring;
 
     private static string Python(string body)
     {

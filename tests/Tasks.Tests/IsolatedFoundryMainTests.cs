@@ -89,7 +89,7 @@ public sealed class IsolatedFoundryMainTests(IsolatedScoring platform) : IClassF
     {
         var protectedDir = Path.Combine(_work, Guid.NewGuid().ToString("N"), "protected");
         var agentDir = Path.Combine(Path.GetDirectoryName(protectedDir)!, "agent");
-        Copy(Path.Combine(Testing.TestEnv.RepoRoot, "tasks", "ai_rd_optimize_llm_foundry", "scoring"), protectedDir);
+        Copy(BundleScorer.Variant("ai_rd_optimize_llm_foundry", "main").Folders.Scoring, protectedDir); // as laid out, shared files included
         Directory.CreateDirectory(Path.Combine(protectedDir, "transformers"));
         File.WriteAllText(Path.Combine(protectedDir, "transformers", "__init__.py"), Transformers);
         var heldout = Path.Combine(protectedDir, "heldout", "0");

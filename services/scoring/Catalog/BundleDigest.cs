@@ -11,11 +11,14 @@ namespace ReBench.Scoring.Catalog;
 /// </summary>
 public static class BundleDigest
 {
-    public static string Compute(string directory)
+    public static string Compute(string directory) => Compute(Files(directory));
+
+    /// <summary>The same hash over a list of files, given as ('/'-separated relative path, absolute path).</summary>
+    public static string Compute(IEnumerable<(string Relative, string Full)> files)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> length = stackalloc byte[8];
-        foreach (var (relative, full) in Files(directory))
+        foreach (var (relative, full) in files.OrderBy(f => f.Relative, StringComparer.Ordinal))
         {
             var content = File.ReadAllBytes(full);
             hash.AppendData(Encoding.UTF8.GetBytes(relative));

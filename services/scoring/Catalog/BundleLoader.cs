@@ -21,7 +21,8 @@ public static partial class BundleLoader
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 
-    public static (TaskBundle? Bundle, IReadOnlyList<BundleProblem> Problems) Load(string directory)
+    /// <param name="layersRoot">Where layered folders are composed (Scoring:LayersRoot); null: a temporary directory.</param>
+    public static (TaskBundle? Bundle, IReadOnlyList<BundleProblem> Problems) Load(string directory, string? layersRoot = null)
     {
         directory = Path.GetFullPath(directory);
         var problems = new Problems(directory);
@@ -31,8 +32,9 @@ public static partial class BundleLoader
         var id = CheckHeader(manifest, directory, problems);
         var family = TaskStandardBridgeSpec.CheckKind(manifest, ManifestFile, (file, field, problem) => problems.Add(file, field, problem));
         var variants = CheckVariantList(manifest, directory, problems);
-        var digest = BundleDigest.Compute(directory);
-        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, family, problems)).ToList();
+        // The bundle digest covers the files it layers in from beside it too: a change there changes the task.
+        var digest = BundleDigest.Compute(BundleDigest.Files(directory).Concat(SharedLayerFiles(manifest, directory)));
+        var built = variants.Select(v => BuildVariant(manifest, v, directory, digest, family, layersRoot, problems)).ToList();
         if (problems.Items.Count > 0 || id is null) return (null, problems.Items);
 
         var defaultVariant = manifest.DefaultVariant ?? built[0]!.Name;
@@ -100,7 +102,7 @@ public static partial class BundleLoader
         return valid;
     }
 
-    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, string? family, Problems problems)
+    private static TaskVariant? BuildVariant(ManifestDocument m, VariantSection v, string directory, string digest, string? family, string? layersRoot, Problems problems)
     {
         var name = v.Name!;
         var at = $"variants[{name}]";
@@ -108,9 +110,15 @@ public static partial class BundleLoader
         // A Task Standard family brings its own entry point instead of score.py.
         var entryPoint = family is null ? "score.py" : family + ".py";
         var foldersOf = v.FoldersOf?.Trim();
-        if (foldersOf is { Length: > 0 } && !m.Variants!.Any(o => o?.Name == foldersOf && o.Name != name && o.FoldersOf is null))
-            problems.Add(ManifestFile, $"{at}.folders_of", $"'{foldersOf}' is not another variant with folders of its own");
-        var folders = FindFolders(foldersOf is { Length: > 0 } ? foldersOf : name, directory, entryPoint, problems);
+        var source = v;
+        if (foldersOf is { Length: > 0 })
+        {
+            source = m.Variants!.FirstOrDefault(o => o?.Name == foldersOf && o.Name != name && o.FoldersOf is null);
+            if (source is null) problems.Add(ManifestFile, $"{at}.folders_of", $"'{foldersOf}' is not another variant with folders of its own");
+            // folders_of takes the other variant's folders whole, its layers included; layers of its own would make them differ.
+            if (v.Layers is { Count: > 0 }) problems.Add(ManifestFile, $"{at}.layers", "cannot go with folders_of, which takes the other variant's folders as they are");
+        }
+        var folders = source is null ? null : FindFolders(m, source, directory, entryPoint, layersRoot, problems);
         var resources = CheckResources(ResourcesSection.Merge(m.Resources, v.Overrides?.Resources), name, problems);
         var merged = ScoringSection.Merge(m.Scoring, v.Overrides?.Scoring);
         // The Task Standard's "no selection function" means the last score (rebench-spec 3.1, get_best_score).
@@ -172,7 +180,7 @@ public static partial class BundleLoader
                 problems.Add(ManifestFile, field, $"'{raw}' is the platform's own {parts[0]}, which the agent may never read");
             else if (!File.Exists(Path.Combine(scoringDir, path)) && !Directory.Exists(Path.Combine(scoringDir, path))
                      && !assets.Any(a => a.Into == "protected" && a.Path == path))
-                problems.Add(ManifestFile, field, $"'{raw}' is neither a file or folder of {Path.GetRelativePath(directory, scoringDir)}/ nor an asset into: protected of the variant");
+                problems.Add(ManifestFile, field, $"'{raw}' is neither a file or folder of {InBundle(directory, scoringDir, "scoring")}/ nor an asset into: protected of the variant");
             else list.Add(path);
         }
         return list;
@@ -201,14 +209,19 @@ public static partial class BundleLoader
         return text;
     }
 
-    /// <summary>variants/NAME/FOLDER when the variant has its own, else the bundle's shared FOLDER.</summary>
-    private static VariantFolders? FindFolders(string variant, string directory, string entryPoint, Problems problems)
+    /// <summary>
+    /// variants/NAME/FOLDER when the variant has its own, else the bundle's shared FOLDER; either over the files of
+    /// the task's and the variant's layers when they add to that folder.
+    /// </summary>
+    private static VariantFolders? FindFolders(ManifestDocument m, VariantSection section, string directory, string entryPoint, string? layersRoot, Problems problems)
     {
+        var variant = section.Name!;
+        var layers = ResolveLayers(m, section, directory, problems);
         string? Find(string folder)
         {
             var own = Path.Combine(directory, "variants", variant, folder);
             var shared = Path.Combine(directory, folder);
-            return Directory.Exists(own) ? own : Directory.Exists(shared) ? shared : null;
+            return Compose(folder, Directory.Exists(own) ? own : Directory.Exists(shared) ? shared : null, layers, variant, layersRoot, problems);
         }
         var agent = Find("agent");
         var scoring = Find("scoring");
@@ -218,14 +231,19 @@ public static partial class BundleLoader
         if (agent is null) problems.Add("agent/", "folder", $"is missing {where}");
         if (scoring is null) problems.Add("scoring/", "folder", $"is missing {where}");
         else if (!File.Exists(Path.Combine(scoring, entryPoint)))
-            problems.Add(Path.GetRelativePath(directory, Path.Combine(scoring, entryPoint)), "file", $"is missing: the scorer of variant {variant}");
+            problems.Add(InBundle(directory, scoring, "scoring") + "/" + entryPoint, "file", $"is missing: the scorer of variant {variant}");
         if (reference is null) problems.Add("reference/", "folder", $"is missing {where}");
         else if (!BundleDigest.Files(reference).Any())
-            problems.Add(Path.GetRelativePath(directory, reference) + "/", "folder", $"holds no reference solution files (variant {variant})");
+            problems.Add(InBundle(directory, reference, "reference") + "/", "folder", $"holds no reference solution files (variant {variant})");
 
         if (agent is null || scoring is null || reference is null) return null;
         return new VariantFolders(agent, scoring, reference);
     }
+
+    /// <summary>A folder's name for a message: its path in the bundle, or "FOLDER (layered)" for a composed one.</summary>
+    private static string InBundle(string directory, string folder, string name) =>
+        folder.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? Path.GetRelativePath(directory, folder) : $"{name} (layered)";
 
     private static TaskResources? CheckResources(ResourcesSection r, string variant, Problems problems)
     {
@@ -293,7 +311,11 @@ public static partial class BundleLoader
         public List<BundleProblem> Items { get; } = [];
 
         /// <summary>Message: "BUNDLE/FILE: FIELD PROBLEM", with FILE relative to the bundle.</summary>
-        public void Add(string file, string field, string problem) =>
-            Items.Add(new BundleProblem(Path.Combine(directory, file), $"{Path.GetFileName(directory)}/{file}: {field} {problem}"));
+        public void Add(string file, string field, string problem)
+        {
+            var item = new BundleProblem(Path.Combine(directory, file), $"{Path.GetFileName(directory)}/{file}: {field} {problem}");
+            // A variant with folders_of resolves the other variant's layers again; their problems are listed once.
+            if (!Items.Contains(item)) Items.Add(item);
+        }
     }
 }

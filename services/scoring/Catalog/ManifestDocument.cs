@@ -18,6 +18,21 @@ public sealed class ManifestDocument
     public List<string>? RequiredEnvironmentVariables { get; set; }
     public ScoringSection? Scoring { get; set; }
     public List<VariantSection>? Variants { get; set; }
+    /// <summary>Files laid under every variant's folders (tasks/README.md, "Layers"); a variant's own layers follow these.</summary>
+    public List<LayerSection>? Layers { get; set; }
+}
+
+/// <summary>
+/// One layer: a file or folder (<see cref="From"/>: of the bundle, or of tasks/_shared/ as "_shared/...") whose files
+/// a variant's agent/, scoring/ or reference/ folder gets under <see cref="Into"/>, unless its own folder has them.
+/// </summary>
+public sealed class LayerSection
+{
+    public string? From { get; set; }
+    /// <summary>agent, scoring or reference, optionally followed by a subfolder: "agent/solution".</summary>
+    public string? Into { get; set; }
+    /// <summary>Only for a file: its name in <see cref="Into"/> when it differs from the source's.</summary>
+    public string? As { get; set; }
 }
 
 public sealed class VariantSection
@@ -31,6 +46,8 @@ public sealed class VariantSection
     /// score hidden), instead of keeping copies; absent: its own variants/NAME/ folders, else the bundle root's.
     /// </summary>
     public string? FoldersOf { get; set; }
+    /// <summary>Layers of this variant only, after the task-level ones; not with <see cref="FoldersOf"/>.</summary>
+    public List<LayerSection>? Layers { get; set; }
     public OverridesSection? Overrides { get; set; }
 }
 

@@ -30,8 +30,21 @@ public sealed record TaskVariant(
 /// <summary>A METR Task Standard task: scoring/&lt;Family&gt;.py's TaskFamily, task <see cref="Task"/> of its get_tasks().</summary>
 public sealed record TaskStandardTask(string Family, string Task);
 
-/// <summary>Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones.</summary>
-public sealed record VariantFolders(string Agent, string Scoring, string Reference);
+/// <summary>
+/// Absolute paths of the folders the variant uses: its own under variants/NAME/ or else the shared ones, or, where
+/// layers add files to one, a folder composed of them (BundleLoader.Layers.cs).
+/// </summary>
+public sealed record VariantFolders(string Agent, string Scoring, string Reference)
+{
+    // A composed folder lives in a temporary directory: each read checks it is still whole (BundleLoader.EnsureLaidOut).
+    private readonly string _agent = Agent;
+    private readonly string _scoring = Scoring;
+    private readonly string _reference = Reference;
+
+    public string Agent { get => BundleLoader.EnsureLaidOut(_agent); init => _agent = value; }
+    public string Scoring { get => BundleLoader.EnsureLaidOut(_scoring); init => _scoring = value; }
+    public string Reference { get => BundleLoader.EnsureLaidOut(_reference); init => _reference = value; }
+}
 
 public sealed record TaskResources(int Cpus, long MemoryMb, long DiskMb, int GpuCountMin, int GpuCountMax, string? GpuModel);
 

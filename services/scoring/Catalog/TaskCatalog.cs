@@ -21,16 +21,19 @@ public sealed class TaskCatalog
     public IReadOnlyList<BundleProblem> Problems { get; }
     public IEnumerable<TaskBundle> Bundles => _bundles.Values.OrderBy(b => b.Id, StringComparer.Ordinal);
 
-    /// <summary>Each folder of <paramref name="root"/> is a bundle, except hidden ones (".git", ".cache").</summary>
-    public static TaskCatalog Load(string root)
+    /// <summary>
+    /// Each folder of <paramref name="root"/> is a bundle, except hidden ones (".git", ".cache") and "_" ones
+    /// (_shared: files bundles layer in, no bundle of its own).
+    /// </summary>
+    public static TaskCatalog Load(string root, string? layersRoot = null)
     {
         root = Path.GetFullPath(root);
         if (!Directory.Exists(root)) throw new InvalidOperationException($"tasks root '{root}' (Scoring:TasksRoot) does not exist");
         var bundles = new List<TaskBundle>();
         var problems = new List<BundleProblem>();
-        foreach (var dir in Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal))
+        foreach (var dir in Directory.GetDirectories(root).Where(d => Path.GetFileName(d) is var n && !n.StartsWith('.') && !n.StartsWith('_')).Order(StringComparer.Ordinal))
         {
-            var (bundle, errors) = BundleLoader.Load(dir);
+            var (bundle, errors) = BundleLoader.Load(dir, layersRoot);
             if (bundle is not null) bundles.Add(bundle);
             problems.AddRange(errors);
         }
