@@ -47,7 +47,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Services:Scoring"] = $"http://127.0.0.1:{Backend.Port}",
         });
         builder.Configuration.AddInMemoryCollection(Overrides);
-        builder.AddServiceDefaults("gateway", PublicPort);
+        builder.AddEdgeDefaults("gateway", PublicPort);
         builder.AddGateway();
         _gateway = builder.Build();
         _gateway.MapDefaultEndpoints();

@@ -15,6 +15,8 @@ public static class LoopbackService
         Action<WebApplicationBuilder> add, Action<WebApplication> map)
     {
         var builder = WebApplication.CreateBuilder();
+        // The shared test platform key first, so a test's own settings may replace it.
+        builder.Configuration.AddInMemoryCollection([TestPlatformKey.Setting]);
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Configuration["Service:Port"] = port.ToString();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
