@@ -27,6 +27,7 @@ namespace ReBench.InProcess;
 public sealed class ActPath : IAsyncDisposable
 {
     private readonly List<WebApplication> _apps = [];
+    private bool _serviceTokenCheck = true;
     private readonly string _sandboxRoot = Directory.CreateTempSubdirectory("rebench-actpath-").FullName;
 
     public SpanSink Spans { get; } = new();
@@ -37,9 +38,13 @@ public sealed class ActPath : IAsyncDisposable
     public AttemptSession.AttemptSessionClient Session { get; private set; } = null!;
 
     /// <param name="isolation">The sandbox's Sandbox:Isolation (auto, namespaces, none); null keeps its default.</param>
-    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null)
+    /// <param name="serviceTokenCheck">
+    /// False builds the orchestrator and sandbox without the service token check, for ActBench's figure of what the
+    /// check costs (measured beside a path with it in the same run); no deployment can be configured so.
+    /// </param>
+    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null, bool serviceTokenCheck = true)
     {
-        var p = new ActPath();
+        var p = new ActPath { _serviceTokenCheck = serviceTokenCheck };
         await p.InitAsync(traces, isolation);
         return p;
     }
@@ -74,13 +79,13 @@ public sealed class ActPath : IAsyncDisposable
         }, b => b.AddGateway(), a => a.MapGateway(), traces);
 
         AttemptId = await SeedRunningAttemptAsync(orchestrator);
-        Session = new AttemptSession.AttemptSessionClient(GrpcChannel.ForAddress($"http://127.0.0.1:{GatewayInternalPort}"));
+        Session = new AttemptSession.AttemptSessionClient(TestPlatformKey.Channel($"http://127.0.0.1:{GatewayInternalPort}"));
     }
 
     /// <summary>The sandbox's part of an Act alone: one Exec straight to the sandbox service.</summary>
     public async Task ExecDirectAsync(string command)
     {
-        _sandbox ??= new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        _sandbox ??= new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{SandboxPort}"));
         using var call = _sandbox.Exec(new ExecRequest { EnvironmentId = AttemptId.ToString("N"), Command = command });
         while (await call.ResponseStream.MoveNext(default)) { }
     }
@@ -89,7 +94,7 @@ public sealed class ActPath : IAsyncDisposable
 
     private async Task<Guid> SeedRunningAttemptAsync(WebApplication orchestrator)
     {
-        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{SandboxPort}"));
         var attemptId = Guid.NewGuid();
         var env = await sandbox.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = attemptId.ToString("N"), TaskId = "actpath" });
         var now = DateTimeOffset.UtcNow;
@@ -111,7 +116,7 @@ public sealed class ActPath : IAsyncDisposable
         {
             add(b);
             if (traces) b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(Spans));
-        }, map);
+        }, map, _serviceTokenCheck);
         _apps.Add(app);
         return app;
     }

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -25,7 +26,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     public AccessAndProvenanceTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
     }
 
     public void Dispose() => _channel.Dispose();
@@ -66,7 +67,8 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         return id;
     }
 
-    private static Metadata Caller(string principal, string role) => new() { { "x-rebench-principal", principal }, { "x-rebench-role", role } };
+    /// <summary>A call as the gateway makes it: a token naming the key's principal and role.</summary>
+    private static Metadata Caller(string principal, string role) => TestPlatformKey.As(principal, role);
 
     [Fact]
     public async Task TranscriptReadsAreRecordedOutsideTheSealedStream()

@@ -132,7 +132,7 @@ public sealed class AssetTests : IDisposable
         await app.StartAsync();
         try
         {
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            using var channel = TestPlatformKey.Channel($"http://127.0.0.1:{port}");
             var prepare = new Method<PrepareEnvironmentRequest, PrepareEnvironmentResult>(MethodType.Unary, "rebench.scoring.v1.Scoring", "PrepareEnvironment",
                 Marshallers.Create(m => m.ToByteArray(), PrepareEnvironmentRequest.Parser.ParseFrom),
                 Marshallers.Create(m => m.ToByteArray(), PrepareEnvironmentResult.Parser.ParseFrom));

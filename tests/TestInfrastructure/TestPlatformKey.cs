@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.Tokens;
 using ReBench.ServiceDefaults.PlatformAuth;
@@ -28,6 +30,10 @@ public static class TestPlatformKey
 
     /// <summary>The setting a test host needs (Platform:Key).</summary>
     public static KeyValuePair<string, string?> Setting => new("Platform:Key", Key);
+
+    /// <summary>The factory with the test key set (chain WithWebHostBuilder after it for the test's own settings).</summary>
+    public static WebApplicationFactory<T> WithTestPlatformKey<T>(this WebApplicationFactory<T> factory) where T : class =>
+        factory.WithWebHostBuilder(b => b.UseSetting(Setting.Key, Key));
 
     /// <summary>Writes the key to a file (0600) for a host configured with Platform:KeyFile.</summary>
     public static string WriteFile(string directory)
