@@ -83,7 +83,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
 
         var access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
         Assert.Equal(
-            [("alice", "auditor", "ReadAttemptEvents", ""), ("bob", "admin", "ExportAttempt", ""), ("api", "", "ReadAttemptEvents", "from_version=3")],
+            [("alice", "auditor", "ReadAttemptEvents", ""), ("bob", "admin", "ExportAttempt", ""), (TestPlatformKey.Principal, TestPlatformKey.Role, "ReadAttemptEvents", "from_version=3")],
             access.Events.Select(e => (e.Principal, e.Role, e.Method, e.Detail)));
         Assert.All(access.Events, e => Assert.Equal(id.ToString(), e.AttemptId));
         Assert.All(access.Events, e => Assert.InRange(e.At.ToDateTimeOffset(), T0.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)));
