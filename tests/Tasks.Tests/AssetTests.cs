@@ -121,7 +121,7 @@ public sealed class AssetTests : IDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Scoring:TasksRoot"] = Tasks, [AssetVerifier.RootKey] = AssetRoot, ["Services:Sandbox"] = $"http://127.0.0.1:{TestEnv.FreePort()}",
-            ["Service:Port"] = port.ToString(),
+            ["Service:Port"] = port.ToString(), [TestPlatformKey.Setting.Key] = TestPlatformKey.Key,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults("scoring", port);
