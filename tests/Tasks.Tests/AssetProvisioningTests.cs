@@ -133,6 +133,8 @@ public sealed class AssetProvisioningTests : IAsyncLifetime
         var psi = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         psi.Environment["Service__Port"] = port.ToString();
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The in-process services have the test key (LoopbackService); a process reads it from a file, as run.sh passes it.
+        psi.Environment["Platform__KeyFile"] = File.Exists(Path.Combine(_root, "platform.key")) ? Path.Combine(_root, "platform.key") : TestPlatformKey.WriteFile(_root);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var log = new System.Text.StringBuilder();
         var p = new Process { StartInfo = psi };
