@@ -64,24 +64,41 @@ if [ ! -s "$SEAL_KEY_FILE" ]; then
   (umask 077; head -c 32 /dev/urandom | base64 -w0 >"$SEAL_KEY_FILE")
 fi
 
+# The platform key: every service and the gateway sign their calls to each other with it and refuse calls without
+# a valid signature. Made once (base64 of 32 random bytes, 0600) and passed by file, so it is in no argv or
+# environment. Rotation: README, "Service-to-service authentication".
+PLATFORM_KEY_FILE="$RUN_DIR/platform.key"
+if [ ! -s "$PLATFORM_KEY_FILE" ]; then
+  mkdir -p "$RUN_DIR"
+  (umask 077; head -c 32 /dev/urandom | base64 -w0 >"$PLATFORM_KEY_FILE")
+fi
+chmod 600 "$PLATFORM_KEY_FILE"
+PK="Platform__KeyFile=$PLATFORM_KEY_FILE"
+# Keys of a rotation still accepted (validation only): REBENCH_PREVIOUS_PLATFORM_KEY_FILE, if set.
+if [ -n "${REBENCH_PREVIOUS_PLATFORM_KEY_FILE:-}" ]; then
+  PK_PREV=("Platform__PreviousKeyFiles__0=$REBENCH_PREVIOUS_PLATFORM_KEY_FILE")
+else
+  PK_PREV=()
+fi
+
 PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
 RMQ=(RabbitMq__Host=127.0.0.1 "RabbitMq__Port=$RMQ_PORT")
 mkdir -p "$RUN_DIR/sandbox"
 
-start_service sandbox "$CONFIG" 5102 Service__Port=5102 "Sandbox__Root=$RUN_DIR/sandbox"
+start_service sandbox "$CONFIG" 5102 Service__Port=5102 "$PK" ${PK_PREV[@]+"${PK_PREV[@]}"} "Sandbox__Root=$RUN_DIR/sandbox"
 # Services__Orchestrator: reports check their inputs against the sealed record on request (--verify); the orchestrator
 # starts after scoring, which is fine: it is only called when a report asks.
-start_service scoring "$CONFIG" 5103 Service__Port=5103 Services__Sandbox=http://127.0.0.1:5102 \
+start_service scoring "$CONFIG" 5103 Service__Port=5103 "$PK" ${PK_PREV[@]+"${PK_PREV[@]}"} Services__Sandbox=http://127.0.0.1:5102 \
   Services__Orchestrator=http://127.0.0.1:5101 "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" "Scoring__TasksRoot=$REPO_ROOT/tasks"
 # LLM providers of the modular and aide scaffolds: one JSON file (format: config/providers.example.json), watched by
 # the agents service, so an edited file applies to the next run without a restart. It may hold keys: git ignores it.
 PROVIDERS_FILE=${REBENCH_PROVIDERS_FILE:-$REPO_ROOT/config/providers.json}
-start_service agents "$CONFIG" 5104 Service__Port=5104 \
+start_service agents "$CONFIG" 5104 Service__Port=5104 "$PK" ${PK_PREV[@]+"${PK_PREV[@]}"} \
   Services__Session=http://127.0.0.1:5105 Services__Scoring=http://127.0.0.1:5103 "Agents__ProvidersFile=$PROVIDERS_FILE"
-start_service orchestrator "$CONFIG" 5101 Service__Port=5101 "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" \
+start_service orchestrator "$CONFIG" 5101 Service__Port=5101 "$PK" ${PK_PREV[@]+"${PK_PREV[@]}"} "ConnectionStrings__Postgres=$PG" "${RMQ[@]}" \
   Services__Sandbox=http://127.0.0.1:5102 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104 \
   "Audit__SigningKey=$(cat "$SEAL_KEY_FILE")"
-start_service gateway "$CONFIG" 5100 Service__Port=5100 Gateway__InternalPort=5105 \
+start_service gateway "$CONFIG" 5100 Service__Port=5100 "$PK" ${PK_PREV[@]+"${PK_PREV[@]}"} Gateway__InternalPort=5105 \
   Services__Orchestrator=http://127.0.0.1:5101 Services__Scoring=http://127.0.0.1:5103 Services__Agents=http://127.0.0.1:5104 \
   "Gateway__ApiKeys__0=$KEY" \
   "Gateway__ApiKeys__1=$(cat "$AUDITOR_KEY_FILE")" Gateway__ApiKeys__1__Role=auditor Gateway__ApiKeys__1__Id=auditor

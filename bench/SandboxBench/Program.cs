@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -42,7 +43,7 @@ foreach (var (mode, (isolation, seccomp)) in modes)
 {
     var root = Path.Combine(Path.GetTempPath(), $"rebench-sandbox-bench-{mode}-{Guid.NewGuid():N}");
     roots.Add(root);
-    var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+    var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
     {
         b.UseSetting("Sandbox:Root", root);
         b.UseSetting("Sandbox:Isolation", isolation);
@@ -50,8 +51,7 @@ foreach (var (mode, (isolation, seccomp)) in modes)
         b.UseSetting("Logging:LogLevel:Default", "Warning");
     });
     factories.Add(factory);
-    clients[mode] = new Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-        new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+    clients[mode] = new Sandbox.SandboxClient(TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler()));
     envs[mode] = (await clients[mode].CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "bench" })).EnvironmentId;
     for (var i = 0; i < 5; i++) await ExecAsync(clients[mode], envs[mode]); // warm-up (the holder, JIT, the gRPC path)
     await clients[mode].WriteFileAsync(new WriteFileRequest { EnvironmentId = envs[mode], Path = ReadPath, Content = Payload.FourKiB });

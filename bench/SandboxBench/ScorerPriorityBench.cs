@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using System.Diagnostics;
 using System.Text.Json;
 using Grpc.Core;
@@ -30,15 +31,14 @@ internal static class ScorerPriorityBench
         foreach (var (name, weight) in new[] { ("priority on (weight 10000)", 10000), ("priority off (weight 0)", 0) })
         {
             var root = Path.Combine(Path.GetTempPath(), $"rebench-sandbox-bench-prio-{weight}-{Guid.NewGuid():N}");
-            var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+            var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
             {
                 b.UseSetting("Sandbox:Root", root);
                 b.UseSetting("Sandbox:Isolation", "namespaces");
                 b.UseSetting("Sandbox:ScoringCpuWeight", weight.ToString());
                 b.UseSetting("Logging:LogLevel:Default", "Warning");
             });
-            var client = new Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-                new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+            var client = new Sandbox.SandboxClient(TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler()));
             var env = (await client.CreateEnvironmentAsync(new CreateEnvironmentRequest
             {
                 TaskId = "bench", AgentFilesDir = agentFiles, ProtectedFilesDir = Path.Combine(task, "scoring"),

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ReBench.ServiceDefaults.PlatformAuth;
 
 namespace ReBench.ServiceDefaults;
 
@@ -17,10 +18,27 @@ public static class ServiceDefaultsExtensions
     public static readonly string[] TracedSources = ["ReBench.*", "MassTransit", "Marten", "Yarp.ReverseProxy", "Grpc.Net.Client"];
 
     /// <summary>
-    /// Kestrel on one HTTP/2-only endpoint (h2c: plain-text gRPC needs Http2 alone, see README), gRPC with
-    /// reflection, health checks and the error interceptor, and OpenTelemetry tracing and metrics.
+    /// A backend service: Kestrel on one HTTP/2-only endpoint (h2c: plain-text gRPC needs Http2 alone, see README),
+    /// gRPC with reflection, health checks and the error interceptor, OpenTelemetry tracing and metrics, the platform
+    /// key, and the service token check on every call (<see cref="ServiceTokenCheck"/>, added by
+    /// <see cref="MapDefaultEndpoints"/>).
     /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort)
+    {
+        builder.AddCommon(serviceName, defaultPort);
+        builder.Services.AddSingleton<PlatformTokenValidator>();
+        builder.Services.AddSingleton<BackendListener>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The gateway: as <see cref="AddServiceDefaults"/>, and it signs tokens with the platform key, but its listeners
+    /// authenticate callers by API key and listener themselves, so no service token check runs on them.
+    /// </summary>
+    public static WebApplicationBuilder AddEdgeDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort) =>
+        builder.AddCommon(serviceName, defaultPort);
+
+    private static WebApplicationBuilder AddCommon(this WebApplicationBuilder builder, string serviceName, int defaultPort)
     {
         var address = IPAddress.Parse(builder.Configuration["Service:Address"] ?? "127.0.0.1");
         var port = builder.Configuration.GetValue("Service:Port", defaultPort);
@@ -40,6 +58,13 @@ public static class ServiceDefaultsExtensions
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+
+        // Read when first needed (configuration added after this call still applies); MapDefaultEndpoints resolves it,
+        // so a process without a key stops at start with the reason rather than refusing every call later.
+        builder.Services.AddSingleton(sp => PlatformKeys.From(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton<PlatformTokenIssuer>();
+        builder.Services.AddSingleton(new ServiceIdentity(serviceName));
+        builder.Services.AddTransient<ServiceTokenHandler>();
 
         builder.AddTelemetry(serviceName);
         return builder;
@@ -67,6 +92,8 @@ public static class ServiceDefaultsExtensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.Services.GetRequiredService<PlatformKeys>();
+        if (app.Services.GetService<BackendListener>() is not null) app.UseMiddleware<ServiceTokenCheck>();
         // grpc-dotnet refuses an oversize message before any interceptor runs, with a text that names no limit; its
         // answer is trailers-only (status in the response headers, not yet sent), so name the limit there.
         app.Use(async (context, next) =>
@@ -84,3 +111,6 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 }
+
+/// <summary>Marks a host whose listener needs service tokens (every backend; not the gateway).</summary>
+internal sealed class BackendListener;

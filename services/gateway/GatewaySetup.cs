@@ -7,9 +7,9 @@ namespace ReBench.Gateway;
 
 /// <summary>
 /// The gateway: YARP forwarding gRPC over h2c to the orchestrator and scoring services. The public listener
-/// (Service:Port, opened by AddServiceDefaults) needs an API key; the internal one (Gateway:InternalPort) carries
+/// (Service:Port, opened by AddEdgeDefaults) needs an API key; the internal one (Gateway:InternalPort) carries
 /// the AttemptSession API for agent drivers without a key. See <see cref="ListenerAccessMiddleware"/> for the rules.
-/// Call after AddServiceDefaults / MapDefaultEndpoints, which provide tracing (YARP propagates trace context) and the
+/// Call after AddEdgeDefaults / MapDefaultEndpoints, which provide tracing (YARP propagates trace context) and the
 /// gateway's own health and reflection services.
 /// </summary>
 public static class GatewaySetup

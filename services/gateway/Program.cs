@@ -2,7 +2,7 @@ using ReBench.Gateway;
 using ReBench.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("gateway", 5100);
+builder.AddEdgeDefaults("gateway", 5100);
 builder.AddGateway();
 
 var app = builder.Build();

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -23,12 +24,12 @@ public sealed class AgentsHarness : IAsyncDisposable
     {
         var h = new AgentsHarness();
         await h.Backends.StartAsync();
-        h._factory = new WebApplicationFactory<AgentsEntryPoint>().WithWebHostBuilder(b =>
+        h._factory = new WebApplicationFactory<AgentsEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Services:Session", h.Backends.Address).UseSetting("Services:Scoring", h.Backends.Address);
             foreach (var (k, v) in settings) b.UseSetting(k, v);
         });
-        var channel = GrpcChannel.ForAddress(h._factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = h._factory.Server.CreateHandler() });
+        var channel = TestPlatformKey.Channel(h._factory.Server.BaseAddress, h._factory.Server.CreateHandler());
         h.Client = new V1.Agents.AgentsClient(channel);
         return h;
     }

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ public sealed class AgentsOptionsTests
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
             // Never called: the host only starts, no run is made.
             builder.UseSetting("Services:Session", "http://127.0.0.1:9").UseSetting("Services:Scoring", "http://127.0.0.1:9");
             builder.UseSetting($"Agents:{setting.Key}", setting.Value);

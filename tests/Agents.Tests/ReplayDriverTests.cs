@@ -45,11 +45,11 @@ public sealed class ReplayDriverTests : IAsyncLifetime
         if (_backend is not null) await _backend.DisposeAsync();
     }
 
-    private WebApplicationFactory<AgentsEntryPoint> Agents() => new WebApplicationFactory<AgentsEntryPoint>().WithWebHostBuilder(b =>
+    private WebApplicationFactory<AgentsEntryPoint> Agents() => new WebApplicationFactory<AgentsEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         b.UseSetting("Services:Session", $"http://127.0.0.1:{_port}").UseSetting("Services:Scoring", $"http://127.0.0.1:{_port}"));
 
     private static V1.Agents.AgentsClient Client(WebApplicationFactory<AgentsEntryPoint> f) =>
-        new(GrpcChannel.ForAddress(f.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = f.Server.CreateHandler() }));
+        new(TestPlatformKey.Channel(f.Server.BaseAddress, f.Server.CreateHandler()));
 
     private static async Task<Run> RunToEndAsync(V1.Agents.AgentsClient client, string attemptId)
     {

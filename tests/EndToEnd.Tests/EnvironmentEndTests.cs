@@ -112,7 +112,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
             new { submit = "" }));
         var attemptId = campaign.AttemptIds.Single();
         var env = Guid.Parse(attemptId).ToString("N");
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Platform.Port("sandbox")}");
+        using var channel = Platform.BackendChannel("sandbox");
         var sandbox = new Sandbox.V1.Sandbox.SandboxClient(channel);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (!File.Exists(Path.Combine(Platform.SandboxRoot, env, "home", "log.txt")))
@@ -142,7 +142,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     {
         var ended = await RunScriptedAsync("reconciler", TimeSpan.FromMinutes(2), new { submit = "" });
         Assert.Equal(AttemptStatus.Completed, ended.Status);
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Platform.Port("sandbox")}");
+        using var channel = Platform.BackendChannel("sandbox");
         var sandbox = new Sandbox.V1.Sandbox.SandboxClient(channel);
         // Two environments behind the platform's back: one named after the ended attempt (its destroy was "lost"),
         // one no attempt knows. Each runs a detached process that must die with it.

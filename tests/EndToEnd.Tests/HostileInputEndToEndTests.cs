@@ -240,7 +240,7 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
 
     private static string Cut(string s) => s.Length <= 200 ? s : s[..200] + $"... ({s.Length} chars)";
 
-    private static GrpcChannel Channel(int port) => GrpcChannel.ForAddress($"http://127.0.0.1:{port}",
+    private static GrpcChannel Channel(int port) => TestPlatformKey.Channel($"http://127.0.0.1:{port}",
         new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null, MaxRetryAttempts = 0 });
 
     private static async Task<bool> HealthyAsync(CallInvoker invoker)

@@ -24,7 +24,13 @@ public sealed class PlatformProcesses : IAsyncLifetime
     private readonly string _schema = TestEnv.UniqueSchema("e2e");
     private static readonly string[] Services = ["sandbox", "scoring", "agents", "orchestrator", "gateway"];
 
+    private string _keyFile = "";
+
     public int Port(string service) => _ports[service];
+
+    /// <summary>A channel straight to a backend whose calls carry a valid service token (the test key).</summary>
+    public GrpcChannel BackendChannel(string service, GrpcChannelOptions? options = null) =>
+        TestPlatformKey.Channel($"http://127.0.0.1:{_ports[service]}", options);
     public int InternalPort => _ports["gateway-internal"];
     /// <summary>Where the agents service's provider "scripted" (OpenAI wire) points; a test serves its scripted model here.</summary>
     public int LlmPort { get; } = TestEnv.FreePort();
@@ -42,6 +48,8 @@ public sealed class PlatformProcesses : IAsyncLifetime
     {
         foreach (var s in Services.Append("gateway-internal")) _ports[s] = TestEnv.FreePort();
         await Tap.StartAsync(InternalPort);
+        // As scripts/run.sh does: one key file (0600) every service reads; the key is never in argv or the environment.
+        _keyFile = TestPlatformKey.WriteFile(_workDir);
         foreach (var s in Services) await StartAsync(s);
     }
 
@@ -127,6 +135,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
         var env = new Dictionary<string, string>
         {
             ["Service__Port"] = _ports[service].ToString(),
+            ["Platform__KeyFile"] = _keyFile,
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };

@@ -121,7 +121,7 @@ internal static class EndState
             var dirs = Directory.EnumerateDirectories(root).Select(Path.GetFileName).Where(n => n is not null && envIds.Contains(n)).ToList();
             if (dirs.Count > 0) return $"environment directories {string.Join(", ", dirs)}";
         }
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{platform.Port("sandbox")}");
+        using var channel = platform.BackendChannel("sandbox");
         var sandbox = new Sandbox.V1.Sandbox.SandboxClient(channel);
         var listed = (await sandbox.ListEnvironmentsAsync(new Sandbox.V1.ListEnvironmentsRequest())).Environments.Select(e => e.EnvironmentId).ToList();
         if (listed.FirstOrDefault(envIds.Contains) is { } env) return $"environment {env} still listed by the sandbox";

@@ -90,6 +90,8 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
         var forged = new Metadata
         {
             { "x-api-key", AuditorGatewayFixture.AuditorKey }, { "x-rebench-principal", "root" }, { "x-rebench-role", "admin" },
+            // Even a token signed with the platform key is the client's, not the gateway's: dropped.
+            { "x-rebench-token", TestPlatformKey.Token("root", "admin") },
         };
         var attempt = await Orchestrator.Attempts.GetAttemptAsync(new GetAttemptRequest { AttemptId = Guid.NewGuid().ToString() }, forged);
         Assert.Equal("alice|auditor", attempt.FailureReason);

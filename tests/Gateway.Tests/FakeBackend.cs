@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
+using ReBench.ServiceDefaults;
+using ReBench.ServiceDefaults.PlatformAuth;
 using ReBench.Testing;
 
 namespace ReBench.Gateway.Tests;
@@ -38,7 +40,13 @@ public sealed class FakeBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<BackendCalls>();
+        // A backend's token check, as AddServiceDefaults sets it up: the gateway must sign what it forwards.
+        builder.Configuration[TestPlatformKey.Setting.Key] = TestPlatformKey.Key;
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => PlatformKeys.From(builder.Configuration));
+        builder.Services.AddSingleton<PlatformTokenValidator>();
         var app = builder.Build();
+        app.UseMiddleware<ServiceTokenCheck>();
         app.MapGrpcService<FakeCampaigns>();
         app.MapGrpcService<FakeAttempts>();
         app.MapGrpcService<FakeSession>();
@@ -70,14 +78,14 @@ public sealed class FakeCampaigns(BackendCalls calls) : Campaigns.CampaignsBase
 
 public sealed class FakeAttempts(BackendCalls calls) : Attempts.AttemptsBase
 {
-    /// <summary>Echoes the caller headers the gateway set, as "principal|role", in failure_reason.</summary>
+    /// <summary>Echoes the caller the gateway's token names, as "principal|role", in failure_reason.</summary>
     public override Task<Attempt> GetAttempt(GetAttemptRequest request, ServerCallContext context)
     {
         calls.Record(context, request.AttemptId);
         return Task.FromResult(new Attempt
         {
             AttemptId = request.AttemptId,
-            FailureReason = $"{context.RequestHeaders.GetValue("x-rebench-principal")}|{context.RequestHeaders.GetValue("x-rebench-role")}",
+            FailureReason = $"{CallerIdentity.Principal(context)}|{CallerIdentity.Role(context)}",
         });
     }
 

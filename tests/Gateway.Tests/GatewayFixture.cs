@@ -41,13 +41,14 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             ["Service:Port"] = PublicPort.ToString(),
             ["Gateway:InternalPort"] = InternalPort.ToString(),
+            [TestPlatformKey.Setting.Key] = TestPlatformKey.Key,
             ["Gateway:ApiKeys:0"] = Key,
             ["Gateway:ApiKeys:1"] = OtherKey,
             ["Services:Orchestrator"] = $"http://127.0.0.1:{Backend.Port}",
             ["Services:Scoring"] = $"http://127.0.0.1:{Backend.Port}",
         });
         builder.Configuration.AddInMemoryCollection(Overrides);
-        builder.AddServiceDefaults("gateway", PublicPort);
+        builder.AddEdgeDefaults("gateway", PublicPort);
         builder.AddGateway();
         _gateway = builder.Build();
         _gateway.MapDefaultEndpoints();
@@ -57,7 +58,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private GrpcChannel Channel(int port)
     {
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        var channel = TestPlatformKey.Channel($"http://127.0.0.1:{port}");
         lock (_channels) _channels.Add(channel);
         return channel;
     }

@@ -30,6 +30,7 @@ namespace ReBench.InProcess;
 public sealed class ActPath : IAsyncDisposable
 {
     private readonly List<WebApplication> _apps = [];
+    private bool _serviceTokenCheck = true;
     private readonly string _sandboxRoot = Directory.CreateTempSubdirectory("rebench-actpath-").FullName;
 
     public SpanSink Spans { get; } = new();
@@ -54,9 +55,13 @@ public sealed class ActPath : IAsyncDisposable
 
     /// <param name="isolation">The sandbox's Sandbox:Isolation (auto, namespaces, none); null keeps its default.</param>
     /// <param name="uncheckedAttempt">Also seed <see cref="UncheckedAttemptId"/>.</param>
-    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null, bool uncheckedAttempt = false)
+    /// <param name="serviceTokenCheck">
+    /// False builds the orchestrator and sandbox without the service token check, for ActBench's figure of what the
+    /// check costs (measured beside a path with it in the same run); no deployment can be configured so.
+    /// </param>
+    public static async Task<ActPath> StartAsync(bool traces, string? isolation = null, bool uncheckedAttempt = false, bool serviceTokenCheck = true)
     {
-        var p = new ActPath();
+        var p = new ActPath { _serviceTokenCheck = serviceTokenCheck };
         await p.InitAsync(traces, isolation, uncheckedAttempt);
         return p;
     }
@@ -127,7 +132,7 @@ public sealed class ActPath : IAsyncDisposable
     /// <summary>The sandbox's part of an Act alone: one Exec straight to the sandbox service.</summary>
     public async Task ExecDirectAsync(string command)
     {
-        _sandbox ??= new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        _sandbox ??= new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{SandboxPort}"));
         using var call = _sandbox.Exec(new ExecRequest { EnvironmentId = AttemptId.ToString("N"), Command = command });
         while (await call.ResponseStream.MoveNext(default)) { }
     }
@@ -136,7 +141,7 @@ public sealed class ActPath : IAsyncDisposable
 
     private async Task<Guid> SeedRunningAttemptAsync(WebApplication orchestrator)
     {
-        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{SandboxPort}"));
+        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{SandboxPort}"));
         var attemptId = Guid.NewGuid();
         var env = await sandbox.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = attemptId.ToString("N"), TaskId = "actpath" });
         var now = DateTimeOffset.UtcNow;
@@ -158,7 +163,7 @@ public sealed class ActPath : IAsyncDisposable
         {
             add(b);
             if (traces) b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(Spans));
-        }, map);
+        }, map, _serviceTokenCheck);
         _apps.Add(app);
         return app;
     }

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -25,7 +26,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     public AccessAndProvenanceTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
     }
 
     public void Dispose() => _channel.Dispose();
@@ -67,7 +68,8 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         return id;
     }
 
-    private static Metadata Caller(string principal, string role) => new() { { "x-rebench-principal", principal }, { "x-rebench-role", role } };
+    /// <summary>A call as the gateway makes it: a token naming the key's principal and role.</summary>
+    private static Metadata Caller(string principal, string role) => TestPlatformKey.As(principal, role);
 
     [Fact]
     public async Task TranscriptReadsAreRecordedOutsideTheSealedStream()
@@ -82,7 +84,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
 
         var access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
         Assert.Equal(
-            [("alice", "auditor", "ReadAttemptEvents", ""), ("bob", "admin", "ExportAttempt", ""), ("api", "", "ReadAttemptEvents", "from_version=3")],
+            [("alice", "auditor", "ReadAttemptEvents", ""), ("bob", "admin", "ExportAttempt", ""), (TestPlatformKey.Principal, TestPlatformKey.Role, "ReadAttemptEvents", "from_version=3")],
             access.Events.Select(e => (e.Principal, e.Role, e.Method, e.Detail)));
         Assert.All(access.Events, e => Assert.Equal(id.ToString(), e.AttemptId));
         Assert.All(access.Events, e => Assert.InRange(e.At.ToDateTimeOffset(), T0.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)));

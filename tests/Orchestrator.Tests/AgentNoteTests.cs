@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Marten;
@@ -22,7 +23,7 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
     public AgentNoteTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
         _session = new AttemptSession.AttemptSessionClient(_channel);
     }
 

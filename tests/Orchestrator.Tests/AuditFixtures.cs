@@ -67,7 +67,7 @@ internal sealed class AuditFixtures(OrchestratorHost host)
 
     public async Task<Blob> GetBlobAsync(string sha256)
     {
-        using var channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        using var channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
         var method = new Method<GetBlobRequest, Blob>(MethodType.Unary, V1.Audit.Descriptor.FullName, "GetBlob",
             Marshallers.Create<GetBlobRequest>(m => m.ToByteArray(), GetBlobRequest.Parser.ParseFrom),
             Marshallers.Create<Blob>(r => r.ToByteArray(), Blob.Parser.ParseFrom));

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -19,7 +20,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     public CorrectionsTests(OrchestratorHost host)
     {
         _f = new AuditFixtures(host);
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
     }
 
     public void Dispose() => _channel.Dispose();
@@ -35,7 +36,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
 
     private Task<Correction> RecordAsync(Guid id, string kind, string reason, string detail = "") =>
         CallAsync("RecordCorrection", new RecordCorrectionRequest { AttemptId = id.ToString(), Kind = kind, Reason = reason, Detail = detail },
-            Correction.Parser, new Metadata { { "x-rebench-principal", "alice" }, { "x-rebench-role", "admin" } });
+            Correction.Parser, TestPlatformKey.As("alice", "admin"));
 
     private Task<ListCorrectionsResponse> ListAsync(Guid id) =>
         CallAsync("ListCorrections", new ListCorrectionsRequest { AttemptId = id.ToString() }, ListCorrectionsResponse.Parser);

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -24,7 +25,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     public ListPagingTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
         _client = new ListClient(_channel);
     }
 
@@ -174,7 +175,7 @@ public sealed class CampaignPagingTests : IClassFixture<OrchestratorHost>, IDisp
     public CampaignPagingTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
         _client = new ListClient(_channel);
     }
 

@@ -14,6 +14,7 @@ public sealed class OrchestratorHost : WebApplicationFactory<OrchestratorEntryPo
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
         builder.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
         builder.UseSetting("Orchestrator:Schema", Schema);
         builder.UseSetting("Orchestrator:MaxConcurrentAttempts", "0");

@@ -50,6 +50,7 @@ public sealed class OrchestratorOptionsTests
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
             builder.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
             builder.UseSetting("Orchestrator:Schema", _schema);
             builder.UseSetting("Orchestrator:MaxConcurrentAttempts", "0");

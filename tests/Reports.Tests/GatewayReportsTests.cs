@@ -27,7 +27,7 @@ public sealed class GatewayReportsTests : IAsyncLifetime
 
     private Scoring.V1.Reports.ReportsClient Client(int port)
     {
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        var channel = TestPlatformKey.Channel($"http://127.0.0.1:{port}");
         _channels.Add(channel);
         return new Scoring.V1.Reports.ReportsClient(channel);
     }

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Core;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ namespace ReBench.Reports.Tests;
 /// </summary>
 public sealed class HumanBaselineRowsTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
 {
-    private static readonly Metadata Admin = new() { { "x-rebench-principal", "key-admin-1" }, { "x-rebench-role", "admin" } };
+    private static readonly Metadata Admin = TestPlatformKey.As("key-admin-1", "admin");
 
     [Fact]
     public async Task AChangedRowSupersedesTheStoredOneAndKeepsTheOldVersionAsAnEvent()

@@ -30,7 +30,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
     public Task InitializeAsync()
     {
         WriteBundles(_tasksRoot);
-        _factory = new WebApplicationFactory<ScoringEntryPoint>().WithWebHostBuilder(b =>
+        _factory = new WebApplicationFactory<ScoringEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Scoring:TasksRoot", _tasksRoot);
             b.UseSetting("Services:Sandbox", "http://127.0.0.1:9"); // never called: reports need no sandbox
@@ -47,7 +47,7 @@ public class ReportsHost(bool database, bool rabbit) : IAsyncLifetime
                 b.UseSetting("RabbitMq:QueuePrefix", Schema);
             }
         });
-        _channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(_factory.Server.BaseAddress, _factory.Server.CreateHandler());
         Client = new Scoring.V1.Reports.ReportsClient(_channel);
         var problems = Services.GetRequiredService<TaskCatalog>().Problems;
         if (problems.Count > 0) throw new InvalidOperationException("test bundles refused: " + string.Join("; ", problems.Select(p => p.Message)));

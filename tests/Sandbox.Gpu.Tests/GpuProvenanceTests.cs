@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -20,15 +21,14 @@ public sealed class GpuProvenanceTests : IDisposable
 
     private V1.Sandbox.SandboxClient Start(string source)
     {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Sandbox:Root", _root);
             b.UseSetting("Sandbox:Gpus:Source", source);
             b.UseSetting("Sandbox:Gpus:Simulated", "H100:8,A100:4");
         });
         _factories.Add(factory);
-        return new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+        return new V1.Sandbox.SandboxClient(TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler()));
     }
 
     private static CreateEnvironmentRequest Request(string id, int gpus, string model) =>

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -21,7 +22,7 @@ public sealed class GrpcTests : IDisposable
 
     private V1.Sandbox.SandboxClient Start(params (string Key, string Value)[] settings)
     {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Sandbox:Root", _root);
             b.UseSetting("Sandbox:Gpus:Source", "simulated");
@@ -29,7 +30,7 @@ public sealed class GrpcTests : IDisposable
             foreach (var (k, v) in settings) b.UseSetting(k, v);
         });
         _factories.Add(factory);
-        var channel = GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() });
+        var channel = TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler());
         return new V1.Sandbox.SandboxClient(channel);
     }
 

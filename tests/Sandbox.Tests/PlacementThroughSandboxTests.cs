@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Hosting;
@@ -19,7 +20,7 @@ public sealed class PlacementThroughSandboxTests : IDisposable
 
     public PlacementThroughSandboxTests()
     {
-        _factory = new WebApplicationFactory<ReBench.Sandbox.SandboxEntryPoint>().WithWebHostBuilder(b =>
+        _factory = new WebApplicationFactory<ReBench.Sandbox.SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Sandbox:Root", _root);
             b.UseSetting("Sandbox:Isolation", "none"); // placement is about the inventory, not the confinement
@@ -37,7 +38,7 @@ public sealed class PlacementThroughSandboxTests : IDisposable
     [Fact]
     public async Task The_orchestrator_places_by_the_sandboxs_capacity()
     {
-        var channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        var channel = TestPlatformKey.Channel(_factory.Server.BaseAddress, _factory.Server.CreateHandler());
         var client = new V1.Sandbox.SandboxClient(channel);
 
         async Task<Placement.PlacementDecision> PlanAsync(Placement.PlacementRequest request) =>
@@ -81,7 +82,7 @@ public sealed class PlacementThroughSandboxTests : IDisposable
         Assert.Equal(["127.0.0.1:8443"], Placement.AttemptPlacement.EndpointsFor(config, "other_task", network: true));
         Assert.Empty(Placement.AttemptPlacement.EndpointsFor(config, "llm_task", network: false));
 
-        var client = new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() }));
+        var client = new V1.Sandbox.SandboxClient(TestPlatformKey.Channel(_factory.Server.BaseAddress, _factory.Server.CreateHandler()));
         foreach (var network in new[] { true, false })
         {
             var env = await client.CreateEnvironmentAsync(new CreateEnvironmentRequest

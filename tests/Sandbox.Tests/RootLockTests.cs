@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using System.Diagnostics;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -30,11 +31,10 @@ public sealed class RootLockTests
                 Assert.True(DateTime.UtcNow < deadline && !holder.HasExited, "flock did not take the lock");
                 await Task.Delay(20);
             }
-            using var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b => b.UseSetting("Sandbox:Root", root));
+            using var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b => b.UseSetting("Sandbox:Root", root));
             var failure = await Record.ExceptionAsync(async () =>
             {
-                var client = new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(factory.Server.BaseAddress,
-                    new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() }));
+                var client = new V1.Sandbox.SandboxClient(TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler()));
                 await client.GetCapacityAsync(new GetCapacityRequest());
             });
             Assert.NotNull(failure);

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -29,13 +30,13 @@ public class SandboxFixture : IDisposable
     /// <summary>A fresh service instance on the same root, as after a restart.</summary>
     public V1.Sandbox.SandboxClient StartService()
     {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Sandbox:Root", Root);
             foreach (var (key, value) in _settings) b.UseSetting(key, value);
         });
         _factories.Add(factory);
-        var channel = GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = factory.Server.CreateHandler() });
+        var channel = TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler());
         return new V1.Sandbox.SandboxClient(channel);
     }
 
@@ -139,7 +140,7 @@ public sealed class KestrelSandbox : IDisposable
     public KestrelSandbox()
     {
         Port = ReBench.Testing.TestEnv.FreePort();
-        _factory = new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+        _factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Sandbox:Root", _root);
             b.UseSetting("Sandbox:Isolation", "none");
@@ -147,7 +148,7 @@ public sealed class KestrelSandbox : IDisposable
         });
         _factory.UseKestrel();
         _factory.StartServer();
-        Client = new V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{Port}"));
+        Client = new V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{Port}"));
     }
 
     public int Port { get; }

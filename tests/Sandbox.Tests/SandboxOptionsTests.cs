@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,6 +49,7 @@ public sealed class SandboxOptionsTests
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
             builder.UseSetting("Sandbox:Root", _root);
             if (setting.Key != "Isolation") builder.UseSetting("Sandbox:Isolation", "none");
             builder.UseSetting($"Sandbox:{setting.Key}", setting.Value);

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
@@ -174,7 +175,7 @@ public sealed class SeccompTests(IsolatedSandboxFixture sandbox, UnfilteredSandb
         var root = Directory.CreateTempSubdirectory("rebench-seccomp-start-").FullName;
         try
         {
-            WebApplicationFactory<SandboxEntryPoint> Service(bool seccomp) => new WebApplicationFactory<SandboxEntryPoint>().WithWebHostBuilder(b =>
+            WebApplicationFactory<SandboxEntryPoint> Service(bool seccomp) => new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
             {
                 b.UseSetting("Sandbox:Root", root);
                 b.UseSetting("Sandbox:Isolation", "namespaces");

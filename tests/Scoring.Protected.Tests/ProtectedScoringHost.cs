@@ -48,8 +48,8 @@ public class ProtectedScoringHost : IAsyncLifetime
         {
             ["Scoring:TasksRoot"] = TasksRoot, ["Services:Sandbox"] = $"http://127.0.0.1:{sandboxPort}",
         }, b => b.AddScoring(), a => a.MapScoring());
-        Sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress($"http://127.0.0.1:{sandboxPort}"));
-        Scoring = new V1.Scoring.ScoringClient(GrpcChannel.ForAddress($"http://127.0.0.1:{scoringPort}"));
+        Sandbox = new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel($"http://127.0.0.1:{sandboxPort}"));
+        Scoring = new V1.Scoring.ScoringClient(TestPlatformKey.Channel($"http://127.0.0.1:{scoringPort}"));
     }
 
     /// <summary>An environment for the task as the orchestrator makes one: created by the sandbox, then prepared by scoring.</summary>

@@ -153,14 +153,14 @@ public sealed class ScoreLogRestartTests(ITestOutputHelper output) : IAsyncLifet
         _sandboxes.Add(await LoopbackService.StartAsync("sandbox", port,
             new Dictionary<string, string?> { ["Sandbox:Root"] = Path.Combine(_root, "sandbox"), ["Sandbox:Isolation"] = isolation }, b => b.AddSandbox(), a => a.MapSandbox()));
         _sandboxAddress = $"http://127.0.0.1:{port}";
-        _sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(_sandboxAddress));
+        _sandbox = new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel(_sandboxAddress));
     }
 
     private static async Task<RunningScoring> StartScoringAsync(Dictionary<string, string?> settings)
     {
         var port = TestEnv.FreePort();
         var app = await LoopbackService.StartAsync("scoring", port, settings, b => b.AddScoring(), a => a.MapScoring());
-        return new RunningScoring(app, new V1.Scoring.ScoringClient(GrpcChannel.ForAddress($"http://127.0.0.1:{port}")));
+        return new RunningScoring(app, new V1.Scoring.ScoringClient(TestPlatformKey.Channel($"http://127.0.0.1:{port}")));
     }
 
     private sealed record RunningScoring(WebApplication App, V1.Scoring.ScoringClient Client) : IAsyncDisposable

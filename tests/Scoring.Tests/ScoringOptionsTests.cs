@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,6 +54,7 @@ public sealed class ScoringOptionsTests
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
+            builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
             builder.UseSetting("Services:Sandbox", "http://127.0.0.1:9"); // never called: no request is made
             builder.UseSetting("Scoring:TasksRoot", tasksRoot);
             builder.UseSetting($"Scoring:{setting.Key}", setting.Value);

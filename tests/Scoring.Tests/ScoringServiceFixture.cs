@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -23,12 +24,12 @@ public class ScoringHost(string? tasksRoot, IDisposable? ownedTasks = null) : IA
     public async Task InitializeAsync()
     {
         _sandbox = await TestSandboxServer.StartAsync(Environments);
-        _factory = new WebApplicationFactory<ScoringEntryPoint>().WithWebHostBuilder(b =>
+        _factory = new WebApplicationFactory<ScoringEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Services:Sandbox", _sandbox.Address);
             if (tasksRoot is not null) b.UseSetting("Scoring:TasksRoot", tasksRoot);
         });
-        _channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = _factory.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(_factory.Server.BaseAddress, _factory.Server.CreateHandler());
         Client = new V1.Scoring.ScoringClient(_channel);
     }
 

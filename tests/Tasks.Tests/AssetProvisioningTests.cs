@@ -63,7 +63,7 @@ public sealed class AssetProvisioningTests : IAsyncLifetime
     [Fact]
     public async Task An_attempt_on_a_variant_with_a_missing_asset_fails_naming_it_and_starts_once_it_is_there()
     {
-        using var channel = GrpcChannel.ForAddress(Url(_orchestratorPort));
+        using var channel = TestPlatformKey.Channel(Url(_orchestratorPort));
         var orchestrator = new OrchestratorClients(channel);
 
         var refused = await RunCampaignAsync(orchestrator, a => a.Status is AttemptStatus.Failed or AttemptStatus.Completed or AttemptStatus.Cancelled);
@@ -74,7 +74,7 @@ public sealed class AssetProvisioningTests : IAsyncLifetime
         Assert.Contains($"expected sha256 {AssetTaskBundle.Sha(AssetTaskBundle.Split)}", refused.FailureReason);
         Assert.DoesNotContain("weights.bin", refused.FailureReason);
         Assert.Null(refused.StartedAt); // attempt_started was never recorded
-        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(GrpcChannel.ForAddress(Url(_sandboxPort)));
+        var sandbox = new Sandbox.V1.Sandbox.SandboxClient(TestPlatformKey.Channel(Url(_sandboxPort)));
         // The environment made before the check is destroyed (right after the failure is recorded, so poll).
         var environmentId = Guid.Parse(refused.AttemptId).ToString("N");
         var state = "";
@@ -133,6 +133,8 @@ public sealed class AssetProvisioningTests : IAsyncLifetime
         var psi = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         psi.Environment["Service__Port"] = port.ToString();
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The in-process services have the test key (LoopbackService); a process reads it from a file, as run.sh passes it.
+        psi.Environment["Platform__KeyFile"] = File.Exists(Path.Combine(_root, "platform.key")) ? Path.Combine(_root, "platform.key") : TestPlatformKey.WriteFile(_root);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var log = new System.Text.StringBuilder();
         var p = new Process { StartInfo = psi };

@@ -121,7 +121,7 @@ public sealed class AssetTests : IDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Scoring:TasksRoot"] = Tasks, [AssetVerifier.RootKey] = AssetRoot, ["Services:Sandbox"] = $"http://127.0.0.1:{TestEnv.FreePort()}",
-            ["Service:Port"] = port.ToString(),
+            ["Service:Port"] = port.ToString(), [TestPlatformKey.Setting.Key] = TestPlatformKey.Key,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults("scoring", port);
@@ -132,7 +132,7 @@ public sealed class AssetTests : IDisposable
         await app.StartAsync();
         try
         {
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            using var channel = TestPlatformKey.Channel($"http://127.0.0.1:{port}");
             var prepare = new Method<PrepareEnvironmentRequest, PrepareEnvironmentResult>(MethodType.Unary, "rebench.scoring.v1.Scoring", "PrepareEnvironment",
                 Marshallers.Create(m => m.ToByteArray(), PrepareEnvironmentRequest.Parser.ParseFrom),
                 Marshallers.Create(m => m.ToByteArray(), PrepareEnvironmentResult.Parser.ParseFrom));

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using ReBench.ServiceDefaults;
+using ReBench.ServiceDefaults.PlatformAuth;
 
 namespace ReBench.Gateway.Access;
 
@@ -77,20 +78,23 @@ public static class AuditorPolicy
 }
 
 /// <summary>
-/// Headers the gateway sets on every forwarded public call, naming the authenticated caller. Whatever a client sent
-/// under these names is removed first, so a backend can trust them.
+/// What the gateway tells a backend about the caller: a service token (<see cref="PlatformTokens.Header"/>) it signs
+/// with the platform key, naming the API key's id and role (or, on the internal listener, the agent session). Whatever
+/// a client sent under that header or the old plain caller headers is removed first, so only the gateway's word
+/// reaches a backend, and backends read the caller from the token alone.
 /// </summary>
 public static class CallerHeaders
 {
-    public const string Principal = CallerIdentity.PrincipalHeader;
-    public const string Role = CallerIdentity.RoleHeader;
+    public const string SessionPrincipal = "agent-session";
+    public const string SessionRole = "session";
 
-    public static void Replace(IHeaderDictionary headers, ApiKeyEntry? caller)
+    public static void Strip(IHeaderDictionary headers)
     {
-        headers.Remove(Principal);
-        headers.Remove(Role);
-        if (caller is null) return;
-        headers[Principal] = caller.Id;
-        headers[Role] = caller.RoleName;
+        headers.Remove(PlatformTokens.Header);
+        headers.Remove(CallerIdentity.PrincipalHeader);
+        headers.Remove(CallerIdentity.RoleHeader);
     }
+
+    public static void Sign(IHeaderDictionary headers, PlatformTokenIssuer issuer, string principal, string role) =>
+        headers[PlatformTokens.Header] = issuer.TokenFor(principal, role);
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using ReBench.Gateway.Routing;
+using ReBench.ServiceDefaults.PlatformAuth;
 using Yarp.ReverseProxy.Model;
 
 namespace ReBench.Gateway.Access;
@@ -18,7 +19,7 @@ namespace ReBench.Gateway.Access;
 /// refuses it, and the message says so.
 /// </summary>
 public sealed class ListenerAccessMiddleware(
-    RequestDelegate next, GatewayOptions options, ApiKeyValidator keys, ApiKeyRateLimiter rateLimiter, ILogger<ListenerAccessMiddleware> logger)
+    RequestDelegate next, GatewayOptions options, ApiKeyValidator keys, ApiKeyRateLimiter rateLimiter, PlatformTokenIssuer tokens, ILogger<ListenerAccessMiddleware> logger)
 {
     public const string MissingKeyMessage = "missing API key: send it in the x-api-key header";
     public const string InvalidKeyMessage = "invalid API key";
@@ -37,7 +38,7 @@ public sealed class ListenerAccessMiddleware(
     private Status? CheckPublic(HttpContext context)
     {
         var path = context.Request.Path;
-        CallerHeaders.Replace(context.Request.Headers, null);
+        CallerHeaders.Strip(context.Request.Headers);
         if (IsHealth(path)) return null;
 
         var presented = ApiKeyValidator.Presented(context.Request.Headers);
@@ -53,16 +54,23 @@ public sealed class ListenerAccessMiddleware(
         if (caller.Role == ApiKeyRole.Auditor && !AuditorPolicy.Allows(path))
             return new Status(StatusCode.PermissionDenied,
                 $"role {caller.RoleName} may not call {AuditorPolicy.MethodName(path)}: auditors can read, verify, export and re-execute, never change or delete");
-        // Backends learn who called from these headers only; a client's own copies are dropped above all else.
-        CallerHeaders.Replace(context.Request.Headers, caller);
+        // Backends learn who called from this token only; a client's own was dropped above, before anything else.
+        CallerHeaders.Sign(context.Request.Headers, tokens, caller.Id, caller.RoleName);
         return null;
     }
 
-    private static Status? CheckInternal(HttpContext context)
+    private Status? CheckInternal(HttpContext context)
     {
-        CallerHeaders.Replace(context.Request.Headers, null);
+        CallerHeaders.Strip(context.Request.Headers);
         var path = context.Request.Path;
-        if (IsHealth(path) || RouteListener(context) == Listener.Internal) return null;
+        if (IsHealth(path)) return null;
+        if (RouteListener(context) == Listener.Internal)
+        {
+            // The per-attempt session credential is checked by the orchestrator's AttemptSession; this token only says
+            // the call came in through the gateway's internal listener.
+            CallerHeaders.Sign(context.Request.Headers, tokens, CallerHeaders.SessionPrincipal, CallerHeaders.SessionRole);
+            return null;
+        }
         return new Status(StatusCode.PermissionDenied,
             $"{path} is not exposed on the gateway's internal listener: it serves only the AttemptSession API");
     }

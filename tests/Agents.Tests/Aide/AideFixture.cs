@@ -140,7 +140,7 @@ public sealed class AideFixture : IAsyncDisposable
         f._backend = builder.Build();
         f._backend.MapGrpcService<AideEnvironment>();
         await f._backend.StartAsync();
-        f._factory = new WebApplicationFactory<AgentsEntryPoint>().WithWebHostBuilder(b =>
+        f._factory = new WebApplicationFactory<AgentsEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
         {
             b.UseSetting("Services:Session", $"http://127.0.0.1:{f._port}").UseSetting("Services:Scoring", $"http://127.0.0.1:{f._port}");
             foreach (var (name, kind, endpoint) in new[] { ("oai", "openai", f.Llm.OpenAiEndpoint), ("claude", "anthropic", f.Llm.AnthropicEndpoint) })
@@ -154,8 +154,7 @@ public sealed class AideFixture : IAsyncDisposable
                 b.UseSetting($"Agents:Providers:{name}:MaxRetries", "0");
             }
         });
-        f.Client = new V1.Agents.AgentsClient(GrpcChannel.ForAddress(f._factory.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = f._factory.Server.CreateHandler() }));
+        f.Client = new V1.Agents.AgentsClient(TestPlatformKey.Channel(f._factory.Server.BaseAddress, f._factory.Server.CreateHandler()));
         return f;
     }
 
