@@ -135,7 +135,7 @@ public sealed class AgentReadableAttackEndToEndTests(PlatformProcesses platform,
     public async Task TheAgentCanNeitherChangeTheReadableScorerNorRunItsCodeAsTheScorerNorReadTheHiddenFile()
     {
         var scoring = Path.Combine(TestEnv.RepoRoot, "tasks", Task, "variants", "cpu", "scoring");
-        Assert.Contains(HiddenMarker, File.ReadAllText(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
+        Assert.Contains(HiddenMarker, await File.ReadAllTextAsync(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
         const string Area = "P=$(dirname \"$(readlink -f score.py)\")";
         var steps = new object[]
         {

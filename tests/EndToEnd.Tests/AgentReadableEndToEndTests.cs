@@ -27,7 +27,7 @@ public sealed class AgentReadableEndToEndTests(PlatformProcesses platform, ITest
     public async Task TheAgentReadsAndRunsTheReadableScorerCannotWriteItAndCannotReadTheHeldOutProblems()
     {
         var scoring = Path.Combine(TestEnv.RepoRoot, "tasks", Task, "variants", "cpu", "scoring");
-        Assert.Contains(HiddenMarker, File.ReadAllText(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
+        Assert.Contains(HiddenMarker, await File.ReadAllTextAsync(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
         const string Area = "P=$(dirname \"$(readlink -f score.py)\")";
         var steps = new object[]
         {

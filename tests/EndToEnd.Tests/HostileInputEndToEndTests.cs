@@ -106,12 +106,12 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
         // The gateway allows each key 100 calls a second (burst 200): its calls are paced below that, so each reaches
         // the method rather than the rate limiter (checked below).
         var paced = 0;
-        await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, _) =>
+        await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, ct) =>
         {
             if (c.Endpoint == "gateway")
             {
                 var due = TimeSpan.FromSeconds(Interlocked.Increment(ref paced) / (double)GatewayCallsPerSecond) - watch.Elapsed;
-                if (due > TimeSpan.Zero) await Task.Delay(due);
+                if (due > TimeSpan.Zero) await Task.Delay(due, ct);
             }
             outcomes.Add(await SendAsync(c));
         });

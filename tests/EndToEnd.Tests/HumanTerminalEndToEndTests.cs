@@ -177,7 +177,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
     [GeneratedRegex(@"attempt ([0-9a-f-]{36}): waiting")]
     private static partial Regex AttemptLine();
 
-    private async Task<string> StartHumanAttemptAsync(OrchestratorClients client, string name)
+    private static async Task<string> StartHumanAttemptAsync(OrchestratorClients client, string name)
     {
         var campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
         {
@@ -268,7 +268,9 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
         public async ValueTask DisposeAsync()
         {
             _call.Dispose();
+#pragma warning disable VSTHRD003 // this session's own reader loop, started in its constructor
             try { await _reader; } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+#pragma warning restore VSTHRD003
         }
     }
 }

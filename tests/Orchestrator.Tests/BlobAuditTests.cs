@@ -108,20 +108,20 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
         await AuditBundles.WriteAttemptAsync(_f, id, path);
         var key = Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey);
 
-        var ok = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var ok = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.True(ok.Ok, ok.Problem);
         Assert.Equal(3, ok.BlobsChecked);
         var (code, output) = AuditFixtures.Python(path, key);
         Assert.True(code == 0, output);
         Assert.Contains("3 blob references", output);
 
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             zip.GetEntry(Bundle.BlobPrefix + Sha(response))!.Delete();
-            using var s = zip.CreateEntry(Bundle.BlobPrefix + Sha(response)).Open();
-            s.Write(Encoding.UTF8.GetBytes("{\"choices\":[]}"));
+            await using var s = await zip.CreateEntry(Bundle.BlobPrefix + Sha(response)).OpenAsync();
+            await s.WriteAsync(Encoding.UTF8.GetBytes("{\"choices\":[]}"));
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal(3, broken.BrokenAt);
         Assert.Equal(Sha(response), broken.BrokenBlob);

@@ -101,13 +101,13 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
         await AuditBundles.WriteCampaignAsync(_f, campaign, path);
         // The file attempt 2 wrote at its event 4 (AuditFixtures.AttemptWithBlobsAsync).
         var digest = BlobReferences.Digest(Encoding.UTF8.GetBytes("print('hello from " + attempts[1] + "')\n"));
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             zip.GetEntry(Bundle.BlobPrefix + digest)!.Delete();
-            using var s = zip.CreateEntry(Bundle.BlobPrefix + digest).Open();
+            await using var s = await zip.CreateEntry(Bundle.BlobPrefix + digest).OpenAsync();
             s.Write("print('something else')\n"u8);
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal((attempts[1].ToString(), 4L, digest), (broken.BrokenAttempt, broken.BrokenAt, broken.BrokenBlob));
         var (code, output) = AuditFixtures.Python(path, Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey));
@@ -123,7 +123,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
         var path = Path.Combine(_dir, "campaign.zip");
         await AuditBundles.WriteCampaignAsync(_f, campaign, path);
         var key = Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey);
-        var ok = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var ok = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.True(ok.Ok, ok.Problem);
         Assert.Equal(2, ok.AttemptsChecked);
         var (code, output) = AuditFixtures.Python(path, key);
@@ -132,7 +132,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
 
         // A careful forger: edits attempt 2's event 2 and fixes the manifest's digest of that file.
         var name = Bundle.AttemptFile(attempts[1].ToString());
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             string Read(string n) { using var r = new StreamReader(zip.GetEntry(n)!.Open()); return r.ReadToEnd(); }
             var lines = Read(name).TrimEnd('\n').Split('\n');
@@ -146,7 +146,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
             Write(name, bytes);
             Write(Bundle.ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal(attempts[1].ToString(), broken.BrokenAttempt);
         Assert.Equal(2, broken.BrokenAt);

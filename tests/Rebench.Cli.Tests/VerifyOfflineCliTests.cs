@@ -92,7 +92,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     public async Task AnEditedEventIsBrokenAtItsNumber()
     {
         var path = Write(_platform);
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             string Read(string n) { using var r = new StreamReader(zip.GetEntry(n)!.Open()); return r.ReadToEnd(); }
             var lines = Read(Bundle.EventsFile).TrimEnd('\n').Split('\n');
@@ -139,8 +139,8 @@ public sealed class VerifyOfflineCliTests : IDisposable
     public async Task AZipWithoutABundleInsideIsBadInput()
     {
         var path = Path.Combine(_dir, "other.zip");
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
-        using (var s = zip.CreateEntry("readme.txt").Open())
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Create))
+        await using (var s = await zip.CreateEntry("readme.txt").OpenAsync())
             s.Write("hello"u8);
         var (exit, _, error) = await RunAsync("verify", "--offline", path);
         Assert.Equal(2, exit);

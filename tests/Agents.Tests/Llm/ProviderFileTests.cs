@@ -40,11 +40,11 @@ public sealed class ProviderFileTests : IDisposable
     [Fact]
     public async Task AnEditedFileAppliesToTheNextLookupWithoutARestart()
     {
-        File.WriteAllText(FilePath, """{ "Providers": { "first": { "Kind": "openai", "ApiKey": "a", "Model": "m" } } }""");
+        await File.WriteAllTextAsync(FilePath, """{ "Providers": { "first": { "Kind": "openai", "ApiKey": "a", "Model": "m" } } }""");
         var catalog = CatalogFor(FilePath);
         Assert.Equal(["first"], catalog.Names);
 
-        File.WriteAllText(FilePath, """{ "Providers": { "second": { "Kind": "openai", "ApiKey": "b", "Model": "m2" } } }""");
+        await File.WriteAllTextAsync(FilePath, """{ "Providers": { "second": { "Kind": "openai", "ApiKey": "b", "Model": "m2" } } }""");
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!catalog.Names.SequenceEqual(["second"]) && DateTime.UtcNow < deadline) await Task.Delay(100);
 

@@ -25,7 +25,7 @@ internal static class AccessCommands
             var response = await client.Audit.ListAccessEventsAsync(new ListAccessEventsRequest { AttemptId = r.GetValue(attempt)! }, cancellationToken: ct);
             // The JSON stays an array of reads (its shape predates the chain check); a broken chain goes to stderr and exit 1.
             var broken = response.HasChainOk && !response.ChainOk;
-            if (broken) Console.Error.WriteLine($"BROKEN access log: {response.Problem}");
+            if (broken) await Console.Error.WriteLineAsync($"BROKEN access log: {response.Problem}");
             if (fmt == "json")
             {
                 Console.WriteLine(JsonSerializer.Serialize(response.Events.Select(e => new
