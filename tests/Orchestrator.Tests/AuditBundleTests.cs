@@ -73,7 +73,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     private string PlatformKeyBase64 => Convert.ToBase64String(Get<PlatformKey>().Signer.PublicKey);
 
     [Fact]
-    public async Task AnExportVerifiesOfflineInDotNetAndInPython()
+    public async Task An_export_verifies_offline_in_DotNet_and_in_Python()
     {
         var path = await ExportAsync();
         var bundle = Bundle.Read(path);
@@ -89,7 +89,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task AnEditedExportIsLocatedByBothVerifiers()
+    public async Task An_edited_export_is_located_by_both_verifiers()
     {
         var path = await ExportAsync();
         RewriteEvents(path, lines =>
@@ -110,7 +110,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task AnExportCheckedAgainstAnotherKeyIsLocatedAtTheSeal()
+    public async Task An_export_checked_against_another_key_is_located_at_the_seal()
     {
         var path = await ExportAsync();
         var other = Convert.ToBase64String(SealSigner.Generate(out _).PublicKey);
@@ -121,7 +121,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task ATruncatedOrForeignFileIsABadBundleNotAVerdict()
+    public async Task A_truncated_or_foreign_file_is_a_bad_bundle_not_a_verdict()
     {
         var path = await ExportAsync();
         var bytes = await File.ReadAllBytesAsync(path);

@@ -36,7 +36,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     private static string Sha(string s) => BlobReferences.Digest(Encoding.UTF8.GetBytes(s));
 
     [Fact]
-    public async Task PayloadsAreStoredWithTheirEventsAndServedByDigest()
+    public async Task Payloads_are_stored_with_their_events_and_served_by_digest()
     {
         var (id, request, response, content) = await AttemptAsync();
         var (events, _) = await _f.Get<AttemptAuditor>().ReadAsync(id, CancellationToken.None);
@@ -61,7 +61,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task AReplacedBlobIsLocatedAndNeverServed()
+    public async Task A_replaced_blob_is_located_and_never_served()
     {
         var (id, request, _, _) = await AttemptAsync();
         Assert.Equal(1, await _f.SqlAsync("update blobs set content = $1 where sha256 = $2", Encoding.UTF8.GetBytes("{\"messages\":[]}"), Sha(request)));
@@ -77,7 +77,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task ADeletedBlobIsLocated()
+    public async Task A_deleted_blob_is_located()
     {
         var (id, _, _, content) = await AttemptAsync();
         Assert.Equal(1, await _f.SqlAsync("delete from blobs where sha256 = $1", Sha(content)));
@@ -90,7 +90,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task GetBlobRejectsAMalformedDigest()
+    public async Task GetBlob_rejects_a_malformed_digest()
     {
         foreach (var bad in new[] { "", "xyz", new string('g', 64), new string('a', 63) })
         {
@@ -101,7 +101,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task AnExportCarriesItsBlobsAndATamperedBlobInsideIsLocatedByBothVerifiers()
+    public async Task An_export_carries_its_blobs_and_a_tampered_blob_inside_is_located_by_both_verifiers()
     {
         var (id, _, response, _) = await AttemptAsync();
         var path = Path.Combine(_dir, "attempt.zip");

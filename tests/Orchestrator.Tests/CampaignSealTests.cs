@@ -45,7 +45,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     private Task<CampaignReport> VerifyAsync(Guid id) => _f.Get<CampaignAuditor>().VerifyAsync(id, CancellationToken.None);
 
     [Fact]
-    public async Task ACompletedCampaignIsSealedOverItsAttemptsSealsAndVerifies()
+    public async Task A_completed_campaign_is_sealed_over_its_attempts_seals_and_verifies()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var events = await _f.Get<CampaignAuditor>().ReadAsync(campaign, CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task ATamperedAttemptInsideASealedCampaignIsLocated()
+    public async Task A_tampered_attempt_inside_a_sealed_campaign_is_located()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Reason}', '\"rewritten\"') where stream_id = $1 and version = 5", attempts[1]);
@@ -76,7 +76,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task AnEditedCampaignEventIsLocatedInTheCampaignStream()
+    public async Task An_edited_campaign_event_is_located_in_the_campaign_stream()
     {
         var (campaign, _) = await SealedCampaignAsync();
         await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Status}', '\"completed\"') where stream_id = $1 and version = 2", campaign);
@@ -87,14 +87,14 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task AnUnknownCampaignIsNotFound()
+    public async Task An_unknown_campaign_is_not_found()
     {
         var e = await Assert.ThrowsAsync<DomainRejection>(() => VerifyAsync(Guid.NewGuid()));
         Assert.Equal(RejectionKind.NotFound, e.Kind);
     }
 
     [Fact]
-    public async Task AReplacedBlobInACampaignExportIsLocatedInItsAttemptByBothVerifiers()
+    public async Task A_replaced_blob_in_a_campaign_export_is_located_in_its_attempt_by_both_verifiers()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var path = Path.Combine(_dir, "campaign-blob.zip");
@@ -117,7 +117,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task ACampaignExportVerifiesOfflineAndATamperedAttemptInsideIsLocatedByBothVerifiers()
+    public async Task A_campaign_export_verifies_offline_and_a_tampered_attempt_inside_is_located_by_both_verifiers()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var path = Path.Combine(_dir, "campaign.zip");
