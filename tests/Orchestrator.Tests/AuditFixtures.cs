@@ -41,7 +41,8 @@ internal sealed class AuditFixtures(OrchestratorHost host)
         var store = Get<AttemptStore>();
         var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2.5, 1e-5, "min", true, "dev");
         await store.AppendAsync(id, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
-        var request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('q', 20_000) + " caf\u00e9\"}]}";
+        // Each attempt's blobs are its own (the id in each): a test that alters a blob must not alter another test's.
+        var request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('q', 20_000) + " caf\u00e9 " + id + "\"}]}";
         var response = "{\"choices\":[{\"text\":\"ok " + id + "\"}]}";
         await Get<AttemptSessionHandler>().RecordModelCallAsync(id, new ModelCallRecord
         {
