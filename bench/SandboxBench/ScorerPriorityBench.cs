@@ -22,7 +22,7 @@ internal static class ScorerPriorityBench
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 5;
         var repo = FindRepo();
         var task = Path.Combine(repo, "tasks", "ai_rd_triton_cumsum");
-        var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+        var loadBefore = (await File.ReadAllTextAsync("/proc/loadavg")).Trim();
         System.Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_REBENCH_SANDBOX", AppContext.BaseDirectory);
         var agentFiles = Directory.CreateTempSubdirectory("rebench-bench-agent-").FullName;
         File.Copy(Path.Combine(task, "reference", "solution.py"), Path.Combine(agentFiles, "solution.py"));
@@ -69,11 +69,11 @@ internal static class ScorerPriorityBench
                         var ms = await ScoreAsync(s.Client, s.Env);
                         if (!samples.TryGetValue((s.Name, loaded), out var list)) samples[(s.Name, loaded)] = list = [];
                         list.Add(ms);
-                        Console.Error.WriteLine($"round {round + 1}/{rounds} {s.Name,-28} {(loaded ? "loaded" : "quiet "),-6} {ms,8:F2} ms");
+                        await Console.Error.WriteLineAsync($"round {round + 1}/{rounds} {s.Name,-28} {(loaded ? "loaded" : "quiet "),-6} {ms,8:F2} ms");
                     }
                     finally
                     {
-                        foreach (var p in host) { p.Kill(); p.WaitForExit(); p.Dispose(); }
+                        foreach (var p in host) { p.Kill(); await p.WaitForExitAsync(); p.Dispose(); }
                         if (loaded) await Run(s.Client, s.Env, "pkill -f rebench-bench-spin; true", asScorer: false);
                     }
                 }
@@ -98,7 +98,7 @@ internal static class ScorerPriorityBench
             var normalized = (6.9437 - Math.Log(loaded)) / (6.9437 - 2.0235);
             Console.WriteLine($"{s.Name,-28} {quiet,13:F2} {loaded,14:F2} {loaded / quiet,14:F2}x {normalized,39:F3}");
         }
-        Console.WriteLine($"rounds: {rounds}; machine: {System.Environment.ProcessorCount} CPUs; /proc/loadavg before: {loadBefore}, after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"rounds: {rounds}; machine: {System.Environment.ProcessorCount} CPUs; /proc/loadavg before: {loadBefore}, after: {(await File.ReadAllTextAsync("/proc/loadavg")).Trim()}");
     }
 
     private static async Task<double> ScoreAsync(Sandbox.SandboxClient client, string env)

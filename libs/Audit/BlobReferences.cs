@@ -76,9 +76,6 @@ public static partial class BlobReferences
         return new BlobReport(true, checkedCount, 0, null, null);
     }
 
-    public static BlobReport Check(IEnumerable<StoredEvent> events, Func<string, byte[]?> fetch) =>
-        CheckAsync(events, (d, _) => Task.FromResult(fetch(d)), CancellationToken.None).GetAwaiter().GetResult();
-
     private static long Size(JsonElement d, string name) =>
         Field(d, name) is { ValueKind: JsonValueKind.Number } v && v.TryGetInt64(out var n) ? n : -1;
 

@@ -6,9 +6,9 @@ namespace ReBench.Audit;
 /// </summary>
 public static class BundleVerifier
 {
-    public static CampaignReport Verify(AuditBundle bundle, IReadOnlyDictionary<string, byte[]> trusted)
+    public static async Task<CampaignReport> VerifyAsync(AuditBundle bundle, IReadOnlyDictionary<string, byte[]> trusted, CancellationToken ct)
     {
-        var report = VerifyHistory(bundle, trusted);
+        var report = await VerifyHistoryAsync(bundle, trusted, ct);
         return report.Ok ? WithCorrections(report, bundle, trusted) : report;
     }
 
@@ -38,17 +38,17 @@ public static class BundleVerifier
         return report with { CorrectionsChecked = checkedCount };
     }
 
-    private static CampaignReport VerifyHistory(AuditBundle bundle, IReadOnlyDictionary<string, byte[]> trusted)
+    private static async Task<CampaignReport> VerifyHistoryAsync(AuditBundle bundle, IReadOnlyDictionary<string, byte[]> trusted, CancellationToken ct)
     {
-        Task<byte[]?> Blob(string digest, CancellationToken _) => Task.FromResult(bundle.Blobs.GetValueOrDefault(digest));
+        Task<byte[]?> BlobAsync(string digest, CancellationToken _) => Task.FromResult(bundle.Blobs.GetValueOrDefault(digest));
         if (bundle.Kind == "campaign")
         {
             var attempts = bundle.Attempts.ToDictionary(a => a.AttemptId);
-            return CampaignVerifier.VerifyAsync(bundle.Stream, bundle.Events, bundle.EventCount, trusted,
-                (id, _) => Task.FromResult(attempts.GetValueOrDefault(id)), Blob, CancellationToken.None).GetAwaiter().GetResult();
+            return await CampaignVerifier.VerifyAsync(bundle.Stream, bundle.Events, bundle.EventCount, trusted,
+                (id, _) => Task.FromResult(attempts.GetValueOrDefault(id)), BlobAsync, ct);
         }
         var r = ChainVerifier.Verify(bundle.Stream, bundle.Events, trusted, bundle.EventCount);
-        r = r.WithBlobs(BlobReferences.CheckAsync(r.Verified(bundle.Events), Blob, CancellationToken.None).GetAwaiter().GetResult());
+        r = r.WithBlobs(await BlobReferences.CheckAsync(r.Verified(bundle.Events), BlobAsync, ct));
         return new CampaignReport(r.Ok, r.EventsChecked, r.BrokenAt, r.Problem, null, r.BrokenBlob, r.Sealed, r.KeyId, r.HeadHash, 0)
         {
             BlobsChecked = r.BlobsChecked,

@@ -73,7 +73,9 @@ public sealed class RunApiTests
     {
         await using var h = await AgentsHarness.StartAsync();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+#pragma warning disable VSTHRD003 // the test's own gate, released below
         h.Session.Behavior = (_, _) => release.Task;
+#pragma warning restore VSTHRD003
         var request = AgentsHarness.Request("noop");
 
         var first = await h.Client.StartRunAsync(request);

@@ -41,7 +41,7 @@ public sealed class ValidateAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AMalformedScriptIsInvalidNamingItsFirstBadLine()
+    public async Task A_malformed_script_is_invalid_naming_its_first_bad_line()
     {
         var detail = await Refused(StatusCode.InvalidArgument, "scripted", ("script", "{\"run\": \"ls\"}\n{\"run\": \"ls\", \"tiemout\": 5}\nnot json"));
         Assert.Contains("script line 2", detail);
@@ -55,7 +55,7 @@ public sealed class ValidateAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AnUnknownAgentIsNotFoundAndAnUnknownProviderInvalid()
+    public async Task An_unknown_agent_is_not_found_and_an_unknown_provider_invalid()
     {
         Assert.Contains("unknown agent 'gpt-wizard'", await Refused(StatusCode.NotFound, "gpt-wizard"));
         Assert.Contains("unknown provider 'nope'", await Refused(StatusCode.InvalidArgument, "modular", ("provider", "nope")));
@@ -79,7 +79,7 @@ public sealed class ValidateAgentTests : IAsyncLifetime
     [InlineData("aide", "token_budget", "-1")]
     [InlineData("aide", "model", "")]
     [InlineData("aide", "num_drafts", "x")]
-    public async Task ASettingOfTheWrongTypeOrRangeIsInvalidNamingIt(string agent, string setting, string value)
+    public async Task A_setting_of_the_wrong_type_or_range_is_invalid_naming_it(string agent, string setting, string value)
     {
         var detail = await Refused(StatusCode.InvalidArgument, agent, ("provider", "oai"), (setting, value));
         Assert.Contains($"'{setting}'", detail);
@@ -88,7 +88,7 @@ public sealed class ValidateAgentTests : IAsyncLifetime
     [Theory]
     [InlineData("modular")]
     [InlineData("aide")]
-    public async Task GoodSettingsPassWithTheEndpointChecked(string agent)
+    public async Task Good_settings_pass_with_the_endpoint_checked(string agent)
     {
         var ok = await Validate(agent, ("provider", "oai"), ("model", "fake-model"), ("cost_budget_usd", "5"), ("token_budget", "100000"));
         Assert.Equal("oai", ok.Provider);
@@ -98,7 +98,7 @@ public sealed class ValidateAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AProviderWhoseEndpointRefusesConnectionsIsAFailedPrecondition()
+    public async Task A_provider_whose_endpoint_refuses_connections_is_a_FailedPrecondition()
     {
         var detail = await Refused(StatusCode.FailedPrecondition, "modular", ("provider", "down"));
         Assert.Contains("provider 'down'", detail);

@@ -43,7 +43,7 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
     }
 
     [Fact]
-    public async Task AnUnknownProviderIsRefusedAtCreationAndNothingIsCreated()
+    public async Task An_unknown_provider_is_refused_at_creation_and_nothing_is_created()
     {
         // Before, the campaign was created and its attempt failed at start, after its sandbox was provisioned.
         var detail = await RefusedAsync(Campaign("bad-provider-e2e", ("provider", "no-such-provider")), StatusCode.InvalidArgument);
@@ -53,7 +53,7 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
     }
 
     [Fact]
-    public async Task AMalformedScriptIsRefusedAtCreationNamingItsLineAndNothingIsCreated()
+    public async Task A_malformed_script_is_refused_at_creation_naming_its_line_and_nothing_is_created()
     {
         var request = Campaign("bad-script-e2e");
         request.Agents.Clear();
@@ -69,7 +69,7 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
     [InlineData("cost_budget_usd", "five")]
     [InlineData("token_budget", "-100")]
     [InlineData("model", "")]
-    public async Task ASettingOfTheWrongTypeIsRefusedAtCreationAndNothingIsCreated(string setting, string value)
+    public async Task A_setting_of_the_wrong_type_is_refused_at_creation_and_nothing_is_created(string setting, string value)
     {
         // The provider is fine (its endpoint listens): only the setting is wrong.
         using var model = new RejectingModel(Platform.LlmPort);
@@ -79,7 +79,7 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
     }
 
     [Fact]
-    public async Task AProviderWhoseEndpointIsDownIsRefusedAtCreationAndCreatedOnceItListens()
+    public async Task A_provider_whose_endpoint_is_down_is_refused_at_creation_and_created_once_it_listens()
     {
         // Nothing listens on the configured provider's port (127.0.0.1) until the model server starts.
         var detail = await RefusedAsync(Campaign("provider-down-e2e", ("provider", "scripted")), StatusCode.FailedPrecondition);
@@ -96,7 +96,7 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AModelNameTheEndpointRejectsEndsTheAttemptCleanlyWithTheProvidersMessageRecorded()
+    public async Task A_model_name_the_endpoint_rejects_ends_the_attempt_cleanly_with_the_providers_message_recorded()
     {
         using var model = new RejectingModel(Platform.LlmPort);
         var client = Platform.Orchestrator();

@@ -132,10 +132,10 @@ public sealed class AgentReadableAttackEndToEndTests(PlatformProcesses platform,
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task TheAgentCanNeitherChangeTheReadableScorerNorRunItsCodeAsTheScorerNorReadTheHiddenFile()
+    public async Task The_agent_can_neither_change_the_readable_scorer_nor_run_its_code_as_the_scorer_nor_read_the_hidden_file()
     {
         var scoring = Path.Combine(TestEnv.RepoRoot, "tasks", Task, "variants", "cpu", "scoring");
-        Assert.Contains(HiddenMarker, File.ReadAllText(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
+        Assert.Contains(HiddenMarker, await File.ReadAllTextAsync(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
         const string Area = "P=$(dirname \"$(readlink -f score.py)\")";
         var steps = new object[]
         {

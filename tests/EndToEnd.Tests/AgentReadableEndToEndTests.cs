@@ -24,10 +24,10 @@ public sealed class AgentReadableEndToEndTests(PlatformProcesses platform, ITest
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task TheAgentReadsAndRunsTheReadableScorerCannotWriteItAndCannotReadTheHeldOutProblems()
+    public async Task The_agent_reads_and_runs_the_readable_scorer_cannot_write_it_and_cannot_read_the_held_out_problems()
     {
         var scoring = Path.Combine(TestEnv.RepoRoot, "tasks", Task, "variants", "cpu", "scoring");
-        Assert.Contains(HiddenMarker, File.ReadAllText(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
+        Assert.Contains(HiddenMarker, await File.ReadAllTextAsync(Path.Combine(scoring, "test_problems.py"))); // control: the marker is real
         const string Area = "P=$(dirname \"$(readlink -f score.py)\")";
         var steps = new object[]
         {

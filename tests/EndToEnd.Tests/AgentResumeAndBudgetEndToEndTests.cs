@@ -17,7 +17,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 {
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task KillingTheAgentsServiceMidAttemptResumesWithoutRunningAnyActionTwice()
+    public async Task Killing_the_agents_service_mid_attempt_resumes_without_running_any_action_twice()
     {
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var model = new ToolCallingModel(Platform.LlmPort, n => n switch
@@ -72,7 +72,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task KillingTheAgentsServiceWhileAnActionRunsDoesNotRunItAgain()
+    public async Task Killing_the_agents_service_while_an_action_runs_does_not_run_it_again()
     {
         const string slow = "echo start >> act.log; sleep 8; echo end >> act.log";
         using var model = new ToolCallingModel(Platform.LlmPort, n => n switch
@@ -118,7 +118,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AModelThatKeepsCallingEndsCleanlyWhenTheCostBudgetWouldBePassed()
+    public async Task A_model_that_keeps_calling_ends_cleanly_when_the_cost_budget_would_be_passed()
     {
         const double budget = 0.15;
         using var model = new ToolCallingModel(Platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo step{n}" }));
@@ -150,7 +150,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AModelThatKeepsCallingEndsCleanlyWhenTheTokenBudgetWouldBePassed()
+    public async Task A_model_that_keeps_calling_ends_cleanly_when_the_token_budget_would_be_passed()
     {
         const long budget = 20_000;
         using var model = new ToolCallingModel(Platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo tokens{n}" }));
@@ -178,7 +178,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task ACampaignCostCapEndsEveryAttemptCleanlyAndKeepsEverythingRecorded()
+    public async Task A_campaign_cost_cap_ends_every_attempt_cleanly_and_keeps_everything_recorded()
     {
         const double cap = 0.25;
         using var model = new ToolCallingModel(Platform.LlmPort, n => ("bash", new JsonObject { ["command"] = $"echo cap{n}" }));

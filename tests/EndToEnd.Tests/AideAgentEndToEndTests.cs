@@ -26,7 +26,7 @@ public sealed class AideAgentEndToEndTests(PlatformProcesses platform, ITestOutp
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AideExploresDraftDebugAndImprovementsAndSubmitsTheBestNodeWithItsTreeInTheStream()
+    public async Task Aide_explores_draft_debug_and_improvements_and_submits_the_best_node_with_its_tree_in_the_stream()
     {
         var slow = Read("agent");
         var fast = Read("reference");

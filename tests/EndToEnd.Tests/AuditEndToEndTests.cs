@@ -19,7 +19,7 @@ public sealed class AuditEndToEndTests(PlatformProcesses platform, ITestOutputHe
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public async Task AnAuditorVerifiesExportsAndVerifiesOfflineWithTheCli()
+    public async Task An_auditor_verifies_exports_and_verifies_offline_with_the_cli()
     {
         var client = Platform.Orchestrator();
         var script = string.Join('\n', new object[] { new { run = "echo audited" }, new { submit = "done" } }.Select(s => JsonSerializer.Serialize(s)));

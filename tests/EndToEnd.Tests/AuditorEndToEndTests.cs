@@ -20,7 +20,7 @@ public sealed class AuditorEndToEndTests(PlatformProcesses platform, ITestOutput
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public async Task AnAuditorReadsIsRecordedAndCannotChangeAnything()
+    public async Task An_auditor_reads_is_recorded_and_cannot_change_anything()
     {
         var admin = Platform.Orchestrator();
         var script = string.Join('\n', new object[]

@@ -26,7 +26,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task UnknownTaskIsNotFound()
+    public async Task Unknown_task_is_not_found()
     {
         var r = Valid();
         r.Tasks[0].TaskId = "no_such_task";
@@ -36,7 +36,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task UnknownAgentIsNotFound()
+    public async Task Unknown_agent_is_not_found()
     {
         var r = Valid();
         r.Agents[0].Name = "gpt-wizard";
@@ -48,7 +48,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     [Theory]
     [InlineData(0)]
     [InlineData(-2)]
-    public async Task KBelowOneIsInvalid(int k)
+    public async Task K_below_one_is_invalid(int k)
     {
         var r = Valid();
         r.AttemptsPerPair = k;
@@ -60,7 +60,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     [Theory]
     [InlineData(0)]
     [InlineData(-30)]
-    public async Task BudgetOfZeroOrLessIsInvalid(int seconds)
+    public async Task Budget_of_zero_or_less_is_invalid(int seconds)
     {
         var r = Valid();
         r.TimeBudget = Duration.FromTimeSpan(TimeSpan.FromSeconds(seconds));
@@ -70,7 +70,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task UnknownAttemptIdIsNotFoundAndAMalformedOneInvalid()
+    public async Task Unknown_attempt_id_is_not_found_and_a_malformed_one_invalid()
     {
         var client = Platform.Orchestrator();
         var id = Guid.NewGuid().ToString();
@@ -89,7 +89,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task MissingOrWrongApiKeyIsUnauthenticated()
+    public async Task Missing_or_wrong_api_key_is_unauthenticated()
     {
         var missing = await Assert.ThrowsAsync<RpcException>(async () =>
             await Platform.Orchestrator(apiKey: null).Campaigns.ListCampaignsAsync(new ListCampaignsRequest()));
@@ -102,7 +102,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task StepsOnAnEndedAttemptAndPathsLeavingTheSandboxAreRefusedWithoutAppending()
+    public async Task Steps_on_an_ended_attempt_and_paths_leaving_the_sandbox_are_refused_without_appending()
     {
         var client = Platform.Orchestrator();
         var campaign = await client.Campaigns.CreateCampaignAsync(Valid());
@@ -138,7 +138,7 @@ public sealed class BadInputTests(PlatformProcesses platform) : PlatformTest(pla
     }
 
     [Fact]
-    public async Task TheAttemptSessionApiIsNotReachableOnThePublicListener()
+    public async Task The_AttemptSession_api_is_not_reachable_on_the_public_listener()
     {
         var publicSession = new AttemptSession.AttemptSessionClient(Platform.PublicChannel());
         var e = await Assert.ThrowsAsync<RpcException>(async () => await publicSession.ScoreLogAsync(new ScoreLogRequest { AttemptId = Guid.NewGuid().ToString() }));

@@ -15,7 +15,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
     private static string Script(params object[] steps) => Scripted.Script(steps);
 
     [Fact]
-    public async Task CampaignThroughGatewayRecordsTheCompleteActionLogInOrder()
+    public async Task Campaign_through_gateway_records_the_complete_action_log_in_order()
     {
         var client = Platform.Orchestrator();
         var script = Script(
@@ -80,7 +80,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
     }
 
     [Fact]
-    public async Task RestartingTheOrchestratorMidAttemptLosesAndDuplicatesNothing()
+    public async Task Restarting_the_orchestrator_mid_attempt_loses_and_duplicates_nothing()
     {
         var client = Platform.Orchestrator();
         var script = Script(
@@ -128,7 +128,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
     }
 
     [Fact]
-    public async Task AnAttemptThatOutlivesItsBudgetIsEndedByTheDeadline()
+    public async Task An_attempt_that_outlives_its_budget_is_ended_by_the_deadline()
     {
         var client = Platform.Orchestrator();
         var campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
@@ -152,7 +152,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
     }
 
     [Fact]
-    public async Task BinaryFilesAndNulBytesInOutputAreRecordedNotRejected()
+    public async Task Binary_files_and_nul_bytes_in_output_are_recorded_not_rejected()
     {
         // jsonb cannot hold U+0000: a model checkpoint written by an agent or a NUL printed by a command must not
         // break the attempt (seen with the reference solutions of the torch-based tasks).

@@ -35,7 +35,7 @@ public sealed class CliEndToEndTests(PlatformProcesses platform, ITestOutputHelp
     }
 
     [Fact]
-    public async Task ServerSideMistakesExitWithTheirCodeAndNoStackTrace()
+    public async Task Server_side_mistakes_exit_with_their_code_and_no_stack_trace()
     {
         var unknown = Guid.NewGuid().ToString();
         await ExpectAsync(NotFound, "no_such_task", "campaign", "create", "--task", "no_such_task:cpu", "--agent", "noop", "--budget", "1m");
@@ -53,7 +53,7 @@ public sealed class CliEndToEndTests(PlatformProcesses platform, ITestOutputHelp
     }
 
     [Fact]
-    public async Task TasksAndKey()
+    public async Task Tasks_and_key()
     {
         var (code, text) = await CliAsync("tasks", "list");
         Assert.True(code == 0, text);
@@ -93,7 +93,7 @@ public sealed class CliEndToEndTests(PlatformProcesses platform, ITestOutputHelp
     }
 
     [Fact]
-    public async Task OneScriptedAttemptThroughTheCli()
+    public async Task One_scripted_attempt_through_the_cli()
     {
         var script = Path.Combine(_dir, "actions.jsonl");
         await File.WriteAllTextAsync(script, "{\"write\": \"notes.txt\", \"content\": \"hello from the cli e2e\"}\n{\"submit\": \"done\"}\n");

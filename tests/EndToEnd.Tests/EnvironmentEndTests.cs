@@ -35,7 +35,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public void EveryEndToEndTestOnThePlatformChecksItsEndState()
+    public void Every_end_to_end_test_on_the_platform_checks_its_end_state()
     {
         var unchecked_ = typeof(EnvironmentEndTests).Assembly.GetTypes()
             .Where(t => t.GetCustomAttribute<CollectionAttribute>() is not null && !t.IsSubclassOf(typeof(PlatformTest)))
@@ -44,7 +44,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public async Task WhatTheAgentLeavesRunningDiesWithItsAttempt()
+    public async Task What_the_agent_leaves_running_dies_with_its_attempt()
     {
         // A detached sleeper and a burst of background jobs (a bounded stand-in for a fork bomb), then submit.
         var attempt = await RunScriptedAsync("leftovers", TimeSpan.FromMinutes(3),
@@ -61,7 +61,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public async Task BadWritePathsAreRecordedAsFailedStepsAndTheAgentGoesOn()
+    public async Task Bad_write_paths_are_recorded_as_failed_steps_and_the_agent_goes_on()
     {
         var longPath = new string('x', 5000);
         var longComponent = "dir/" + new string('y', 300) + ".txt";
@@ -85,7 +85,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public async Task AStepKilledForMemoryIsRecordedAsOutOfMemoryAndTheCliSaysSo()
+    public async Task A_step_killed_for_memory_is_recorded_as_out_of_memory_and_the_cli_says_so()
     {
         // The task's environment has 2048 MB; 3 GiB of touched memory is past it.
         var attempt = await RunScriptedAsync("oom", TimeSpan.FromMinutes(3),
@@ -103,7 +103,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public async Task ACrashedSandboxKillsTheCutOffStepBeforeItRunsAgain()
+    public async Task A_crashed_sandbox_kills_the_cut_off_step_before_it_runs_again()
     {
         var client = Platform.Orchestrator();
         var campaign = await client.Campaigns.CreateCampaignAsync(Scripted.Campaign("sandbox-crash", TimeSpan.FromMinutes(3),
@@ -138,7 +138,7 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     }
 
     [Fact]
-    public async Task TheReconcilerDestroysEnvironmentsNoLiveAttemptOwnsAndRecordsIt()
+    public async Task The_reconciler_destroys_environments_no_live_attempt_owns_and_records_it()
     {
         var ended = await RunScriptedAsync("reconciler", TimeSpan.FromMinutes(2), new { submit = "" });
         Assert.Equal(AttemptStatus.Completed, ended.Status);

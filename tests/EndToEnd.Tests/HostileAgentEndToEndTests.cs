@@ -66,7 +66,7 @@ public sealed class HostileAgentEndToEndTests(PlatformProcesses platform, ITestO
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task EveryBoundaryHoldsAgainstAnAgentInsideARealAttempt()
+    public async Task Every_boundary_holds_against_an_agent_inside_a_real_attempt()
     {
         var client = Platform.Orchestrator();
         var secret = "victim-secret-" + Guid.NewGuid().ToString("N");

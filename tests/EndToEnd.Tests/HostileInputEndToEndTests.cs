@@ -72,7 +72,7 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
     private sealed record Outcome(Call Call, StatusCode Code, string Detail, TimeSpan Took);
 
     [Fact]
-    public async Task EveryMethodAnswersHostileInputWithABoundedClientStatus()
+    public async Task Every_method_answers_hostile_input_with_a_bounded_client_status()
     {
         var sandboxChannel = Channel(Platform.Port("sandbox"));
         var sandbox = new Sandbox.V1.Sandbox.SandboxClient(sandboxChannel);
@@ -106,12 +106,12 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
         // The gateway allows each key 100 calls a second (burst 200): its calls are paced below that, so each reaches
         // the method rather than the rate limiter (checked below).
         var paced = 0;
-        await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, _) =>
+        await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, ct) =>
         {
             if (c.Endpoint == "gateway")
             {
                 var due = TimeSpan.FromSeconds(Interlocked.Increment(ref paced) / (double)GatewayCallsPerSecond) - watch.Elapsed;
-                if (due > TimeSpan.Zero) await Task.Delay(due);
+                if (due > TimeSpan.Zero) await Task.Delay(due, ct);
             }
             outcomes.Add(await SendAsync(c));
         });
@@ -153,7 +153,7 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
     /// directly and through the gateway; just under it reaches the handler (which refuses the id as invalid).
     /// </summary>
     [Fact]
-    public async Task OversizeRequestIsResourceExhaustedNamingTheLimitEverywhere()
+    public async Task Oversize_request_is_ResourceExhausted_naming_the_limit_everywhere()
     {
         const int limit = 64 * 1024 * 1024;
         var method = Orchestrator.V1.Attempts.Descriptor.FindMethodByName("GetAttempt");
@@ -200,7 +200,7 @@ public sealed class HostileInputEndToEndTests(PlatformProcesses platform, ITestO
     /// once (not a hang), and the next call, on a new connection, is answered.
     /// </summary>
     [Fact]
-    public async Task OversizeHeadersAreRefusedAndTheGatewayGoesOn()
+    public async Task Oversize_headers_are_refused_and_the_gateway_goes_on()
     {
         var channel = Platform.PublicChannel();
         var client = new OrchestratorClients(channel);

@@ -21,7 +21,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
 {
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AHumanTypesScoresTakesABreakAndSubmitsThroughTheGatewayAndEverythingIsRecorded()
+    public async Task A_human_types_scores_takes_a_break_and_submits_through_the_gateway_and_everything_is_recorded()
     {
         var client = Platform.Orchestrator();
         var attemptId = await StartHumanAttemptAsync(client, "human-e2e");
@@ -108,7 +108,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task RebenchHumanStartsTheAttemptAndItsTerminalEscapesScorePauseResumeAndSubmit()
+    public async Task Rebench_human_starts_the_attempt_and_its_terminal_escapes_score_pause_resume_and_submit()
     {
         var args = Cli.Args(Platform, PlatformProcesses.ApiKey, "human", "--task", "ai_rd_triton_cumsum:cpu", "--budget", "5m", "--name", "human-cli-e2e");
         using var p = Process.Start(new ProcessStartInfo("dotnet", args)
@@ -177,7 +177,7 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
     [GeneratedRegex(@"attempt ([0-9a-f-]{36}): waiting")]
     private static partial Regex AttemptLine();
 
-    private async Task<string> StartHumanAttemptAsync(OrchestratorClients client, string name)
+    private static async Task<string> StartHumanAttemptAsync(OrchestratorClients client, string name)
     {
         var campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
         {
@@ -268,7 +268,9 @@ public sealed partial class HumanTerminalEndToEndTests(PlatformProcesses platfor
         public async ValueTask DisposeAsync()
         {
             _call.Dispose();
+#pragma warning disable VSTHRD003 // this session's own reader loop, started in its constructor
             try { await _reader; } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+#pragma warning restore VSTHRD003
         }
     }
 }

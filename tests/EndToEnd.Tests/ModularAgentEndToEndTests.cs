@@ -18,7 +18,7 @@ namespace ReBench.EndToEnd.Tests;
 public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestOutputHelper output) : PlatformTest(platform)
 {
     [Fact]
-    public async Task ScriptedModelProposingTheReferenceStepsReachesTheReferenceScoreAndItsCallsAreRecorded()
+    public async Task Scripted_model_proposing_the_reference_steps_reaches_the_reference_score_and_its_calls_are_recorded()
     {
         var reference = await File.ReadAllTextAsync(Path.Combine(TestEnv.RepoRoot, "tasks", "ai_rd_triton_cumsum", "reference", "solution.py"));
         // A JSON string literal is also a valid Python string literal.

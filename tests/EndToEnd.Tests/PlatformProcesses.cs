@@ -116,7 +116,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
     {
         if (_processes.Remove("sandbox", out var p))
         {
-            if (!p.HasExited) Native.Kill(p.Id, 9);
+            if (!p.HasExited) _ = Native.Kill(p.Id, 9);
             p.WaitForExit(10_000);
         }
         await Task.Delay(down);

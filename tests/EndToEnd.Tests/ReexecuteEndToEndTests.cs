@@ -34,7 +34,7 @@ public sealed class ReexecuteEndToEndTests(PlatformProcesses platform, ITestOutp
     // about 50 s while other builds load it.
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task AReExecutionReRunsEveryActionWithTheSameExitCodesAndReproducesTheScore()
+    public async Task A_re_execution_re_runs_every_action_with_the_same_exit_codes_and_reproduces_the_score()
     {
         Assert.True(CheckScript.Length > 512);
         var client = Platform.Orchestrator();
@@ -131,7 +131,7 @@ public sealed class ReexecuteEndToEndTests(PlatformProcesses platform, ITestOutp
     }
 
     [Fact]
-    public async Task BadInputIsRefusedWithExitCodeTwoAndAClearStatus()
+    public async Task Bad_input_is_refused_with_exit_code_two_and_a_clear_status()
     {
         var client = Platform.Orchestrator();
         var unknown = Guid.NewGuid().ToString();

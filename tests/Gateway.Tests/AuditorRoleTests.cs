@@ -31,7 +31,7 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     private static Metadata Auditor => GatewayFixture.ApiKeyHeader(AuditorGatewayFixture.AuditorKey);
 
     [Fact]
-    public async Task AuditorMayReadAttemptsAndEvents()
+    public async Task Auditor_may_read_attempts_and_events()
     {
         var id = Guid.NewGuid().ToString();
         var attempt = await Orchestrator.Attempts.GetAttemptAsync(new GetAttemptRequest { AttemptId = id }, Auditor);
@@ -47,7 +47,7 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     [Theory]
     [InlineData("CancelAttempt")]
     [InlineData("CreateCampaign")]
-    public async Task AuditorMayNotChangeAnything(string method)
+    public async Task Auditor_may_not_change_anything(string method)
     {
         var id = Guid.NewGuid().ToString();
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
@@ -64,7 +64,7 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     [Theory]
     [InlineData("ImportHumanBaselines")]
     [InlineData("CorrectHumanBaseline")]
-    public async Task AuditorMayNotImportOrCorrectHumanBaselines(string name)
+    public async Task Auditor_may_not_import_or_correct_human_baselines(string name)
     {
         // An empty message as raw bytes is a valid request of any type.
         var bytes = Marshallers.Create<byte[]>(b => b, b => b);
@@ -76,7 +76,7 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task AdminKeyWithoutRoleStillChanges()
+    public async Task Admin_key_without_role_still_changes()
     {
         // The fake backend does not implement CancelAttempt: UNIMPLEMENTED proves the call was forwarded, not refused.
         var e = await Assert.ThrowsAsync<RpcException>(() => Orchestrator.Attempts.CancelAttemptAsync(
@@ -85,7 +85,7 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task GatewaySetsCallerHeadersAndDropsForgedOnes()
+    public async Task Gateway_sets_caller_headers_and_drops_forged_ones()
     {
         var forged = new Metadata
         {
@@ -124,10 +124,10 @@ public sealed class AuditorRoleTests(AuditorGatewayFixture fixture) : IClassFixt
     [InlineData("/rebench.scoring.v1.Reports/ImportHumanBaselines", false)]
     [InlineData("/rebench.scoring.v1.Reports/CorrectHumanBaseline", false)]
     [InlineData("/rebench.scoring.v1.Reports/ListHumanBaselines", true)]
-    public void AllowListFailsClosed(string path, bool allowed) => Assert.Equal(allowed, AuditorPolicy.Allows(path));
+    public void Allow_list_fails_closed(string path, bool allowed) => Assert.Equal(allowed, AuditorPolicy.Allows(path));
 
     [Fact]
-    public void UnknownRoleFailsAtStartup()
+    public void Unknown_role_fails_at_startup()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -10,7 +10,7 @@ public sealed class GatewayOptionsTests
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
 
     [Fact]
-    public void DefaultsMatchThePlatformPorts()
+    public void Defaults_match_the_platform_ports()
     {
         var options = GatewayOptions.From(Config(("Gateway:ApiKeys:0", "k")));
         Assert.Equal(5105, options.InternalPort);
@@ -22,7 +22,7 @@ public sealed class GatewayOptionsTests
     }
 
     [Fact]
-    public void AKeyEntryPrintsItsIdAndRoleNeverTheKey()
+    public void A_key_entry_prints_its_id_and_role_never_the_key()
     {
         var options = GatewayOptions.From(Config(("Gateway:ApiKeys:0", "the-secret-key-value"), ("Gateway:ApiKeys:0:Role", "auditor"), ("Gateway:ApiKeys:0:Id", "alice")));
         var entry = Assert.Single(options.Keys);
@@ -32,14 +32,14 @@ public sealed class GatewayOptionsTests
     }
 
     [Fact]
-    public void NoApiKeyFailsAtStartup()
+    public void No_api_key_fails_at_startup()
     {
         var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(("Gateway:ApiKeys:0", " "))));
         Assert.Contains("Gateway:ApiKeys", e.Message);
     }
 
     [Fact]
-    public void InternalPortEqualToPublicPortFailsAtStartup()
+    public void Internal_port_equal_to_public_port_fails_at_startup()
     {
         var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(
             ("Gateway:ApiKeys:0", "k"), ("Service:Port", "6000"), ("Gateway:InternalPort", "6000"))));
@@ -47,7 +47,7 @@ public sealed class GatewayOptionsTests
     }
 
     [Fact]
-    public void BadServiceUrlIsNamed()
+    public void Bad_service_url_is_named()
     {
         var e = Assert.Throws<InvalidOperationException>(() => GatewayOptions.From(Config(
             ("Gateway:ApiKeys:0", "k"), ("Services:Orchestrator", "orchestrator:5101"))));
@@ -60,14 +60,14 @@ public sealed class GatewayOptionsTests
     [InlineData("authorization", "bearer abc", "abc")]
     [InlineData("authorization", "Basic abc", null)]
     [InlineData("other", "abc", null)]
-    public void PresentedKeyComesFromEitherHeader(string header, string value, string? expected)
+    public void Presented_key_comes_from_either_header(string header, string value, string? expected)
     {
         var headers = new HeaderDictionary { [header] = value };
         Assert.Equal(expected, ApiKeyValidator.Presented(headers));
     }
 
     [Fact]
-    public void ValidatorAcceptsOnlyConfiguredKeys()
+    public void Validator_accepts_only_configured_keys()
     {
         var validator = new ApiKeyValidator(["one", "two"]);
         Assert.True(validator.IsValid("one"));

@@ -9,7 +9,7 @@ namespace ReBench.Gateway.Tests;
 public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
 {
     [Fact]
-    public async Task AttemptSessionWorksWithoutAKey()
+    public async Task AttemptSession_works_without_a_key()
     {
         var id = Guid.NewGuid().ToString();
         var session = new AttemptSession.AttemptSessionClient(gateway.Internal);
@@ -20,7 +20,7 @@ public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixtur
     }
 
     [Fact]
-    public async Task OrchestratorIsRefusedEvenWithAKeyAndNotForwarded()
+    public async Task Orchestrator_is_refused_even_with_a_key_and_not_forwarded()
     {
         var id = Guid.NewGuid().ToString();
         var orchestrator = new OrchestratorClients(gateway.Internal);
@@ -32,7 +32,7 @@ public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixtur
     }
 
     [Fact]
-    public async Task ScoringCatalogIsRefused()
+    public async Task Scoring_catalog_is_refused()
     {
         var scoring = new Scoring.V1.Scoring.ScoringClient(gateway.Internal);
         var e = await Assert.ThrowsAsync<RpcException>(() => scoring.ListTasksAsync(new ListTasksRequest()).ResponseAsync);
@@ -40,7 +40,7 @@ public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixtur
     }
 
     [Fact]
-    public async Task HealthIsServed()
+    public async Task Health_is_served()
     {
         var reply = await new Health.HealthClient(gateway.Internal).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);

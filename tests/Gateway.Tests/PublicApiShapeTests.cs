@@ -13,7 +13,7 @@ public sealed class PublicApiShapeTests
     private static readonly string[] PublicServices = ["Campaigns", "Attempts", "Audit", "HumanBaselines"];
 
     [Fact]
-    public void NoOrchestratorServiceHasMoreThanADozenMethods()
+    public void No_orchestrator_service_has_more_than_a_dozen_methods()
     {
         var services = OrchestratorReflection.Descriptor.Services;
         Assert.Equal(PublicServices.Order(), services.Select(s => s.Name).Order());
@@ -23,7 +23,7 @@ public sealed class PublicApiShapeTests
     }
 
     [Fact]
-    public void EveryPublicServiceIsRoutedOnThePublicListenerAndNoOtherOrchestratorPath()
+    public void Every_public_service_is_routed_on_the_public_listener_and_no_other_orchestrator_path()
     {
         var publicPaths = GatewayRoutes.Routes()
             .Where(r => r.Metadata![GatewayRoutes.ListenerMetadataKey] == nameof(Listener.Public))
@@ -33,7 +33,7 @@ public sealed class PublicApiShapeTests
     }
 
     [Fact]
-    public void AuditorMayCallExactlyTheReadsOfEachService()
+    public void Auditor_may_call_exactly_the_reads_of_each_service()
     {
         // Every method of every public service through the policy: the reads listed in README ("API"), nothing else.
         var allowed = OrchestratorReflection.Descriptor.Services

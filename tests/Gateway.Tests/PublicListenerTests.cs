@@ -15,7 +15,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     private static string NewId() => Guid.NewGuid().ToString();
 
     [Fact]
-    public async Task UnaryCallPassesThroughWithXApiKeyHeader()
+    public async Task Unary_call_passes_through_with_x_api_key_header()
     {
         var id = NewId();
         var campaign = await Orchestrator.Campaigns.GetCampaignAsync(new GetCampaignRequest { CampaignId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
@@ -24,7 +24,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task UnaryCallPassesThroughWithBearerTokenAndAnyConfiguredKey()
+    public async Task Unary_call_passes_through_with_bearer_token_and_any_configured_key()
     {
         var id = NewId();
         var campaign = await Orchestrator.Campaigns.GetCampaignAsync(new GetCampaignRequest { CampaignId = id },
@@ -33,7 +33,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task ServerStreamingPassesThrough()
+    public async Task Server_streaming_passes_through()
     {
         var id = NewId();
         using var call = Orchestrator.Attempts.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id }, GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
@@ -44,7 +44,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task TraceContextReachesTheBackend()
+    public async Task Trace_context_reaches_the_backend()
     {
         // The client's HttpClient injects traceparent from the current activity.
         using var client = new Activity("gateway-test-client").SetIdFormat(ActivityIdFormat.W3C).Start();
@@ -53,7 +53,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task MissingKeyIsUnauthenticatedAndNotForwarded()
+    public async Task Missing_key_is_unauthenticated_and_not_forwarded()
     {
         var id = NewId();
         var e = await Assert.ThrowsAsync<RpcException>(() => Orchestrator.Campaigns.GetCampaignAsync(new GetCampaignRequest { CampaignId = id }).ResponseAsync);
@@ -66,7 +66,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     [InlineData("x-api-key", "wrong-key")]
     [InlineData("x-api-key", GatewayFixture.Key + "x")]
     [InlineData("authorization", "Bearer wrong-key")]
-    public async Task WrongKeyIsUnauthenticatedAndNotForwarded(string header, string value)
+    public async Task Wrong_key_is_unauthenticated_and_not_forwarded(string header, string value)
     {
         var id = NewId();
         var e = await Assert.ThrowsAsync<RpcException>(() =>
@@ -77,7 +77,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task StreamingCallWithoutKeyIsUnauthenticated()
+    public async Task Streaming_call_without_key_is_unauthenticated()
     {
         var id = NewId();
         using var call = Orchestrator.Attempts.ReadAttemptEvents(new ReadAttemptEventsRequest { AttemptId = id });
@@ -87,7 +87,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task AttemptSessionIsRefusedEvenWithAValidKeyAndNotForwarded()
+    public async Task AttemptSession_is_refused_even_with_a_valid_key_and_not_forwarded()
     {
         var id = NewId();
         var session = new AttemptSession.AttemptSessionClient(gateway.Public);
@@ -100,7 +100,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task EveryPublicOrchestratorServiceIsForwardedButTheFormerSingleServiceIsNot()
+    public async Task Every_public_orchestrator_service_is_forwarded_but_the_former_single_service_is_not()
     {
         var key = GatewayFixture.ApiKeyHeader(GatewayFixture.Key);
         // The fake backend implements neither method: UNIMPLEMENTED from it proves the gateway forwarded the call.
@@ -121,7 +121,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task CatalogMethodsOfScoringPassButItsInternalMethodsAreRefused()
+    public async Task Catalog_methods_of_scoring_pass_but_its_internal_methods_are_refused()
     {
         var scoring = new Scoring.V1.Scoring.ScoringClient(gateway.Public);
         var tasks = await scoring.ListTasksAsync(new ListTasksRequest(), GatewayFixture.ApiKeyHeader(GatewayFixture.Key));
@@ -136,7 +136,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task HealthNeedsNoKey()
+    public async Task Health_needs_no_key()
     {
         var health = new Health.HealthClient(gateway.Public);
         var reply = await health.CheckAsync(new HealthCheckRequest());
@@ -144,7 +144,7 @@ public sealed class PublicListenerTests(GatewayFixture gateway) : IClassFixture<
     }
 
     [Fact]
-    public async Task ReflectionNeedsAKeyAndListsTheRoutedServices()
+    public async Task Reflection_needs_a_key_and_lists_the_routed_services()
     {
         var reflection = new ServerReflection.ServerReflectionClient(gateway.Public);
 

@@ -7,7 +7,7 @@ namespace ReBench.Gateway.Tests;
 public sealed class RateLimitTests
 {
     [Fact]
-    public async Task EachKeyHasItsOwnTokenBucket()
+    public async Task Each_key_has_its_own_token_bucket()
     {
         var gateway = new GatewayFixture
         {

@@ -6,7 +6,7 @@ namespace ReBench.Gateway.Tests;
 public sealed class RefusalWireFormatTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
 {
     [Fact]
-    public async Task RefusalIsTrailersOnlyWithStatusInHeaders()
+    public async Task Refusal_is_trailers_only_with_status_in_headers()
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{gateway.PublicPort}/rebench.orchestrator.v1.Campaigns/GetCampaign")

@@ -72,7 +72,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     private static Metadata Caller(string principal, string role) => TestPlatformKey.As(principal, role);
 
     [Fact]
-    public async Task TranscriptReadsAreRecordedOutsideTheSealedStream()
+    public async Task Transcript_reads_are_recorded_outside_the_sealed_stream()
     {
         var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
         var events = await StreamAsync("ReadAttemptEvents", new ReadAttemptEventsRequest { AttemptId = id.ToString() }, AttemptEvent.Parser, Caller("alice", "auditor"));
@@ -96,7 +96,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public async Task TheAccessLogIsChainedSoAnEditedOrRemovedReadIsFound()
+    public async Task The_access_log_is_chained_so_an_edited_or_removed_read_is_found()
     {
         var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
         // Reads at once race for the stream's head: every one is kept, in one chain.
@@ -135,7 +135,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public async Task ScoreLogsAndCampaignReadsAreRecordedOnEveryAttemptTheyRead()
+    public async Task Score_logs_and_campaign_reads_are_recorded_on_every_attempt_they_read()
     {
         var (campaign, attempts) = await new AuditFixtures(_host).CampaignAsync(2);
         var (first, second) = (attempts[0].ToString(), attempts[1].ToString());
@@ -174,7 +174,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public async Task UnknownAttemptsAreNotFoundAndLeaveNoAccessStream()
+    public async Task Unknown_attempts_are_not_found_and_leave_no_access_stream()
     {
         var unknown = Guid.NewGuid();
         var e = await Assert.ThrowsAsync<RpcException>(() =>
@@ -190,7 +190,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public void EveryMethodIsDecidedToReadAnAttemptsContentOrNot()
+    public void Every_method_is_decided_to_read_an_attempts_content_or_not()
     {
         // A method added later must be put on one side or the other (AccessTargets), or this fails: an unrecorded
         // read is never the default.
@@ -214,7 +214,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public void AccessStreamIdIsDeterministicAndDistinct()
+    public void Access_stream_id_is_deterministic_and_distinct()
     {
         var id = Guid.NewGuid();
         Assert.Equal(AccessLog.StreamId(id), AccessLog.StreamId(id));
@@ -223,7 +223,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public async Task ProvenanceIsRecordedWithoutSecretsAndServedByGetAttempt()
+    public async Task Provenance_is_recorded_without_secrets_and_served_by_GetAttempt()
     {
         var settings = new Dictionary<string, string>
         {
@@ -248,7 +248,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public async Task WithoutGpusProvenanceSaysNone()
+    public async Task Without_gpus_provenance_says_none()
     {
         var id = await SealedAttemptAsync(new() { ["provider"] = "fake" }, new Sandbox.V1.Environment());
         var p = (await UnaryAsync("GetAttempt", new GetAttemptRequest { AttemptId = id.ToString() }, Attempt.Parser)).Provenance;
@@ -256,7 +256,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public void ThePlatformVersionNamesTheGitCommitOfTheBuild()
+    public void The_platform_version_names_the_git_commit_of_the_build()
     {
         // The SDK's Source Link puts the commit into the informational version when it builds from a git checkout;
         // a build from a source archive has no commit to record (and this check has nothing to look at).
@@ -265,7 +265,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     }
 
     [Fact]
-    public void AnAttemptStartedStoredBeforeProvenanceFieldsStillLoads()
+    public void An_attempt_started_stored_before_provenance_fields_still_loads()
     {
         // The body as the foundation stored it: none of the fields added since.
         const string old = """{"AttemptId":"6f1c2e0a-0000-0000-0000-000000000001","EnvironmentId":"e","SandboxDriver":"local","Node":"n","TaskVersion":"1","BundleDigest":"b","ScorerDigest":"s","StartScore":1,"ReferenceScore":0,"Aggregation":"min","ScoreVisible":true,"Deadline":"2026-01-01T00:00:00+00:00","PlatformVersion":"p","Actor":"o","At":"2026-01-01T00:00:00+00:00"}""";

@@ -55,7 +55,7 @@ public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposabl
         return [.. (await q.Events.FetchStreamAsync(id)).Select(e => (e.EventTypeName, e.Data))];
     }
 
-    private AgentNoteRequest Note(Guid id, string step, string kind = "aide_node", string json = """{"node":0,"plan":"loop"}""") =>
+    private static AgentNoteRequest Note(Guid id, string step, string kind = "aide_node", string json = """{"node":0,"plan":"loop"}""") =>
         new() { AttemptId = id.ToString(), StepId = step, Kind = kind, Json = json };
 
     [Fact]

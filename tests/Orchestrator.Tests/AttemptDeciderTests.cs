@@ -21,7 +21,7 @@ public sealed class AttemptDeciderTests
     private static AttemptState Apply(AttemptState s, object[] events) => AttemptEvolver.Fold(events, s);
 
     [Fact]
-    public void StartSetsTheDeadlineFromTheBudget()
+    public void Start_sets_the_deadline_from_the_budget()
     {
         var s = Running(TimeSpan.FromMinutes(5));
         Assert.Equal(AttemptPhase.Running, s.Phase);
@@ -30,14 +30,14 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void StartingTwiceIsRefused()
+    public void Starting_twice_is_refused()
     {
         var e = Assert.Throws<DomainRejection>(() => AttemptDecider.Start(Running(), Info, "test", T0));
         Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
     }
 
     [Fact]
-    public void AnActionIsPendingUntilItsResultIsRecorded()
+    public void An_action_is_pending_until_its_result_is_recorded()
     {
         var s = Running();
         var request = new ActionRequested(Id, "s1", "run", "true", null, null, 0, null, 10, "agent", T0);
@@ -53,7 +53,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void StepsAfterTheDeadlineAreRefused()
+    public void Steps_after_the_deadline_are_refused()
     {
         var s = Running(TimeSpan.FromSeconds(10));
         var request = new ActionRequested(Id, "s1", "run", "true", null, null, 0, null, 10, "agent", T0);
@@ -62,7 +62,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void BudgetExhaustionOnlyHappensAfterTheDeadline()
+    public void Budget_exhaustion_only_happens_after_the_deadline()
     {
         var s = Running(TimeSpan.FromSeconds(10));
         Assert.Empty(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(9)));
@@ -73,7 +73,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void SubmitThenFinalScoreThenCompletion()
+    public void Submit_then_final_score_then_completion()
     {
         var s = Running();
         s = Apply(s, AttemptDecider.Submit(s, "sub", "", "agent", T0.AddSeconds(5)));
@@ -89,7 +89,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void AnEndedAttemptRefusesEveryStep()
+    public void An_ended_attempt_refuses_every_step()
     {
         var s = Running();
         s = Apply(s, AttemptDecider.Cancel(s, "operator", "admin", T0.AddSeconds(1)));
@@ -103,7 +103,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void TheFinalScoreCanBeTakenAfterTheDeadline()
+    public void The_final_score_can_be_taken_after_the_deadline()
     {
         var s = Running(TimeSpan.FromSeconds(1));
         s = Apply(s, AttemptDecider.ExhaustBudget(s, T0.AddSeconds(2)));
@@ -112,7 +112,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void PausedTimeDoesNotCountAgainstTheBudget()
+    public void Paused_time_does_not_count_against_the_budget()
     {
         var s = Running(TimeSpan.FromSeconds(60));
         s = Apply(s, AttemptDecider.Pause(s, "p1", "rate limit", "agent", T0.AddSeconds(10)));
@@ -130,7 +130,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void AQueuedAttemptRecordsEachDistinctReasonOnce()
+    public void A_queued_attempt_records_each_distinct_reason_once()
     {
         var s = Scheduled();
         s = Apply(s, AttemptDecider.Queue(s, "2 GPUs of model H100 requested, 0 free", T0));
@@ -142,7 +142,7 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
-    public void ModelCallsAccumulateCostOnceEach()
+    public void Model_calls_accumulate_cost_once_each()
     {
         var s = Running();
         var call = new ModelCallCompleted(Id, "m1", "openai", "gpt", 10, 5, 0, 0, 0.25, 100, "{}", "{}", T0);

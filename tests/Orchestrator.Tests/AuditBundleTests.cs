@@ -54,22 +54,26 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
         return path;
     }
 
-    private (int Code, string Output) Python(string bundle, string? publicKey)
+    private static (int Code, string Output) Python(string bundle, string? publicKey)
     {
         var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
         var args = new List<string> { script, bundle };
         if (publicKey is not null) args.AddRange(["--public-key", publicKey]);
         using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        // stderr drained by the process's own reader while stdout is read here: no task to block on.
+        var stderr = new StringBuilder();
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        p.BeginErrorReadLine();
+        var stdout = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(60_000), "the Python verifier did not finish in 60 s");
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        p.WaitForExit(); // until the stderr reader reached the end of its pipe
+        return (p.ExitCode, stdout + stderr);
     }
 
     private string PlatformKeyBase64 => Convert.ToBase64String(Get<PlatformKey>().Signer.PublicKey);
 
     [Fact]
-    public async Task AnExportVerifiesOfflineInDotNetAndInPython()
+    public async Task An_export_verifies_offline_in_DotNet_and_in_Python()
     {
         var path = await ExportAsync();
         var bundle = Bundle.Read(path);
@@ -85,7 +89,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task AnEditedExportIsLocatedByBothVerifiers()
+    public async Task An_edited_export_is_located_by_both_verifiers()
     {
         var path = await ExportAsync();
         RewriteEvents(path, lines =>
@@ -106,7 +110,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task AnExportCheckedAgainstAnotherKeyIsLocatedAtTheSeal()
+    public async Task An_export_checked_against_another_key_is_located_at_the_seal()
     {
         var path = await ExportAsync();
         var other = Convert.ToBase64String(SealSigner.Generate(out _).PublicKey);
@@ -117,7 +121,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task ATruncatedOrForeignFileIsABadBundleNotAVerdict()
+    public async Task A_truncated_or_foreign_file_is_a_bad_bundle_not_a_verdict()
     {
         var path = await ExportAsync();
         var bytes = await File.ReadAllBytesAsync(path);

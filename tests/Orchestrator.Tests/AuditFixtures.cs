@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -40,7 +41,8 @@ internal sealed class AuditFixtures(OrchestratorHost host)
         var store = Get<AttemptStore>();
         var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2.5, 1e-5, "min", true, "dev");
         await store.AppendAsync(id, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
-        var request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('q', 20_000) + " caf\u00e9\"}]}";
+        // Each attempt's blobs are its own (the id in each): a test that alters a blob must not alter another test's.
+        var request = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('q', 20_000) + " caf\u00e9 " + id + "\"}]}";
         var response = "{\"choices\":[{\"text\":\"ok " + id + "\"}]}";
         await Get<AttemptSessionHandler>().RecordModelCallAsync(id, new ModelCallRecord
         {
@@ -79,9 +81,13 @@ internal sealed class AuditFixtures(OrchestratorHost host)
         var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
         using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, bundle, "--public-key", publicKey])
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        // stderr drained by the process's own reader while stdout is read here: no task to block on.
+        var stderr = new StringBuilder();
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        p.BeginErrorReadLine();
+        var stdout = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(60_000), "the Python verifier did not finish in 60 s");
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        p.WaitForExit(); // until the stderr reader reached the end of its pipe
+        return (p.ExitCode, stdout + stderr);
     }
 }

@@ -60,7 +60,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AnUntouchedAttemptVerifiesAndIsSealedByThePlatformKey()
+    public async Task An_untouched_attempt_verifies_and_is_sealed_by_the_platform_key()
     {
         var id = await SealedAttemptAsync();
         var r = await VerifyAsync(id);
@@ -76,7 +76,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task TheCampaignStreamIsChainedToo()
+    public async Task The_campaign_stream_is_chained_too()
     {
         var id = await SealedAttemptAsync();
         await using var session = Get<Marten.IDocumentStore>().QuerySession();
@@ -88,7 +88,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AnEditedEventIsLocated()
+    public async Task An_edited_event_is_located()
     {
         var id = await SealedAttemptAsync();
         await SqlAsync("update mt_events set data = jsonb_set(data, array[(select k from jsonb_object_keys(data) k where lower(k) = 'model')], '\"gpt-evil\"') " +
@@ -101,7 +101,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task ADeletedEventIsLocated()
+    public async Task A_deleted_event_is_located()
     {
         var id = await SealedAttemptAsync();
         await SqlAsync("delete from mt_events where stream_id = @s and version = 3", id);
@@ -112,7 +112,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task ADeletedSealIsLocated()
+    public async Task A_deleted_seal_is_located()
     {
         var id = await SealedAttemptAsync();
         await SqlAsync("delete from mt_events where stream_id = @s and version = 7", id);
@@ -122,7 +122,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task TwoReorderedEventsAreLocated()
+    public async Task Two_reordered_events_are_located()
     {
         var id = await SealedAttemptAsync();
         // Swap events 4 and 5 (through a free number: (stream_id, version) is unique).
@@ -135,7 +135,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AHistoryRechainedAndResignedWithAnotherKeyIsLocatedAtTheSeal()
+    public async Task A_history_rechained_and_resigned_with_another_key_is_located_at_the_seal()
     {
         var id = await SealedAttemptAsync();
         var intruder = SealSigner.Generate(out _);
@@ -147,7 +147,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AForgedSignatureUnderThePlatformKeyIdIsLocatedAtTheSeal()
+    public async Task A_forged_signature_under_the_platform_key_id_is_located_at_the_seal()
     {
         var id = await SealedAttemptAsync();
         await RewriteAsync(id, SealSigner.Generate(out _), keepKeyId: true);
@@ -158,7 +158,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AHistoryRechainedWithoutANewSealIsLocatedAtTheSeal()
+    public async Task A_history_rechained_without_a_new_seal_is_located_at_the_seal()
     {
         var id = await SealedAttemptAsync();
         await RewriteAsync(id, signer: null, keepKeyId: true);
@@ -168,7 +168,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AnEventArchivedInPlaceIsLocated()
+    public async Task An_event_archived_in_place_is_located()
     {
         var id = await SealedAttemptAsync();
         await SqlAsync("update mt_events set is_archived = true where stream_id = @s and version = 5", id);
@@ -179,7 +179,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AStreamArchivedThroughMartenIsLocatedAtItsFirstEvent()
+    public async Task A_stream_archived_through_Marten_is_located_at_its_first_event()
     {
         // Marten's own history-hiding feature, used as an operator would: readers through Marten stop seeing the
         // events, the verifier (plain SQL) still sees them and refuses the history.
@@ -196,7 +196,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AnUnknownAttemptIsNotFound()
+    public async Task An_unknown_attempt_is_not_found()
     {
         var e = await Assert.ThrowsAsync<DomainRejection>(() => VerifyAsync(Guid.NewGuid()));
         Assert.Equal(RejectionKind.NotFound, e.Kind);

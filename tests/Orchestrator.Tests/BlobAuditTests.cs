@@ -36,7 +36,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     private static string Sha(string s) => BlobReferences.Digest(Encoding.UTF8.GetBytes(s));
 
     [Fact]
-    public async Task PayloadsAreStoredWithTheirEventsAndServedByDigest()
+    public async Task Payloads_are_stored_with_their_events_and_served_by_digest()
     {
         var (id, request, response, content) = await AttemptAsync();
         var (events, _) = await _f.Get<AttemptAuditor>().ReadAsync(id, CancellationToken.None);
@@ -61,7 +61,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task AReplacedBlobIsLocatedAndNeverServed()
+    public async Task A_replaced_blob_is_located_and_never_served()
     {
         var (id, request, _, _) = await AttemptAsync();
         Assert.Equal(1, await _f.SqlAsync("update blobs set content = $1 where sha256 = $2", Encoding.UTF8.GetBytes("{\"messages\":[]}"), Sha(request)));
@@ -77,7 +77,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task ADeletedBlobIsLocated()
+    public async Task A_deleted_blob_is_located()
     {
         var (id, _, _, content) = await AttemptAsync();
         Assert.Equal(1, await _f.SqlAsync("delete from blobs where sha256 = $1", Sha(content)));
@@ -90,7 +90,7 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task GetBlobRejectsAMalformedDigest()
+    public async Task GetBlob_rejects_a_malformed_digest()
     {
         foreach (var bad in new[] { "", "xyz", new string('g', 64), new string('a', 63) })
         {
@@ -101,27 +101,27 @@ public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposabl
     }
 
     [Fact]
-    public async Task AnExportCarriesItsBlobsAndATamperedBlobInsideIsLocatedByBothVerifiers()
+    public async Task An_export_carries_its_blobs_and_a_tampered_blob_inside_is_located_by_both_verifiers()
     {
         var (id, _, response, _) = await AttemptAsync();
         var path = Path.Combine(_dir, "attempt.zip");
         await AuditBundles.WriteAttemptAsync(_f, id, path);
         var key = Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey);
 
-        var ok = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var ok = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.True(ok.Ok, ok.Problem);
         Assert.Equal(3, ok.BlobsChecked);
         var (code, output) = AuditFixtures.Python(path, key);
         Assert.True(code == 0, output);
         Assert.Contains("3 blob references", output);
 
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             zip.GetEntry(Bundle.BlobPrefix + Sha(response))!.Delete();
-            using var s = zip.CreateEntry(Bundle.BlobPrefix + Sha(response)).Open();
-            s.Write(Encoding.UTF8.GetBytes("{\"choices\":[]}"));
+            await using var s = await zip.CreateEntry(Bundle.BlobPrefix + Sha(response)).OpenAsync();
+            await s.WriteAsync(Encoding.UTF8.GetBytes("{\"choices\":[]}"));
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal(3, broken.BrokenAt);
         Assert.Equal(Sha(response), broken.BrokenBlob);

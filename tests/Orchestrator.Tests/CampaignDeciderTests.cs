@@ -7,7 +7,7 @@ public sealed class CampaignDeciderTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void RedeliveredAttemptEndsAreCountedOnceAndTheLastCompletesTheCampaign()
+    public void Redelivered_attempt_ends_are_counted_once_and_the_last_completes_the_campaign()
     {
         var a1 = Guid.NewGuid();
         var a2 = Guid.NewGuid();

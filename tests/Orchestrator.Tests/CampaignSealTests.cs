@@ -45,7 +45,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     private Task<CampaignReport> VerifyAsync(Guid id) => _f.Get<CampaignAuditor>().VerifyAsync(id, CancellationToken.None);
 
     [Fact]
-    public async Task ACompletedCampaignIsSealedOverItsAttemptsSealsAndVerifies()
+    public async Task A_completed_campaign_is_sealed_over_its_attempts_seals_and_verifies()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var events = await _f.Get<CampaignAuditor>().ReadAsync(campaign, CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task ATamperedAttemptInsideASealedCampaignIsLocated()
+    public async Task A_tampered_attempt_inside_a_sealed_campaign_is_located()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Reason}', '\"rewritten\"') where stream_id = $1 and version = 5", attempts[1]);
@@ -76,7 +76,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task AnEditedCampaignEventIsLocatedInTheCampaignStream()
+    public async Task An_edited_campaign_event_is_located_in_the_campaign_stream()
     {
         var (campaign, _) = await SealedCampaignAsync();
         await _f.SqlAsync("update mt_events set data = jsonb_set(data, '{Status}', '\"completed\"') where stream_id = $1 and version = 2", campaign);
@@ -87,27 +87,27 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task AnUnknownCampaignIsNotFound()
+    public async Task An_unknown_campaign_is_not_found()
     {
         var e = await Assert.ThrowsAsync<DomainRejection>(() => VerifyAsync(Guid.NewGuid()));
         Assert.Equal(RejectionKind.NotFound, e.Kind);
     }
 
     [Fact]
-    public async Task AReplacedBlobInACampaignExportIsLocatedInItsAttemptByBothVerifiers()
+    public async Task A_replaced_blob_in_a_campaign_export_is_located_in_its_attempt_by_both_verifiers()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var path = Path.Combine(_dir, "campaign-blob.zip");
         await AuditBundles.WriteCampaignAsync(_f, campaign, path);
         // The file attempt 2 wrote at its event 4 (AuditFixtures.AttemptWithBlobsAsync).
         var digest = BlobReferences.Digest(Encoding.UTF8.GetBytes("print('hello from " + attempts[1] + "')\n"));
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             zip.GetEntry(Bundle.BlobPrefix + digest)!.Delete();
-            using var s = zip.CreateEntry(Bundle.BlobPrefix + digest).Open();
+            await using var s = await zip.CreateEntry(Bundle.BlobPrefix + digest).OpenAsync();
             s.Write("print('something else')\n"u8);
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal((attempts[1].ToString(), 4L, digest), (broken.BrokenAttempt, broken.BrokenAt, broken.BrokenBlob));
         var (code, output) = AuditFixtures.Python(path, Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey));
@@ -117,13 +117,13 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
     }
 
     [Fact]
-    public async Task ACampaignExportVerifiesOfflineAndATamperedAttemptInsideIsLocatedByBothVerifiers()
+    public async Task A_campaign_export_verifies_offline_and_a_tampered_attempt_inside_is_located_by_both_verifiers()
     {
         var (campaign, attempts) = await SealedCampaignAsync();
         var path = Path.Combine(_dir, "campaign.zip");
         await AuditBundles.WriteCampaignAsync(_f, campaign, path);
         var key = Convert.ToBase64String(_f.Get<PlatformKey>().Signer.PublicKey);
-        var ok = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var ok = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.True(ok.Ok, ok.Problem);
         Assert.Equal(2, ok.AttemptsChecked);
         var (code, output) = AuditFixtures.Python(path, key);
@@ -132,7 +132,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
 
         // A careful forger: edits attempt 2's event 2 and fixes the manifest's digest of that file.
         var name = Bundle.AttemptFile(attempts[1].ToString());
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             string Read(string n) { using var r = new StreamReader(zip.GetEntry(n)!.Open()); return r.ReadToEnd(); }
             var lines = Read(name).TrimEnd('\n').Split('\n');
@@ -146,7 +146,7 @@ public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDispos
             Write(name, bytes);
             Write(Bundle.ManifestFile, Encoding.UTF8.GetBytes(manifest.ToJsonString()));
         }
-        var broken = BundleVerifier.Verify(Bundle.Read(path), _f.Get<PlatformKey>().Trusted);
+        var broken = await BundleVerifier.VerifyAsync(Bundle.Read(path), _f.Get<PlatformKey>().Trusted, CancellationToken.None);
         Assert.False(broken.Ok);
         Assert.Equal(attempts[1].ToString(), broken.BrokenAttempt);
         Assert.Equal(2, broken.BrokenAt);

@@ -27,7 +27,7 @@ public sealed class CorrectionStreamsTests
     private static string Body(Guid attempt) => $"{{\"AttemptId\":\"{attempt}\",\"Kind\":\"note\",\"Reason\":\"r\"}}";
 
     [Fact]
-    public void AWellFormedStreamVerifies()
+    public void A_well_formed_stream_verifies()
     {
         var a = Guid.NewGuid();
         var r = CorrectionStreams.Verify(Chained(a, (CorrectionStreams.EventType, Body(a)), (CorrectionStreams.EventType, Body(a))), NoKeys);
@@ -36,7 +36,7 @@ public sealed class CorrectionStreamsTests
     }
 
     [Fact]
-    public void WellLinkedForgeriesAreRefusedWithAMessage()
+    public void Well_linked_forgeries_are_refused_with_a_message()
     {
         var a = Guid.NewGuid();
         var cases = new (CorrectionsHistory History, string Problem)[]
@@ -60,7 +60,7 @@ public sealed class CorrectionStreamsTests
     }
 
     [Fact]
-    public void AWellLinkedSealWhoseBodyIsNoObjectIsReportedNotThrownOn()
+    public void A_well_linked_seal_whose_body_is_no_object_is_reported_not_thrown_on()
     {
         var a = Guid.NewGuid();
         var stream = EventChain.StreamKey(a);

@@ -44,7 +44,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     private async Task<Guid> SealedAttemptAsync() => (await _f.AttemptWithBlobsAsync((await _f.CampaignAsync(1)).Attempts[0])).Id;
 
     [Fact]
-    public async Task CorrectionsAreNewEventsWithActorAndReasonBesideTheSealedStream()
+    public async Task Corrections_are_new_events_with_actor_and_reason_beside_the_sealed_stream()
     {
         var id = await SealedAttemptAsync();
         Assert.Empty((await ListAsync(id)).Corrections);
@@ -66,7 +66,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task CorrectionsRecordedAtOnceAreAllKeptInOneChain()
+    public async Task Corrections_recorded_at_once_are_all_kept_in_one_chain()
     {
         var id = await SealedAttemptAsync();
         await Task.WhenAll(Enumerable.Range(1, 5).Select(i => RecordAsync(id, "note", $"reviewer {i}")));
@@ -77,7 +77,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task AnEditedOrDeletedCorrectionIsLocated()
+    public async Task An_edited_or_deleted_correction_is_located()
     {
         var id = await SealedAttemptAsync();
         foreach (var reason in new[] { "one", "two", "three" }) await RecordAsync(id, "note", reason);
@@ -97,7 +97,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task BadInputIsRefusedWithAClearStatus()
+    public async Task Bad_input_is_refused_with_a_clear_status()
     {
         var id = await SealedAttemptAsync();
         async Task Refused(StatusCode code, string contains, Func<Task> call)
@@ -128,7 +128,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public async Task ExportCorrectionsStreamsTheRowsAsStoredAndValidatesItsRequest()
+    public async Task Export_corrections_streams_the_rows_as_stored_and_validates_its_request()
     {
         var id = await SealedAttemptAsync();
         Assert.Empty(await ExportAsync(id.ToString()));
@@ -155,7 +155,7 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
     }
 
     [Fact]
-    public void TheCorrectionsStreamIdIsDeterministicAndDistinctFromTheAccessLog()
+    public void The_corrections_stream_id_is_deterministic_and_distinct_from_the_access_log()
     {
         var id = Guid.NewGuid();
         Assert.Equal(AttemptCorrections.StreamId(id), AttemptCorrections.StreamId(id));

@@ -34,7 +34,7 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task ConcurrentWritersNeitherLoseNorDuplicateEvents()
+    public async Task Concurrent_writers_neither_lose_nor_duplicate_events()
     {
         var (_, ids) = await CreateCampaignAsync(1);
         var id = ids[0];
@@ -56,7 +56,7 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task StoredEventTypeNamesAreStable()
+    public async Task Stored_event_type_names_are_stable()
     {
         var (_, ids) = await CreateCampaignAsync(1);
         await using var session = Get<IDocumentStore>().QuerySession();
@@ -68,7 +68,7 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public async Task AttemptEndsReachTheCampaignInProcessAndTheBusFromTheCommittedLog()
+    public async Task Attempt_ends_reach_the_campaign_in_process_and_the_bus_from_the_committed_log()
     {
         // Other services still hear of attempt ends on the bus; the orchestrator itself no longer consumes them.
         var published = new System.Collections.Concurrent.ConcurrentBag<AttemptFinished>();
@@ -115,7 +115,7 @@ public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
     }
 
     [Fact]
-    public void TheOrchestratorConsumesNoneOfItsOwnIntegrationEvents()
+    public void The_orchestrator_consumes_none_of_its_own_integration_events()
     {
         // Control for the test above: with a consumer of its own, the campaign could still be hearing of attempt
         // ends through the bus (a broker round trip inside one service).

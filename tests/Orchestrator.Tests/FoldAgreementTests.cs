@@ -25,7 +25,7 @@ public sealed class FoldAgreementTests
 
     [Theory]
     [MemberData(nameof(Streams))]
-    public void TheEvolverAndTheReplayFoldAgreeAfterEveryEvent(string ending)
+    public void The_evolver_and_the_replay_fold_agree_after_every_event(string ending)
     {
         var events = Decide(ending);
         var stored = Store.Options.Serializer();
@@ -59,7 +59,7 @@ public sealed class FoldAgreementTests
     }
 
     [Fact]
-    public void AStatusTheEvolverDoesNotReachIsADisagreement()
+    public void A_status_the_evolver_does_not_reach_is_a_disagreement()
     {
         // Control: the comparison above must be able to fail; a stream the replay reads differently is caught.
         var scheduled = Decide("submitted")[0];

@@ -16,7 +16,7 @@ public sealed class FolderDependencyTests
 
     [Theory]
     [MemberData(nameof(Services))]
-    public void FeatureFoldersOfAServiceImportEachOtherWithoutLoops(string service)
+    public void Feature_folders_of_a_service_import_each_other_without_loops(string service)
     {
         var graph = FolderGraph.Read(Path.Combine(TestEnv.RepoRoot, "services", service));
 
@@ -26,7 +26,7 @@ public sealed class FolderDependencyTests
     }
 
     [Fact]
-    public void TheReaderSeesTheImportsThatExistInTheTree()
+    public void The_reader_sees_the_imports_that_exist_in_the_tree()
     {
         // Control: an analysis that found no imports at all would pass the test above vacuously.
         var graph = FolderGraph.Read(Path.Combine(TestEnv.RepoRoot, "services", "orchestrator"));
@@ -37,7 +37,7 @@ public sealed class FolderDependencyTests
     }
 
     [Fact]
-    public void ALoopThroughAUsingAndAQualifiedNameIsReported()
+    public void A_loop_through_a_using_and_a_qualified_name_is_reported()
     {
         var graph = FolderGraph.From("ReBench.Svc",
         [
@@ -56,7 +56,7 @@ public sealed class FolderDependencyTests
     }
 
     [Fact]
-    public void ImportsInCommentsAndStringsAreNotLoops()
+    public void Imports_in_comments_and_strings_are_not_loops()
     {
         var graph = FolderGraph.From("ReBench.Svc",
         [

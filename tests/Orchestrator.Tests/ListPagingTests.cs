@@ -61,7 +61,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     internal static bool NotOlder(DateTimeOffset earlierInList, DateTimeOffset later) => earlierInList.UtcTicks >= later.UtcTicks - 10;
 
     [Fact]
-    public async Task AttemptPagesJoinUpNewestFirstWithoutGapsOrRepeats()
+    public async Task Attempt_pages_join_up_newest_first_without_gaps_or_repeats()
     {
         var agent = "paging-" + Guid.NewGuid().ToString("N")[..8];
         var ids = new List<Guid>();
@@ -84,7 +84,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     }
 
     [Fact]
-    public async Task AttemptsAddedWhilePagingNeitherShiftNorRepeatLaterPages()
+    public async Task Attempts_added_while_paging_neither_shift_nor_repeat_later_pages()
     {
         var agent = "arriving-" + Guid.NewGuid().ToString("N")[..8];
         var old = (await CampaignAsync(agent, 6, T0)).Attempts;
@@ -100,7 +100,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     }
 
     [Fact]
-    public async Task FiltersHoldOnEveryPageAndTheDefaultPageIsAHundred()
+    public async Task Filters_hold_on_every_page_and_the_default_page_is_a_hundred()
     {
         var agent = "default-" + Guid.NewGuid().ToString("N")[..8];
         var (campaign, ids) = await CampaignAsync(agent, 101, T0.AddHours(1));
@@ -120,7 +120,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     [InlineData(-1)]
     [InlineData(1001)]
     [InlineData(int.MaxValue)]
-    public async Task APageSizeOutsideZeroToAThousandIsInvalid(int size)
+    public async Task A_page_size_outside_zero_to_a_thousand_is_invalid(int size)
     {
         var a = await Assert.ThrowsAsync<RpcException>(async () => await _client.ListAttemptsAsync(new ListAttemptsRequest { PageSize = size }));
         Assert.Equal(StatusCode.InvalidArgument, a.StatusCode);
@@ -132,7 +132,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     }
 
     [Fact]
-    public async Task AMalformedOrForeignPageTokenIsInvalidAndQuotesNothingOfIt()
+    public async Task A_malformed_or_foreign_page_token_is_invalid_and_quotes_nothing_of_it()
     {
         var agent = "tokens-" + Guid.NewGuid().ToString("N")[..8];
         await CampaignAsync(agent, 2, T0);
@@ -182,7 +182,7 @@ public sealed class CampaignPagingTests : IClassFixture<OrchestratorHost>, IDisp
     public void Dispose() => _channel.Dispose();
 
     [Fact]
-    public async Task CampaignPagesJoinUpNewestFirstWithoutGapsOrRepeats()
+    public async Task Campaign_pages_join_up_newest_first_without_gaps_or_repeats()
     {
         var t0 = DateTimeOffset.UtcNow.AddDays(-2);
         var created = new List<(Guid Id, DateTimeOffset At)>();

@@ -14,7 +14,7 @@ public sealed class OrchestratorOptionsTests
     [InlineData("MaxConcurrentAttempts", "-1")]
     [InlineData("Placement:CpuOvercommit", "0")]
     [InlineData("Schema", "orch; drop table x")]
-    public void ABadValueStopsTheServiceAtStartNamingTheKey(string key, string value)
+    public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {
         using var host = new Host((key, value));
 
@@ -24,7 +24,7 @@ public sealed class OrchestratorOptionsTests
     }
 
     [Fact]
-    public void TheSameHostStartsWithGoodValues()
+    public void The_same_host_starts_with_good_values()
     {
         // Control: the failure above comes from the value, not from a host that cannot start at all.
         using var host = new Host(("DestroyTries", "5"));
@@ -35,7 +35,7 @@ public sealed class OrchestratorOptionsTests
     }
 
     [Fact]
-    public void EndpointsAreTheAllowedOnesThenTheTasksOwnAndNoneWithoutNetwork()
+    public void Endpoints_are_the_allowed_ones_then_the_tasks_own_and_none_without_network()
     {
         var o = new OrchestratorOptions { AllowedEndpoints = ["a:1", "b:2"], TaskEndpoints = new() { ["t"] = ["c:3", "a:1"] } };
 

@@ -25,7 +25,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void AnUnknownAttemptIsNotFound()
+    public void An_unknown_attempt_is_not_found()
     {
         var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(null, SourceId));
         Assert.Equal(RejectionKind.NotFound, e.Kind);
@@ -33,7 +33,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void ARunningAttemptIsRefusedAsNotEnded()
+    public void A_running_attempt_is_refused_as_not_ended()
     {
         var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(Source(ended: false), SourceId));
         Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
@@ -41,7 +41,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void AnAttemptCancelledBeforeItStartedHasNothingToReExecute()
+    public void An_attempt_cancelled_before_it_started_has_nothing_to_re_execute()
     {
         var e = Assert.Throws<DomainRejection>(() => ReexecutionRules.CheckSource(Source(started: false), SourceId));
         Assert.Equal(RejectionKind.FailedPrecondition, e.Kind);
@@ -49,7 +49,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void AChangedBundleIsRefusedNamingBothDigests()
+    public void A_changed_bundle_is_refused_naming_both_digests()
     {
         var source = Source();
         Assert.Equal("sha256:aaa", ReexecutionRules.CheckSource(source, SourceId));
@@ -61,7 +61,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void TheReExecutionIsAReplayAttemptOfTheSameTaskAndBudgetLinkedToTheSource()
+    public void The_re_execution_is_a_replay_attempt_of_the_same_task_and_budget_linked_to_the_source()
     {
         var source = Source();
         var (campaign, attempt) = ReexecutionRules.Plan(source, Guid.NewGuid(), Guid.NewGuid(), null, "auditor", T0.AddHours(1));
@@ -86,7 +86,7 @@ public sealed class ReexecutionRulesTests
     }
 
     [Fact]
-    public void AnAttemptScheduledStoredBeforeTheLinkExistedLoadsWithoutOne()
+    public void An_attempt_scheduled_stored_before_the_link_existed_loads_without_one()
     {
         var old = new AttemptScheduled(SourceId, Guid.NewGuid(), "t", "v", "noop", [], 0, TimeSpan.FromMinutes(1), "api", T0);
         var json = System.Text.Json.JsonSerializer.Serialize(old).Replace(",\"ReexecutionOf\":null", "");

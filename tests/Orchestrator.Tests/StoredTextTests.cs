@@ -7,14 +7,14 @@ namespace ReBench.Orchestrator.Tests;
 public sealed class StoredTextTests
 {
     [Fact]
-    public void NulBytesBecomeReplacementCharacters()
+    public void Nul_bytes_become_replacement_characters()
     {
         Assert.Equal("x\uFFFDy", StoredText.FromBytes("x\0y"u8));
         Assert.Equal("plain", StoredText.Clean("plain"));
     }
 
     [Fact]
-    public void BinaryContentIsDescribedNotShown()
+    public void Binary_content_is_described_not_shown()
     {
         var binary = new byte[] { 0x80, 0x02, 0x00, 0x63 };
         Assert.Equal("(binary, 4 bytes)", StoredText.Preview(binary));

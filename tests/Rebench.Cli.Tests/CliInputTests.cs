@@ -55,14 +55,14 @@ public sealed class CliInputTests : IDisposable
 
     [Theory]
     [MemberData(nameof(BadCampaigns))]
-    public async Task CampaignCreateChecksItsValuesBeforeCallingThePlatform(string[] extra, string message)
+    public async Task Campaign_create_checks_its_values_before_calling_the_platform(string[] extra, string message)
     {
         string[] args = ["campaign", "create", "--task", "ai_rd_triton_cumsum:cpu", "--agent", "noop", .. extra];
         AssertOneCleanError(await RunAsync(args), ExitCodes.BadInput, message);
     }
 
     [Fact]
-    public async Task AScriptMustExistAndBeJsonLines()
+    public async Task A_script_must_exist_and_be_JsonLines()
     {
         AssertOneCleanError(await RunAsync("campaign", "create", "--task", "t", "--agent", "scripted", "--script", Path.Combine(_dir, "missing.jsonl")),
             ExitCodes.BadInput, "does not exist");
@@ -78,7 +78,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public async Task OtherCommandsCheckTheirValues()
+    public async Task Other_commands_check_their_values()
     {
         AssertOneCleanError(await RunAsync("attempts", "list", "--status", "bogus"), ExitCodes.BadInput, "--status 'bogus'");
         AssertOneCleanError(await RunAsync("attempts", "events", Guid.NewGuid().ToString(), "--from", "0"), ExitCodes.BadInput, "--from 0");
@@ -93,7 +93,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public async Task CorrectionKindsAreTheKnownOnesAndANoteIsFreeText()
+    public async Task Correction_kinds_are_the_known_ones_and_a_note_is_free_text()
     {
         var id = Guid.NewGuid().ToString();
         AssertOneCleanError(await RunAsync("audit", "correct", id, "--kind", "exclude_from_report", "--reason", "typo"), ExitCodes.BadInput, "exclude_from_report'");
@@ -104,7 +104,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public async Task AnUnreachablePlatformIsExitFiveWithOneLine()
+    public async Task An_unreachable_platform_is_exit_five_with_one_line()
     {
         var r = await RunAsync("attempts", "show", Guid.NewGuid().ToString());
         AssertOneCleanError(r, ExitCodes.Unavailable, "unavailable");
@@ -112,7 +112,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public async Task HelpNeverPrintsTheApiKey()
+    public async Task Help_never_prints_the_api_key()
     {
         const string secret = "rb_secret_key_that_must_not_be_echoed";
         var old = Environment.GetEnvironmentVariable("REBENCH_API_KEY");
@@ -134,7 +134,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public async Task RootHelpDocumentsTheExitCodes()
+    public async Task Root_help_documents_the_exit_codes()
     {
         var (exit, output, _) = await RunAsync("--help");
         Assert.Equal(0, exit);
@@ -142,7 +142,7 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
-    public void SettingsFollowTheAgentTheyComeAfter()
+    public void Settings_follow_the_agent_they_come_after()
     {
         var r = CliApp.Build().Parse(["campaign", "create", "--task", "t", "--agent", "noop", "--agent", "modular", "--set", "provider=local",
             "--set", "model=m=1", "--set", "cost_budget_usd=5", "--agent", "scripted,reference", "--set", "token_budget=1000", "--cost-cap", "2.5"]);
@@ -165,17 +165,17 @@ public sealed class CliInputTests : IDisposable
     [InlineData("token_budget=0")]
     [InlineData("=x")]
     [InlineData("provider")]
-    public async Task BadSettingsAreBadInput(string setting)
+    public async Task Bad_settings_are_bad_input(string setting)
     {
         AssertOneCleanError(await RunAsync("campaign", "create", "--task", "t", "--agent", "modular", "--set", setting), ExitCodes.BadInput, "--set");
     }
 
     [Fact]
-    public async Task SetBeforeAnyAgentIsBadInput() =>
+    public async Task Set_before_any_agent_is_bad_input() =>
         AssertOneCleanError(await RunAsync("campaign", "create", "--task", "t", "--set", "model=m", "--agent", "modular"), ExitCodes.BadInput, "--set");
 
     [Fact]
-    public void BudgetsParse()
+    public void Budgets_parse()
     {
         Assert.Equal(TimeSpan.FromSeconds(90), Parsing.Budget("90s").ToTimeSpan());
         Assert.Equal(TimeSpan.FromMinutes(3), Parsing.Budget("3m").ToTimeSpan());

@@ -22,7 +22,7 @@ public sealed class ExitCodeAndJsonTests
     [InlineData(StatusCode.DeadlineExceeded, ExitCodes.Unavailable)]
     [InlineData(StatusCode.Internal, ExitCodes.Unavailable)]
     [InlineData(StatusCode.Unknown, ExitCodes.Unavailable)]
-    public void StatusesMapToTheTable(StatusCode status, int exit)
+    public void Statuses_map_to_the_table(StatusCode status, int exit)
     {
         var (code, message) = ExitCodes.From(new RpcException(new Status(status, "first line\n   at Some.Stack.Frame()\n")));
         Assert.Equal(exit, code);
@@ -33,7 +33,7 @@ public sealed class ExitCodeAndJsonTests
     }
 
     [Fact]
-    public void LocalFailuresMapToTheTable()
+    public void Local_failures_map_to_the_table()
     {
         Assert.Equal(ExitCodes.BadInput, ExitCodes.From(CliException.Bad("x")).Code);
         Assert.Equal(ExitCodes.BadInput, ExitCodes.From(new DirectoryNotFoundException("Could not find a part of the path '/nonexistent-dir/x.zip'.")).Code);
@@ -45,7 +45,7 @@ public sealed class ExitCodeAndJsonTests
     }
 
     [Fact]
-    public void ZeroValuesAreKept()
+    public void Zero_values_are_kept()
     {
         var response = new ScoreAtKResponse { Rows = { new ScoreAtKRow { Agent = "noop", K = 1, Score = 0, AttemptBudget = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)) } } };
         using var doc = JsonDocument.Parse(ProtoJson.Format(response));
@@ -57,7 +57,7 @@ public sealed class ExitCodeAndJsonTests
     }
 
     [Fact]
-    public void EnumsAreLowerCaseWithoutTheirPrefix()
+    public void Enums_are_lower_case_without_their_prefix()
     {
         var attempt = new Attempt { AttemptId = "a", Status = AttemptStatus.Completed, RawScore = 0, Task = new TaskRef { TaskId = "t", Variant = "v" } };
         using var doc = JsonDocument.Parse(ProtoJson.Format(attempt));
@@ -71,7 +71,7 @@ public sealed class ExitCodeAndJsonTests
     }
 
     [Fact]
-    public void EventDataIsNestedAsAnObject()
+    public void Event_data_is_nested_as_an_object()
     {
         var e = new AttemptEvent { AttemptId = "a", Version = 3, EventType = "action_completed", DataJson = "{\"ExitCode\": 0, \"Stdout\": \"hi\\n\"}" };
         using var doc = JsonDocument.Parse(ProtoJson.Format(e));

@@ -32,7 +32,7 @@ public sealed class PagingTests
     }
 
     [Fact]
-    public async Task TheNewestLimitAreShownAndTheCutIsKnown()
+    public async Task The_newest_limit_are_shown_and_the_cut_is_known()
     {
         var server = new PagedAttempts();
         var (items, more) = await Paging.AttemptsAsync(new Attempts.AttemptsClient(server), new ListAttemptsRequest(), 100, CancellationToken.None);
@@ -43,7 +43,7 @@ public sealed class PagingTests
     }
 
     [Fact]
-    public async Task AllFollowsEveryPage()
+    public async Task All_follows_every_page()
     {
         var server = new PagedAttempts();
         var (items, more) = await Paging.AttemptsAsync(new Attempts.AttemptsClient(server), new ListAttemptsRequest(), null, CancellationToken.None);
@@ -53,7 +53,7 @@ public sealed class PagingTests
     }
 
     [Fact]
-    public async Task AClientSideFilterKeepsReadingPagesUntilTheLimitIsFilled()
+    public async Task A_client_side_filter_keeps_reading_pages_until_the_limit_is_filled()
     {
         var server = new PagedAttempts();
         var (items, more) = await Paging.AttemptsAsync(new Attempts.AttemptsClient(server), new ListAttemptsRequest(), 30, CancellationToken.None,
@@ -64,7 +64,7 @@ public sealed class PagingTests
     }
 
     [Fact]
-    public async Task ANonPositiveLimitIsRefusedWithExitTwo()
+    public async Task A_non_positive_limit_is_refused_with_exit_two()
     {
         var (exit, _, err) = await CliInputTests.RunAsync("attempts", "list", "--limit", "0");
         Assert.Equal(ExitCodes.BadInput, exit);

@@ -13,11 +13,11 @@ public sealed class ProvenanceDiffTests
     };
 
     [Fact]
-    public void IdenticalProvenanceHasNoDifferences() =>
+    public void Identical_provenance_has_no_differences() =>
         Assert.All(ProvenanceCommand.Compare(ProvenanceCommand.Fields(Base()), ProvenanceCommand.Fields(Base())), r => Assert.True(r.Same));
 
     [Fact]
-    public void DifferingFieldsAndSettingsAreNamed()
+    public void Differing_fields_and_settings_are_named()
     {
         var b = Base();
         b.GpuModel = "H100"; b.GpuCount = 1; b.GenerationSettings["temperature"] = "0.7"; b.GenerationSettings["max_tokens"] = "100";
@@ -27,5 +27,5 @@ public sealed class ProvenanceDiffTests
     }
 
     [Fact]
-    public void NodeIsInformational() => Assert.Contains("node", ProvenanceCommand.Informational);
+    public void Node_is_informational() => Assert.Contains("node", ProvenanceCommand.Informational);
 }

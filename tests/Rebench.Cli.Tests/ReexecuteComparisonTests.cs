@@ -40,7 +40,7 @@ public sealed class ReexecuteComparisonTests
         ReexecuteComparison.Compare(RecordedAttempt.FromEvents(original), RecordedAttempt.FromEvents(rerun), tolerance);
 
     [Fact]
-    public void AnIdenticalReExecutionReproducesWithEveryActionPairedByStepId()
+    public void An_identical_re_execution_reproduces_with_every_action_paired_by_StepId()
     {
         var report = Compare(Attempt(Original), Attempt(Rerun));
         Assert.True(report.Reproduced, string.Join("; ", report.Problems));
@@ -52,7 +52,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void TheOrchestratorsFinalScoreStepIsNotAnAgentAction()
+    public void The_orchestrators_final_score_step_is_not_an_agent_action()
     {
         var steps = RecordedAttempt.FromEvents(Attempt(Original)).Steps;
         Assert.DoesNotContain(steps, s => s.StepId == "final");
@@ -61,7 +61,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void ADifferentExitCodeIsNotReproducedAndNamesTheAction()
+    public void A_different_exit_code_is_not_reproduced_and_names_the_action()
     {
         var report = Compare(Attempt(Original), Attempt(Rerun, runExit: 1));
         Assert.False(report.Reproduced);
@@ -74,7 +74,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void DifferentOutputIsReportedWithADiffSummaryButDoesNotDecide()
+    public void Different_output_is_reported_with_a_diff_summary_but_does_not_decide()
     {
         var report = Compare(Attempt(Original), Attempt(Rerun, stdout: "ok\n0.7 s\n"));
         Assert.True(report.Reproduced);
@@ -85,7 +85,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void OutputOfDifferentLengthCountsTheMissingLines()
+    public void Output_of_different_length_counts_the_missing_lines()
     {
         var (matches, summary) = ReexecuteComparison.OutputDiff(
             new RecordedStep("a", "run", "x") { Stdout = "a\nb", Stderr = "" },
@@ -101,7 +101,7 @@ public sealed class ReexecuteComparisonTests
     [InlineData(0.9, 0.9, 0.0, true)]
     [InlineData(0.9, 0.91, 0.0, false)]
     [InlineData(0.9, 1.0, 0.2, true)]
-    public void TheFinalScoreReproducesWithinTheTolerance(double original, double rerun, double tolerance, bool expected)
+    public void The_final_score_reproduces_within_the_tolerance(double original, double rerun, double tolerance, bool expected)
     {
         var report = Compare(Attempt(Original, final: original), Attempt(Rerun, final: rerun), tolerance);
         Assert.Equal(expected, report.ScoreReproduces);
@@ -110,7 +110,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void BothFinalScoresInvalidReproducesButOneValidOneInvalidDoesNot()
+    public void Both_final_scores_invalid_reproduces_but_one_valid_one_invalid_does_not()
     {
         Assert.True(Compare(Attempt(Original, final: null, finalValid: false), Attempt(Rerun, final: null, finalValid: false)).Reproduced);
         var report = Compare(Attempt(Original), Attempt(Rerun, final: null, finalValid: false));
@@ -119,7 +119,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void AnActionThatWasNotReRunIsNotReproduced()
+    public void An_action_that_was_not_re_run_is_not_reproduced()
     {
         var report = Compare(Attempt(Original), Attempt(Rerun, includeRun: false));
         Assert.False(report.Reproduced);
@@ -130,7 +130,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void AReExecutionWithoutAFinalScoreIsNotReproduced()
+    public void A_re_execution_without_a_final_score_is_not_reproduced()
     {
         var rerun = Attempt(Rerun).Where(e => e.Item1 != "final_score_recorded").ToList();
         var report = Compare(Attempt(Original), rerun);
@@ -139,7 +139,7 @@ public sealed class ReexecuteComparisonTests
     }
 
     [Fact]
-    public void StoredFieldNamesAreMatchedWhateverTheirCasing()
+    public void Stored_field_names_are_matched_whatever_their_casing()
     {
         var events = new List<(string, string)>
         {

@@ -37,7 +37,7 @@ public sealed class ReplayCliTests : IDisposable
     }
 
     [Fact]
-    public async Task StateAtAnEventFromAnExportAsJson()
+    public async Task State_at_an_event_from_an_export_as_Json()
     {
         var (exit, output, _) = await RunAsync("replay", "--from-export", _bundle, "--at", "12", "--format", "json");
         Assert.Equal(0, exit);
@@ -51,7 +51,7 @@ public sealed class ReplayCliTests : IDisposable
     }
 
     [Fact]
-    public async Task TimelineTableFilteredByKind()
+    public async Task Timeline_table_filtered_by_kind()
     {
         var (exit, output, _) = await RunAsync("replay", "--from-export", _bundle, "--kind", "model", "--kind", "pause");
         Assert.Equal(0, exit);
@@ -63,7 +63,7 @@ public sealed class ReplayCliTests : IDisposable
     [Theory]
     [InlineData("0")]
     [InlineData("16")]
-    public async Task AtOutsideTheEventsIsBadInput(string at)
+    public async Task At_outside_the_events_is_bad_input(string at)
     {
         var (exit, _, error) = await RunAsync("replay", "--from-export", _bundle, "--at", at);
         Assert.Equal(2, exit);
@@ -71,7 +71,7 @@ public sealed class ReplayCliTests : IDisposable
     }
 
     [Fact]
-    public async Task NotAnArchiveIsBadInput()
+    public async Task Not_an_archive_is_bad_input()
     {
         var path = Path.GetTempFileName();
         try

@@ -38,7 +38,7 @@ public sealed class ReplayFoldTests
     public static List<ReplayEvent> Events() => Attempt().Select((e, i) => ReplayEvent.Parse(i + 1, e.Type, e.Json)).ToList();
 
     [Fact]
-    public void StateAfterFirstWriteHasOneFileAndNoScores()
+    public void State_after_first_write_has_one_file_and_no_scores()
     {
         var s = ReplayFold.Fold(Events(), upTo: 4);
         Assert.Equal(4, s.Version);
@@ -51,7 +51,7 @@ public sealed class ReplayFoldTests
     }
 
     [Fact]
-    public void WhilePausedTheClockStopsAtThePause()
+    public void While_paused_the_clock_stops_at_the_pause()
     {
         var s = ReplayFold.Fold(Events(), upTo: 8);
         Assert.Equal("paused", s.Status);
@@ -60,7 +60,7 @@ public sealed class ReplayFoldTests
     }
 
     [Fact]
-    public void AfterResumePausedTimeIsExcludedAndALaterWriteReplacesTheFile()
+    public void After_resume_paused_time_is_excluded_and_a_later_write_replaces_the_file()
     {
         var s = ReplayFold.Fold(Events(), upTo: 12);
         Assert.Equal("running", s.Status);
@@ -73,7 +73,7 @@ public sealed class ReplayFoldTests
     }
 
     [Fact]
-    public void AtTheEndTheAttemptIsCompletedWithItsFinalScore()
+    public void At_the_end_the_attempt_is_completed_with_its_final_score()
     {
         var s = ReplayFold.Fold(Events());
         Assert.Equal(("completed", 15L), (s.Status, s.Version));
@@ -84,7 +84,7 @@ public sealed class ReplayFoldTests
     }
 
     [Fact]
-    public void UnknownEventTypesAreSkippedButCounted()
+    public void Unknown_event_types_are_skipped_but_counted()
     {
         var events = Events().Take(2).Append(ReplayEvent.Parse(3, "something_new", """{"X":1}""")).ToList();
         var s = ReplayFold.Fold(events);
@@ -92,7 +92,7 @@ public sealed class ReplayFoldTests
     }
 
     [Fact]
-    public void TimelineFiltersByKind()
+    public void Timeline_filters_by_kind()
     {
         var all = Timeline.Build(Events()).ToList();
         Assert.Equal(15, all.Count);

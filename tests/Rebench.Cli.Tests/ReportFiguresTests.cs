@@ -31,7 +31,7 @@ public sealed class ReportFiguresTests : IDisposable
     };
 
     [Fact]
-    public void ScoreAtKIsACurvePerAgentAndBudgetWithShadedIntervalsAndTheReferenceLine()
+    public void ScoreAtK_is_a_curve_per_agent_and_budget_with_shaded_intervals_and_the_reference_line()
     {
         var answers = ReportFigures.CurveKs(8).Select(k => new ScoreAtKResponse
         {
@@ -60,7 +60,7 @@ public sealed class ReportFiguresTests : IDisposable
     }
 
     [Fact]
-    public void BudgetsPlotsEachAgentsBestAllocationAgainstTheTotal()
+    public void Budgets_plots_each_agents_best_allocation_against_the_total()
     {
         var answers = new[] { 2.0, 8, 32 }.Select(total =>
         {
@@ -89,7 +89,7 @@ public sealed class ReportFiguresTests : IDisposable
     }
 
     [Fact]
-    public void OverTimeDrawsEachAgentsAverageCurve()
+    public void Over_time_draws_each_agents_average_curve()
     {
         var series = new ScoreOverTimeSeries { Agent = "modular", Task = "", Attempts = 5 };
         for (var i = 0; i <= 16; i++)
@@ -115,7 +115,7 @@ public sealed class ReportFiguresTests : IDisposable
     [Theory]
     [InlineData("figure.pdf")]
     [InlineData("figure")]
-    public void AFileNameThatIsNotSvgOrPngIsRefusedBeforeAnyCall(string name)
+    public void A_file_name_that_is_not_Svg_or_Png_is_refused_before_any_call(string name)
     {
         var problem = ReportFigures.Problem(new FileInfo(Path.Combine(_dir, name)));
         Assert.NotNull(problem);
@@ -124,7 +124,7 @@ public sealed class ReportFiguresTests : IDisposable
     }
 
     [Fact]
-    public async Task TheCliRefusesABadFigureNameWithExitTwoBeforeCallingTheGateway()
+    public async Task The_cli_refuses_a_bad_figure_name_with_exit_two_before_calling_the_gateway()
     {
         var (exit, _, err) = await CliInputTests.RunAsync("report", "over-time", "--plot", Path.Combine(_dir, "x.pdf"));
         Assert.Equal(ExitCodes.BadInput, exit);

@@ -65,7 +65,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task ASealedBundleVerifiesAgainstThePinnedKey()
+    public async Task A_sealed_bundle_verifies_against_the_pinned_key()
     {
         var (exit, output, error) = await RunAsync("verify", "--offline", Write(_platform), "--public-key", PlatformKey);
         Assert.True(exit == 0, output + error);
@@ -74,7 +74,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task ABundleSignedByAnUnknownKeyIsBrokenAtTheSeal()
+    public async Task A_bundle_signed_by_an_unknown_key_is_broken_at_the_seal()
     {
         var path = Write(SealSigner.Generate(out _));
         var (exit, output, _) = await RunAsync("verify", "--offline", path, "--public-key", PlatformKey);
@@ -89,10 +89,10 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task AnEditedEventIsBrokenAtItsNumber()
+    public async Task An_edited_event_is_broken_at_its_number()
     {
         var path = Write(_platform);
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Update))
         {
             string Read(string n) { using var r = new StreamReader(zip.GetEntry(n)!.Open()); return r.ReadToEnd(); }
             var lines = Read(Bundle.EventsFile).TrimEnd('\n').Split('\n');
@@ -112,7 +112,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task ATruncatedBundleIsBadInput()
+    public async Task A_truncated_bundle_is_bad_input()
     {
         var path = Write(_platform);
         var bytes = await File.ReadAllBytesAsync(path);
@@ -126,7 +126,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task AFileThatIsNotAnArchiveIsBadInput()
+    public async Task A_file_that_is_not_an_archive_is_bad_input()
     {
         var path = Path.Combine(_dir, "notes.txt");
         await File.WriteAllTextAsync(path, "these are not the events you are looking for");
@@ -136,11 +136,11 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task AZipWithoutABundleInsideIsBadInput()
+    public async Task A_zip_without_a_bundle_inside_is_bad_input()
     {
         var path = Path.Combine(_dir, "other.zip");
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
-        using (var s = zip.CreateEntry("readme.txt").Open())
+        await using (var zip = await ZipFile.OpenAsync(path, ZipArchiveMode.Create))
+        await using (var s = await zip.CreateEntry("readme.txt").OpenAsync())
             s.Write("hello"u8);
         var (exit, _, error) = await RunAsync("verify", "--offline", path);
         Assert.Equal(2, exit);
@@ -148,7 +148,7 @@ public sealed class VerifyOfflineCliTests : IDisposable
     }
 
     [Fact]
-    public async Task AMissingFileOrAMalformedKeyIsBadInput()
+    public async Task A_missing_file_or_a_malformed_key_is_bad_input()
     {
         var (exit, _, error) = await RunAsync("verify", "--offline", Path.Combine(_dir, "absent.zip"));
         Assert.Equal(2, exit);

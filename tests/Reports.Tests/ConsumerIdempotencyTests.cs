@@ -9,7 +9,7 @@ namespace ReBench.Reports.Tests;
 public sealed class ConsumerIdempotencyTests(BrokerReportsHost host) : IClassFixture<BrokerReportsHost>
 {
     [Fact]
-    public async Task AnAttemptFinishedDeliveredTwiceThroughRabbitMqIsStoredOnce()
+    public async Task An_attempt_finished_delivered_twice_through_RabbitMq_is_stored_once()
     {
         var bus = host.Services.GetRequiredService<IBusControl>();
         await WaitHealthyAsync(bus);

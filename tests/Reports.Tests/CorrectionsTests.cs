@@ -16,7 +16,7 @@ public sealed class CorrectionRulesTests
     };
 
     [Fact]
-    public void ExcludeRemovesTheAttemptAndScoreInvalidKeepsItAtZeroWithItsTimelineInvalid()
+    public void Exclude_removes_the_attempt_and_score_invalid_keeps_it_at_zero_with_its_timeline_invalid()
     {
         var a = Completed("x", "alpha", 0.9);
         var b = Completed("x", "alpha", 0.8);
@@ -36,7 +36,7 @@ public sealed class CorrectionRulesTests
     }
 
     [Fact]
-    public void CorrectionsApplyInStreamOrderReinstateUndoesAndOtherKindsChangeNothing()
+    public void Corrections_apply_in_stream_order_reinstate_undoes_and_other_kinds_change_nothing()
     {
         var a = Completed("x", "alpha", 0.9);
         var b = Completed("x", "alpha", 0.8);
@@ -61,7 +61,7 @@ public sealed class CorrectionRulesTests
 public sealed class CorrectionsReportsTests(BrokerReportsHost host) : IClassFixture<BrokerReportsHost>
 {
     [Fact]
-    public async Task AnAttemptCorrectedMessageChangesScoreAtKAndIgnoreCorrectionsShowsTheAttemptsAsMeasured()
+    public async Task An_attempt_corrected_message_changes_ScoreAtK_and_ignore_corrections_shows_the_attempts_as_measured()
     {
         var good = Completed("corr-a", "alpha", 1.0);
         var other = Completed("corr-a", "alpha", 0.2);
@@ -127,7 +127,7 @@ public sealed class CorrectionsListedTests(DatabaseReportsHost host) : IClassFix
     };
 
     [Fact]
-    public async Task OnlyCorrectionsOfAttemptsTheReportReadsAreListed()
+    public async Task Only_corrections_of_attempts_the_report_reads_are_listed()
     {
         var halfHour = Completed("listed", "alpha", 0.9);
         var twoHours = Completed("listed", "alpha", 0.8, TwoHours);

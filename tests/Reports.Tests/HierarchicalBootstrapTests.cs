@@ -20,7 +20,7 @@ public sealed class HierarchicalBootstrapTests
         OneAttemptPerTask.Select((s, i) => Completed("reference", $"t{i}", s)).ToList();
 
     [Fact]
-    public void OneAttemptPerTaskGivesAnIntervalAsWideAsTheSpreadBetweenTasks()
+    public void One_attempt_per_task_gives_an_interval_as_wide_as_the_spread_between_tasks()
     {
         var row = ScoreAtK.Rows(Demo(), 1, new BootstrapOptions(1, 4000))[0];
         Assert.True(row.CiHigh - row.CiLow > 0.005, $"[{row.CiLow}, {row.CiHigh}] hides the spread between tasks");
@@ -33,7 +33,7 @@ public sealed class HierarchicalBootstrapTests
     }
 
     [Fact]
-    public void NoSpreadAtAllGivesAZeroWidthInterval()
+    public void No_spread_at_all_gives_a_zero_width_interval()
     {
         var flat = Enumerable.Range(0, 5).SelectMany(t => new[] { Completed("a", $"t{t}", 0.5), Completed("a", $"t{t}", 0.5) }).ToList();
         var row = ScoreAtK.Rows(flat, 2, new BootstrapOptions(3, 1000))[0];
@@ -41,7 +41,7 @@ public sealed class HierarchicalBootstrapTests
     }
 
     [Fact]
-    public void RowsSayWhenKIsBeyondTheAttemptsRun()
+    public void Rows_say_when_K_is_beyond_the_attempts_run()
     {
         var results = new List<AttemptResult> { Completed("a", "t1", 0.1), Completed("a", "t1", 0.9), Completed("a", "t2", 0.4) };
         var atTwo = ScoreAtK.Rows(results, 2, BootstrapOptions.Default)[0];
@@ -54,7 +54,7 @@ public sealed class HierarchicalBootstrapTests
     /// numpy only, against the platform's; the intervals come from different generators, so they agree within 0.01.
     /// </summary>
     [Fact]
-    public void AnIndependentImplementationAgrees()
+    public void An_independent_implementation_agrees()
     {
         var scores = new Dictionary<string, double[]>
         {

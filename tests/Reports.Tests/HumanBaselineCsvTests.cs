@@ -23,7 +23,7 @@ public sealed class HumanBaselineCsvTests
         """;
 
     [Fact]
-    public void ParsesRowsIntoHumanAttemptsNormalizedWithTheCatalogsConstants()
+    public void Parses_rows_into_human_attempts_normalized_with_the_catalogs_constants()
     {
         var rows = HumanBaselineCsv.Parse(Good, "experts.csv", Catalog, Now);
 
@@ -50,7 +50,7 @@ public sealed class HumanBaselineCsvTests
     }
 
     [Fact]
-    public void ARowsIdentityIsItsRowIdElsePersonAndStartElseItsContentNeverTheFileAroundIt()
+    public void A_rows_identity_is_its_row_id_else_person_and_start_else_its_content_never_the_file_around_it()
     {
         Guid Id(string csv, int row = 0) => HumanBaselineCsv.Parse(csv, "x.csv", Catalog, Now)[row].AttemptId;
 
@@ -71,7 +71,7 @@ public sealed class HumanBaselineCsvTests
 
     /// <summary>The README's example file is a valid import (every task known, with made-up constants).</summary>
     [Fact]
-    public void TheDocumentedExampleFileImports()
+    public void The_documented_example_file_imports()
     {
         var csv = File.ReadAllText(Path.Combine(ReBench.Testing.TestEnv.RepoRoot, "docs", "examples", "human-baselines.csv"));
         var rows = HumanBaselineCsv.Parse(csv, "human-baselines.csv", (task, variant) => new TaskLookup(new TaskConstants(variant ?? "cpu", 10, 1)), Now);
@@ -85,7 +85,7 @@ public sealed class HumanBaselineCsvTests
     [InlineData("nan")]
     [InlineData("NaN")]
     [InlineData("")]
-    public void AHumanWithoutAValidFinalScoreIsRecordedAsSuch(string raw)
+    public void A_human_without_a_valid_final_score_is_recorded_as_such(string raw)
     {
         var row = HumanBaselineCsv.Parse($"task,raw_score,hours,score_points\nalpha,{raw},8,2:3.0\n", "x", Catalog, Now)[0];
 
@@ -98,7 +98,7 @@ public sealed class HumanBaselineCsvTests
     }
 
     [Fact]
-    public void TheSameContentGivesTheSameIdsSoAReimportChangesNothing()
+    public void The_same_content_gives_the_same_ids_so_a_reimport_changes_nothing()
     {
         var first = HumanBaselineCsv.Parse(Good, "a.csv", Catalog, Now);
         var second = HumanBaselineCsv.Parse(Good.Replace("\n", "\r\n"), "b.csv", Catalog, Now.AddDays(1));
@@ -109,11 +109,11 @@ public sealed class HumanBaselineCsvTests
     }
 
     [Fact]
-    public void AByteOrderMarkIsNotPartOfTheFirstColumnName() =>
+    public void A_byte_order_mark_is_not_part_of_the_first_column_name() =>
         Assert.Single(HumanBaselineCsv.Parse("\uFEFFtask,raw_score,hours\nalpha,2.0,8\n", "x", Catalog, Now));
 
     [Fact]
-    public void BelowTheStartingScoreIsZero() =>
+    public void Below_the_starting_score_is_zero() =>
         Assert.Equal(0, HumanBaselineCsv.Parse("task,raw_score,hours\nalpha,6.0,8\n", "x", Catalog, Now)[0].NormalizedScore);
 
     [Theory]
@@ -134,14 +134,14 @@ public sealed class HumanBaselineCsvTests
     [InlineData("task,raw_score,hours\n\"alpha,2,8\n", "line 2, column 1: unterminated quoted field")]
     [InlineData("", "line 1: the CSV is empty")]
     [InlineData("task,raw_score,hours\n", "the CSV has a header but no rows")]
-    public void BadInputIsRefusedNamingLineAndColumn(string csv, string expected)
+    public void Bad_input_is_refused_naming_line_and_column(string csv, string expected)
     {
         var e = Assert.Throws<CsvImportException>(() => HumanBaselineCsv.Parse(csv, "x", Catalog, Now));
         Assert.Contains(expected, e.Message);
     }
 
     [Fact]
-    public void EveryBadRowIsReportedAtOnce()
+    public void Every_bad_row_is_reported_at_once()
     {
         var e = Assert.Throws<CsvImportException>(() =>
             HumanBaselineCsv.Parse("task,raw_score,hours\nalpha,x,8\nalpha,2,8\ngamma,2,8\n", "x", Catalog, Now));

@@ -17,7 +17,7 @@ public sealed class HumanBaselineRowsTests(DatabaseReportsHost host) : IClassFix
     private static readonly Metadata Admin = TestPlatformKey.As("key-admin-1", "admin");
 
     [Fact]
-    public async Task AChangedRowSupersedesTheStoredOneAndKeepsTheOldVersionAsAnEvent()
+    public async Task A_changed_row_supersedes_the_stored_one_and_keeps_the_old_version_as_an_event()
     {
         var first = await host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest
         {
@@ -46,7 +46,7 @@ public sealed class HumanBaselineRowsTests(DatabaseReportsHost host) : IClassFix
     }
 
     [Fact]
-    public async Task RowsAreExcludedAndReinstatedLikeAttemptsAndReportsFollow()
+    public async Task Rows_are_excluded_and_reinstated_like_attempts_and_reports_follow()
     {
         var import = await host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest
         {
@@ -79,7 +79,7 @@ public sealed class HumanBaselineRowsTests(DatabaseReportsHost host) : IClassFix
     }
 
     [Fact]
-    public async Task AHumanWithoutAValidScoreCountsAsZeroAndIsFlagged()
+    public async Task A_human_without_a_valid_score_counts_as_zero_and_is_flagged()
     {
         var import = await host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = "task,raw_score,hours,row_id\nalpha,nan,8,nan-1\n" });
         var row = Assert.Single((await host.Client.ListHumanBaselinesAsync(new ListHumanBaselinesRequest())).Rows, r => r.RowKey == "nan-1");
@@ -92,7 +92,7 @@ public sealed class HumanBaselineRowsTests(DatabaseReportsHost host) : IClassFix
     }
 
     [Fact]
-    public async Task CorrectionsOfUnknownRowsAndBadKindsAreRefusedClearly()
+    public async Task Corrections_of_unknown_rows_and_bad_kinds_are_refused_clearly()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(() => host.Client.CorrectHumanBaselineAsync(new CorrectHumanBaselineRequest
         {

@@ -14,7 +14,7 @@ public sealed partial class ReportsGrpcTests(DatabaseReportsHost host) : IClassF
     private static ReportFilter Agents(params string[] agents) => new() { Agents = { agents } };
 
     [Fact]
-    public async Task ScoreAtKOverASeededStore()
+    public async Task ScoreAtK_over_a_seeded_store()
     {
         await host.Store.RecordAllAsync(new[]
         {
@@ -62,7 +62,7 @@ public sealed partial class ReportsGrpcTests(DatabaseReportsHost host) : IClassF
     }
 
     [Fact]
-    public async Task TimeBudgetsAndScoreOverTimeAnswer()
+    public async Task Time_budgets_and_score_over_time_answer()
     {
         await host.Store.RecordAllAsync(new[]
         {
@@ -82,7 +82,7 @@ public sealed partial class ReportsGrpcTests(DatabaseReportsHost host) : IClassF
     }
 
     [Fact]
-    public async Task ImportIsAllOrNothingAndHumansAppearInEveryView()
+    public async Task Import_is_all_or_nothing_and_humans_appear_in_every_view()
     {
         const string bad = "task,raw_score,hours,hourly_rate_usd\nalpha,2.0,8,100\nbeta,lots,8,100\n";
         var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ImportHumanBaselinesAsync(new ImportHumanBaselinesRequest { Csv = bad }).ResponseAsync);
@@ -107,7 +107,7 @@ public sealed partial class ReportsGrpcTests(DatabaseReportsHost host) : IClassF
     [Theory]
     [InlineData(0, "k must be between 1")]
     [InlineData(10_001, "k must be between 1")]
-    public async Task BadKIsInvalidArgument(int k, string message)
+    public async Task Bad_K_is_InvalidArgument(int k, string message)
     {
         var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = k }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
@@ -115,7 +115,7 @@ public sealed partial class ReportsGrpcTests(DatabaseReportsHost host) : IClassF
     }
 
     [Fact]
-    public async Task OtherBadRequestsAreInvalidArgumentNamingTheField()
+    public async Task Other_bad_requests_are_InvalidArgument_naming_the_field()
     {
         async Task Expect(Func<Task> call, string message)
         {
@@ -146,7 +146,7 @@ public sealed partial class ReportsGrpcTests
     /// with results in the store (the control: the same requests without the hostile value answer).
     /// </summary>
     [Fact]
-    public async Task HostileDurationsAndFiltersAreInvalidArgument()
+    public async Task Hostile_durations_and_filters_are_InvalidArgument()
     {
         await host.Store.RecordAllAsync(new[] { Completed("hostile-a", "alpha", 0.5) }.Select(Cpu).ToList(), CancellationToken.None);
         var filter = Agents("hostile-a");
@@ -177,7 +177,7 @@ public sealed partial class ReportsGrpcTests
 public sealed class StorelessReportsTests(StorelessReportsHost host) : IClassFixture<StorelessReportsHost>
 {
     [Fact]
-    public async Task ReportsAnswerFailedPrecondition()
+    public async Task Reports_answer_FailedPrecondition()
     {
         var e = await Assert.ThrowsAsync<RpcException>(() => host.Client.ScoreAtKAsync(new ScoreAtKRequest { K = 1 }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
@@ -192,7 +192,7 @@ public sealed class StorelessReportsTests(StorelessReportsHost host) : IClassFix
 public sealed class UnmatchedFilterTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
 {
     [Fact]
-    public async Task EveryReportNamesTheFilterValuesThatMatchNothing()
+    public async Task Every_report_names_the_filter_values_that_match_nothing()
     {
         var seeded = Completed("unmatched-known", "alpha", 0.5);
         seeded.Variant = "cpu";

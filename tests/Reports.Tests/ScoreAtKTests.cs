@@ -13,11 +13,11 @@ public sealed class ScoreAtKTests
     [InlineData(1, 0.5)]
     [InlineData(2, 0.75)]
     [InlineData(4, 0.9375)]
-    public void TwoAttemptsZeroAndOne(int k, double expected) =>
+    public void Two_attempts_zero_and_one(int k, double expected) =>
         Assert.Equal(expected, ScoreAtK.ExpectedMaxOfK([1.0, 0.0], k), Tolerance);
 
     [Fact]
-    public void TiesCountOnce()
+    public void Ties_count_once()
     {
         // {0.3, 0.3, 0.9}, k = 2: the max is 0.3 iff both draws hit a 0.3: P = (2/3)^2 = 4/9.
         Assert.Equal(0.3 * 4 / 9 + 0.9 * 5 / 9, ScoreAtK.ExpectedMaxOfK([0.3, 0.9, 0.3], 2), Tolerance);
@@ -26,11 +26,11 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void KLargerThanTheAttemptsOfASingleAttemptTaskIsThatAttempt() =>
+    public void K_larger_than_the_attempts_of_a_single_attempt_task_is_that_attempt() =>
         Assert.Equal(0.42, ScoreAtK.ExpectedMaxOfK([0.42], 16), Tolerance);
 
     [Fact]
-    public void RowsAverageOverTasksCountNaNOnlyTasksAsZeroAndListMissingTasks()
+    public void Rows_average_over_tasks_count_NaN_only_tasks_as_zero_and_list_missing_tasks()
     {
         var results = new List<AttemptResult>
         {
@@ -65,14 +65,14 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void OneRowPerAgentAndBudget()
+    public void One_row_per_agent_and_budget()
     {
         var rows = ScoreAtK.Rows([Completed("a", "t1", 0.1, HalfHour), Completed("a", "t1", 0.7, TwoHours)], 1, BootstrapOptions.Default);
         Assert.Equal([(HalfHour, 0.1), (TwoHours, 0.7)], rows.Select(r => (r.BudgetSeconds, r.Score)));
     }
 
     [Fact]
-    public void BootstrapIntervalIsDeterministicGivenTheSeedAndBracketsTheSpread()
+    public void Bootstrap_interval_is_deterministic_given_the_seed_and_brackets_the_spread()
     {
         var results = new[] { Completed("a", "t1", 0.0), Completed("a", "t1", 1.0), Completed("a", "t2", 0.3), Completed("a", "t2", 0.9), Completed("a", "t2", 0.6) };
         var first = ScoreAtK.Rows(results, 1, new BootstrapOptions(42, 2000))[0];
@@ -86,7 +86,7 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void AnotherSeedDrawsOtherResamples()
+    public void Another_seed_draws_other_resamples()
     {
         // 50 distinct scores: two seeds giving the same percentiles would mean the seed is ignored.
         double[] scores = Enumerable.Range(0, 50).Select(i => i / 49.0).ToArray();
@@ -98,7 +98,7 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void BootstrapOfZeroAndOneSpansTheWholeRange()
+    public void Bootstrap_of_zero_and_one_spans_the_whole_range()
     {
         // Each resample of {0, 1} (k = 1) has mean 0, 0.5 or 1 with probability 1/4, 1/2, 1/4: the 2.5th and
         // 97.5th percentiles of 1000 resamples are 0 and 1.
@@ -107,7 +107,7 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void PercentileInterpolatesBetweenRanks()
+    public void Percentile_interpolates_between_ranks()
     {
         double[] sorted = [1, 2, 3, 4];
         Assert.Equal(2.5, ScoreAtK.Percentile(sorted, 0.5), Tolerance);
@@ -116,6 +116,6 @@ public sealed class ScoreAtKTests
     }
 
     [Fact]
-    public void RejectsKBelowOne() =>
+    public void Rejects_K_below_one() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => ScoreAtK.ExpectedMaxOfK([1.0], 0));
 }

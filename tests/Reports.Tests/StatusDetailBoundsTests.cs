@@ -9,7 +9,7 @@ namespace ReBench.Reports.Tests;
 public sealed class StatusDetailBoundsTests
 {
     [Fact]
-    public void ALongQuotedValueIsCutTo100CharactersAndTheDetailTo300()
+    public void A_long_quoted_value_is_cut_to_100_characters_and_the_detail_to_300()
     {
         var detail = $"attempt_id '{new string('x', 100_000)}' is not a valid id (expected a UUID)";
         var bounded = ErrorInterceptor.Bound(detail);
@@ -21,14 +21,14 @@ public sealed class StatusDetailBoundsTests
     }
 
     [Fact]
-    public void ShortDetailsAreUnchangedAndControlCharactersShown()
+    public void Short_details_are_unchanged_and_control_characters_shown()
     {
         Assert.Equal("unknown task 'alpha'", ErrorInterceptor.Bound("unknown task 'alpha'"));
         Assert.Equal("name 'a?b' is bad", ErrorInterceptor.Bound("name 'a\0b' is bad"));
     }
 
     [Fact]
-    public void QuoteCutsAndNamesTheLength()
+    public void Quote_cuts_and_names_the_length()
     {
         Assert.Equal("abc", Guard.Quote("abc"));
         Assert.Equal($"{new string('z', 60)}... (1000 characters)", Guard.Quote(new string('z', 1000)));

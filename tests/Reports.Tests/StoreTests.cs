@@ -7,7 +7,7 @@ namespace ReBench.Reports.Tests;
 public sealed class StoreTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
 {
     [Fact]
-    public async Task RecordingTheSameEventOrTheSameAttemptAgainChangesNothing()
+    public async Task Recording_the_same_event_or_the_same_attempt_again_changes_nothing()
     {
         var first = Completed("store-agent", "alpha", 0.4);
         Assert.True(await host.Store.RecordAsync(first, CancellationToken.None));
@@ -21,7 +21,7 @@ public sealed class StoreTests(DatabaseReportsHost host) : IClassFixture<Databas
     }
 
     [Fact]
-    public async Task QueriesFilterByTaskAgentCampaignAndBudget()
+    public async Task Queries_filter_by_task_agent_campaign_and_budget()
     {
         var campaign = Guid.NewGuid();
         await host.Store.RecordAllAsync([

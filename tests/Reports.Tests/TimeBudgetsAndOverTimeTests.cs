@@ -11,11 +11,11 @@ public sealed class TimeBudgetsTests
     [InlineData(EightHours, EightHours, 1)]
     [InlineData(EightHours, 3 * 3600.0, null)]   // 8 h / 3 h is no whole number of attempts
     [InlineData(EightHours, 16 * 3600.0, null)]  // one attempt longer than the total
-    public void KIsTheTotalOverThePerAttemptBudget(double total, double budget, int? k) =>
+    public void K_is_the_total_over_the_per_attempt_budget(double total, double budget, int? k) =>
         Assert.Equal(k, TimeBudgets.KFor(total, budget));
 
     [Fact]
-    public void ComparesAllocationsOfEightHoursAndPicksEachAgentsBest()
+    public void Compares_allocations_of_eight_hours_and_picks_each_agents_best()
     {
         var results = new[]
         {
@@ -41,7 +41,7 @@ public sealed class TimeBudgetsTests
     }
 
     [Fact]
-    public void TheBestAllocationIsChosenAmongRowsCoveringTheMostTasks()
+    public void The_best_allocation_is_chosen_among_rows_covering_the_most_tasks()
     {
         // The report that starred `reference 3m` (1 task covered, 6 missing) over `reference 10m` (all 7 covered).
         const double ThreeMinutes = 180, TenMinutes = 600, ThirtyMinutes = 1800;
@@ -60,7 +60,7 @@ public sealed class TimeBudgetsTests
     /// so scores agree within 0.01; the rows, their k, coverage and extrapolation, and each agent's best row exactly).
     /// </summary>
     [Fact]
-    public void AnIndependentImplementationAgrees()
+    public void An_independent_implementation_agrees()
     {
         var rng = new Random(11);
         var results = new List<AttemptResult>();
@@ -106,7 +106,7 @@ public sealed class TimeBudgetsTests
     }
 
     [Fact]
-    public void ExplicitBudgetsRestrictTheComparison()
+    public void Explicit_budgets_restrict_the_comparison()
     {
         var results = new[] { Completed("a", "t1", 0.4, HalfHour), Completed("a", "t1", 0.6, EightHours) };
         var report = TimeBudgets.Compare(results, EightHours, [HalfHour], BootstrapOptions.Default);
@@ -121,14 +121,14 @@ public sealed class ScoreOverTimeTests
         new((long)(minutes * 60_000), normalized is not null, normalized, normalized);
 
     [Fact]
-    public void BestSoFarIgnoresInvalidAndWorseScoresAndHoldsAfterTheLastOne()
+    public void Best_so_far_ignores_invalid_and_worse_scores_and_holds_after_the_last_one()
     {
         var timeline = new[] { P(10, 0.2), P(20, null), P(40, 0.1), P(50, 0.6) };
         Assert.Equal([0, 0.2, 0.2, 0.2, 0.2, 0.6, 0.6], new[] { 0, 10, 20, 30, 40, 50, 60.0 }.Select(m => ScoreOverTime.BestSoFar(timeline, m * 60)));
     }
 
     [Fact]
-    public void LogLinearMovesLinearlyInTheLogOfTimeBetweenBestSoFarKnots()
+    public void Log_linear_moves_linearly_in_the_log_of_time_between_best_so_far_knots()
     {
         // 0 at 1 h, 0.8 at 4 h: 2 h is half-way in ln(t), so the curve stands at 0.4 there (a linear-time one at 0.267).
         var rising = new[] { P(60, 0.0), P(240, 0.8) };
@@ -146,7 +146,7 @@ public sealed class ScoreOverTimeTests
     }
 
     [Fact]
-    public void AScoreLoggedAtElapsedZeroCountsFromTheStartAndNegativeScoresCountAsZero()
+    public void A_score_logged_at_elapsed_zero_counts_from_the_start_and_negative_scores_count_as_zero()
     {
         var timeline = new[] { P(0, -0.3), P(0, 0.5), P(30, 0.9) };
         Assert.Equal(0.5, ScoreOverTime.LogLinear(timeline, 0), 12);
@@ -157,7 +157,7 @@ public sealed class ScoreOverTimeTests
 
     /// <summary>The over-time curve for a fixed data set from tests/Reports.Tests/independent_over_time.py (numpy's interp on ln t).</summary>
     [Fact]
-    public void AnIndependentImplementationAgrees()
+    public void An_independent_implementation_agrees()
     {
         var rng = new Random(7);
         var results = new List<AttemptResult>();
@@ -211,7 +211,7 @@ public sealed class ScoreOverTimeTests
     }
 
     [Fact]
-    public void AveragesOverAttemptsThenTasks()
+    public void Averages_over_attempts_then_tasks()
     {
         var scored = Completed("a", "t1", 0.6, 3600);
         scored.Timeline = [P(10, 0.2), P(20, null), P(40, 0.1), P(50, 0.6)];
@@ -235,7 +235,7 @@ public sealed class ScoreOverTimeTests
 public sealed class CostsTests
 {
     [Fact]
-    public void SumsPerCampaignFromModelCallsAndHourlyRates()
+    public void Sums_per_campaign_from_model_calls_and_hourly_rates()
     {
         var campaign = Guid.NewGuid();
         var humans = Guid.NewGuid();

@@ -31,9 +31,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public string[] Protocols { get; set; } = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
     /// <summary>How many GETs a new pod answers Pending before Running.</summary>
     public int PendingReads { get; set; } = 1;
-    public string Url { get; }
+    public string Url { get; private set; } = "";
 
-    public FakeKubeApi()
+    private FakeKubeApi()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -41,8 +41,15 @@ public sealed class FakeKubeApi : IAsyncDisposable
         _app = builder.Build();
         _app.UseWebSockets();
         _app.Run(HandleAsync);
-        _app.StartAsync().GetAwaiter().GetResult();
-        Url = _app.Urls.First();
+    }
+
+    /// <summary>A started fake: its <see cref="Url"/> is known once it listens.</summary>
+    public static async Task<FakeKubeApi> StartAsync()
+    {
+        var api = new FakeKubeApi();
+        await api._app.StartAsync();
+        api.Url = api._app.Urls.First();
+        return api;
     }
 
     public JsonObject? Object(string kind, string ns, string name) => _objects.GetValueOrDefault($"{kind}/{ns}/{name}");
@@ -147,7 +154,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                     var r = await socket.ReceiveAsync(buffer, default);
                     if (r.MessageType == WebSocketMessageType.Close) break;
                     if (r.Count < 1) continue;
-                    if (buffer[0] == 0 && wantsStdin) { received.Write(buffer, 1, r.Count - 1); await process.StandardInput.BaseStream.WriteAsync(buffer.AsMemory(1, r.Count - 1)); await process.StandardInput.BaseStream.FlushAsync(); }
+                    if (buffer[0] == 0 && wantsStdin) { await received.WriteAsync(buffer.AsMemory(1, r.Count - 1)); await process.StandardInput.BaseStream.WriteAsync(buffer.AsMemory(1, r.Count - 1)); await process.StandardInput.BaseStream.FlushAsync(); }
                     else if (buffer[0] == 255 && protocol.StartsWith("v5") && r.Count >= 2 && buffer[1] == 0) { closedByClient = true; process.StandardInput.Close(); }
                 }
             }

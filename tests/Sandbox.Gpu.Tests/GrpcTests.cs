@@ -85,7 +85,7 @@ public sealed class GrpcTests : IDisposable
     [Fact]
     public async Task The_kubernetes_driver_is_selected_by_configuration_and_serves_the_same_API()
     {
-        await using var api = new FakeKubeApi();
+        await using var api = await FakeKubeApi.StartAsync();
         var home = Directory.CreateDirectory(Path.Combine(_root, "pod-home")).FullName;
         var client = Start(("Sandbox:Driver", "kubernetes"), ("Sandbox:Kubernetes:ApiServer", api.Url), ("Sandbox:Kubernetes:Namespace", "ns1"),
             ("Sandbox:Kubernetes:HomePath", home), ("Sandbox:Kubernetes:PollMilliseconds", "50"));

@@ -17,10 +17,10 @@ public sealed partial class KubernetesDriverTests
     {
         var secret = Path.Combine(_work, "secret");
         Directory.CreateDirectory(Path.Combine(secret, "data"));
-        File.WriteAllText(Path.Combine(secret, "score.py"), "print('unofficial')\n");
-        File.WriteAllText(Path.Combine(secret, "data", "public.txt"), "public");
-        File.WriteAllText(Path.Combine(secret, "data", "test.jsonl"), "held-out");
-        File.WriteAllText(Path.Combine(secret, "answer.txt"), "42");
+        await File.WriteAllTextAsync(Path.Combine(secret, "score.py"), "print('unofficial')\n");
+        await File.WriteAllTextAsync(Path.Combine(secret, "data", "public.txt"), "public");
+        await File.WriteAllTextAsync(Path.Combine(secret, "data", "test.jsonl"), "held-out");
+        await File.WriteAllTextAsync(Path.Combine(secret, "answer.txt"), "42");
 
         await Driver().CreateAsync(new EnvironmentSpec("readable-1", "t1", null, secret, null, false, new Dictionary<string, string>(),
             AgentReadable: ["score.py", "data/public.txt", "missing.py"]), default);

@@ -13,12 +13,13 @@ namespace ReBench.Sandbox.Gpu.Tests;
 /// <summary>The Kubernetes driver against <see cref="FakeKubeApi"/>: the requests it makes and how it reads the answers.</summary>
 public sealed partial class KubernetesDriverTests : IAsyncLifetime
 {
-    private readonly FakeKubeApi _api = new();
+    private FakeKubeApi _api = null!;
     private readonly string _work = Directory.CreateTempSubdirectory("rebench-k8s-tests-").FullName;
     private KubernetesOptions _options = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
+        _api = await FakeKubeApi.StartAsync();
         // The fake runs exec argv as local processes, so the in-pod paths point at local directories.
         Directory.CreateDirectory(Path.Combine(_work, "home"));
         Directory.CreateDirectory(Path.Combine(_work, "protected"));
@@ -27,7 +28,6 @@ public sealed partial class KubernetesDriverTests : IAsyncLifetime
             ApiServer = _api.Url, Namespace = "rebench-test", HomePath = Path.Combine(_work, "home"),
             ProtectedPath = Path.Combine(_work, "protected"), PollMilliseconds = 50, PodStartTimeoutSeconds = 30,
         };
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
@@ -45,12 +45,12 @@ public sealed partial class KubernetesDriverTests : IAsyncLifetime
     {
         var bundle = Path.Combine(_work, "bundle");
         Directory.CreateDirectory(Path.Combine(bundle, "nested"));
-        File.WriteAllText(Path.Combine(bundle, "nested", "task.txt"), "do the task");
-        File.WriteAllText(Path.Combine(bundle, "run.sh"), "#!/bin/sh\n");
+        await File.WriteAllTextAsync(Path.Combine(bundle, "nested", "task.txt"), "do the task");
+        await File.WriteAllTextAsync(Path.Combine(bundle, "run.sh"), "#!/bin/sh\n");
         File.SetUnixFileMode(Path.Combine(bundle, "run.sh"), (UnixFileMode)0b111_101_101);
         var secret = Path.Combine(_work, "secret");
         Directory.CreateDirectory(secret);
-        File.WriteAllText(Path.Combine(secret, "answer.txt"), "42");
+        await File.WriteAllTextAsync(Path.Combine(secret, "answer.txt"), "42");
         _api.PendingReads = 2;
 
         var info = await Driver().CreateAsync(new EnvironmentSpec("Attempt_1.a", "t1", bundle, secret,
@@ -178,7 +178,7 @@ public sealed partial class KubernetesDriverTests : IAsyncLifetime
         var content = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray();
         var written = await driver.WriteFileAsync("f", "sub/dir/data.bin", content, executable: true, default);
         Assert.Equal(content.Length, written.Size);
-        Assert.Equal(content, File.ReadAllBytes(Path.Combine(_options.HomePath, "sub/dir/data.bin")));
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(_options.HomePath, "sub/dir/data.bin")));
         Assert.True((File.GetUnixFileMode(Path.Combine(_options.HomePath, "sub/dir/data.bin")) & UnixFileMode.UserExecute) != 0);
 
         var read = await driver.ReadFileAsync("f", "sub/dir/data.bin", FileArea.Home, 0, default);
@@ -188,7 +188,7 @@ public sealed partial class KubernetesDriverTests : IAsyncLifetime
         Assert.Equal((1000, content.Length, true), (head.Content.Length, head.Size, head.Truncated));
         Assert.Equal("agent", _api.Execs.Last().Container);
 
-        File.WriteAllText(Path.Combine(_options.ProtectedPath, "answer.txt"), "42");
+        await File.WriteAllTextAsync(Path.Combine(_options.ProtectedPath, "answer.txt"), "42");
         Assert.Equal("42", Encoding.UTF8.GetString((await driver.ReadFileAsync("f", "answer.txt", FileArea.Protected, 0, default)).Content.Span));
         Assert.Equal("scorer", _api.Execs.Last().Container);
 
@@ -236,7 +236,7 @@ public sealed partial class KubernetesDriverTests : IAsyncLifetime
 
         var big = Path.Combine(_work, "big");
         Directory.CreateDirectory(big);
-        File.WriteAllBytes(Path.Combine(big, "weights.bin"), new byte[_options.MaxBundleBytes + 1]);
+        await File.WriteAllBytesAsync(Path.Combine(big, "weights.bin"), new byte[_options.MaxBundleBytes + 1]);
         var tooBig = await Assert.ThrowsAsync<SandboxException>(() => driver.CreateAsync(
             new EnvironmentSpec("b", "t", big, null, null, false, new Dictionary<string, string>()), default));
         Assert.Equal(SandboxError.FailedPrecondition, tooBig.Error);

@@ -23,7 +23,7 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
     [Fact]
     public async Task The_scorer_runs_a_command_as_the_agent_who_cannot_read_what_the_scorer_can()
     {
-        File.WriteAllText(Path.Combine(_protected, "reference_weights.txt"), "secret-weights");
+        await File.WriteAllTextAsync(Path.Combine(_protected, "reference_weights.txt"), "secret-weights");
         var env = await sandbox.NewEnvironmentAsync(protectedFilesDir: _protected);
 
         var direct = await ScorerAsync(env, "id -Gn; cat \"$REBENCH_PROTECTED/reference_weights.txt\"");

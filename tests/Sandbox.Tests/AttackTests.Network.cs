@@ -56,7 +56,7 @@ public sealed partial class AttackTests
             var pg = int.TryParse(pgPort, out var p) ? p : 5432;
             foreach (var (name, port) in new[] { ("PostgreSQL", pg), ("RabbitMQ", ReBench.Testing.TestEnv.RabbitPort) })
             {
-                if (HostReaches(port)) ports.Add((name, port));
+                if (await HostReachesAsync(port)) ports.Add((name, port));
             }
 
             var env = mode switch
@@ -86,13 +86,15 @@ public sealed partial class AttackTests
         }
     }
 
-    private static bool HostReaches(int port)
+    private static async Task<bool> HostReachesAsync(int port)
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
             using var tcp = new TcpClient();
-            return tcp.ConnectAsync(IPAddress.Loopback, port).Wait(TimeSpan.FromSeconds(5));
+            await tcp.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            return true;
         }
-        catch (AggregateException) { return false; }
+        catch (Exception e) when (e is SocketException or OperationCanceledException) { return false; }
     }
 }

@@ -117,7 +117,7 @@ public sealed partial class AttackTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Equal("ok\n", (await _client.RunAsync(bystander, "echo ok")).Stdout);
         await bomb;
         Assert.True(peak <= IsolatedSandboxFixture.PidsMax, $"{peak} tasks in the environment, limit {IsolatedSandboxFixture.PidsMax}");
-        Assert.True(long.Parse(await File.ReadAllTextAsync(Path.Combine(pidsCgroup, "pids.events")).ContinueWith(t => t.Result.Split(' ')[1])) > 0,
+        Assert.True(long.Parse((await File.ReadAllTextAsync(Path.Combine(pidsCgroup, "pids.events"))).Split(' ')[1]) > 0,
             "the pids limit was never hit, so the bomb did not run");
 
         var cgroups = _sandbox.CgroupsOf(env);

@@ -178,9 +178,9 @@ public sealed class CgroupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_v2_group_is_killed_whole_and_removed()
     {
-        var mount = File.ReadAllLines("/proc/self/mounts").Select(l => l.Split(' ')).FirstOrDefault(p => p.Length > 3 && p[2] == "cgroup2");
+        var mount = (await File.ReadAllLinesAsync("/proc/self/mounts")).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length > 3 && p[2] == "cgroup2");
         if (mount is null || !File.Exists(Path.Combine(mount[1], "cgroup.procs"))) return; // no v2 here at all
-        var own = File.ReadAllLines("/proc/self/cgroup").Select(l => l.Split(':', 3)).First(p => p[0] == "0")[2];
+        var own = (await File.ReadAllLinesAsync("/proc/self/cgroup")).Select(l => l.Split(':', 3)).First(p => p[0] == "0")[2];
         var group = Path.Combine(mount[1], own.TrimStart('/'), "rebench-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(group);
         var marker = "rebench-v2-kill-" + Guid.NewGuid().ToString("N");

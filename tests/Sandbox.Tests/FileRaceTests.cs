@@ -39,7 +39,7 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
     {
         var host = Directory.CreateTempSubdirectory("rebench-race-host-").FullName;
         var marker = "HOST-SECRET-" + Guid.NewGuid().ToString("N");
-        File.WriteAllText(Path.Combine(host, "secret"), marker);
+        await File.WriteAllTextAsync(Path.Combine(host, "secret"), marker);
         var env = await sandbox.NewEnvironmentAsync();
         try
         {
@@ -77,7 +77,7 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
 
             // Nothing outside: the host directory holds only its own file, and no read returned it.
             Assert.Equal(["secret"], Directory.EnumerateFileSystemEntries(host).Select(Path.GetFileName));
-            Assert.Equal(marker, File.ReadAllText(Path.Combine(host, "secret")));
+            Assert.Equal(marker, await File.ReadAllTextAsync(Path.Combine(host, "secret")));
             Assert.Empty(writes.Unexpected);
             Assert.Empty(reads.Unexpected); // a read of the marker fails its Assert.Equal and lands here
             Assert.Equal(Calls, writes.Succeeded + writes.Refused);

@@ -31,7 +31,9 @@ internal sealed class TerminalSession : IAsyncDisposable
 
     public ExecExit? Exit { get; private set; }
     public string Screen { get { lock (_screen) return _screen.ToString(); } }
+#pragma warning disable VSTHRD003 // this session's own reader loop, started in its constructor
     public Task Reader => _reader;
+#pragma warning restore VSTHRD003
 
     public static async Task<TerminalSession> OpenAsync(V1.Sandbox.SandboxClient client, TerminalOpen open)
     {
@@ -67,7 +69,9 @@ internal sealed class TerminalSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _call.Dispose();
+#pragma warning disable VSTHRD003 // this session's own reader loop, started in its constructor
         try { await _reader; } catch (RpcException) { }
+#pragma warning restore VSTHRD003
         _cts.Dispose();
     }
 }

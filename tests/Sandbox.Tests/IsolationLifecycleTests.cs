@@ -86,7 +86,7 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
         var restarted = sandbox.StartService();
         Assert.Equal("kept\n", (await restarted.RunAsync(env, "cat kept.txt")).Stdout);
         Assert.False(Processes.AnyWithMarker(marker), "the predecessor's background process survived the re-adoption");
-        var recorded = File.ReadAllText(Path.Combine(sandbox.Root, env, "leftovers-killed.jsonl"));
+        var recorded = await File.ReadAllTextAsync(Path.Combine(sandbox.Root, env, "leftovers-killed.jsonl"));
         Assert.Contains(marker, recorded);
         Assert.DoesNotContain("/bin/sleep infinity", recorded); // the holder's own frame is not reported as work
         var cgroups = sandbox.CgroupsOf(env);

@@ -127,7 +127,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
             Assert.True(slirp > 0 && Directory.Exists($"/proc/{slirp}"));
             await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
             await Task.Delay(200);
-            Assert.False(File.Exists($"/proc/{slirp}/cmdline") && File.ReadAllText($"/proc/{slirp}/cmdline").Contains("slirp4netns"), "slirp4netns survived Destroy");
+            Assert.False(File.Exists($"/proc/{slirp}/cmdline") && (await File.ReadAllTextAsync($"/proc/{slirp}/cmdline")).Contains("slirp4netns"), "slirp4netns survived Destroy");
         }
         finally
         {

@@ -26,7 +26,7 @@ public sealed class RootLockTests
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!File.Exists(Path.Combine(root, ".service.pid")) || File.ReadAllText(Path.Combine(root, ".service.pid")).Trim().Length == 0)
+            while (!File.Exists(Path.Combine(root, ".service.pid")) || (await File.ReadAllTextAsync(Path.Combine(root, ".service.pid"))).Trim().Length == 0)
             {
                 Assert.True(DateTime.UtcNow < deadline && !holder.HasExited, "flock did not take the lock");
                 await Task.Delay(20);

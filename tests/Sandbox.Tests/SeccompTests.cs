@@ -121,8 +121,8 @@ public sealed class SeccompTests(IsolatedSandboxFixture sandbox, UnfilteredSandb
 
         // The holder (bwrap's child, which runs sleep) has it from bwrap's --seccomp.
         var holder = sandbox.HolderPidOf(env);
-        var sleeper = File.ReadAllText($"/proc/{holder}/task/{holder}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Single();
-        Assert.Contains("Seccomp:\t2", File.ReadAllText($"/proc/{sleeper}/status"));
+        var sleeper = (await File.ReadAllTextAsync($"/proc/{holder}/task/{holder}/children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Single();
+        Assert.Contains("Seccomp:\t2", await File.ReadAllTextAsync($"/proc/{sleeper}/status"));
 
         // An x32 call (the x86_64 number with bit 30 set) means another table: no deny list applies, the process dies (SIGSYS).
         if (System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)

@@ -102,7 +102,7 @@ public abstract class CheatingAgentTests(ProtectedScoringHost host, ITestOutputH
         var (env, _) = await host.NewAttemptAsync(TaskId);
         var read = await host.AgentRunsAsync(env, "cat ../protected/prefix_sum_expected.py");
         var agentUid = (await host.AgentRunsAsync(env, "id -u")).Stdout.Trim();
-        var serviceUid = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:")).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
+        var serviceUid = (await File.ReadAllLinesAsync("/proc/self/status")).First(l => l.StartsWith("Uid:")).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
 
         if (agentUid != serviceUid)
         {

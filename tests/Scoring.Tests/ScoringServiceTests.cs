@@ -98,7 +98,7 @@ public sealed class ScoringServiceTests(RepoScoringHost host) : IClassFixture<Re
     {
         var task = await Client.GetTaskAsync(new GetTaskRequest { TaskId = TaskId, Variant = "cpu" });
         var (home, _) = host.Environments.Create("env-wrong", task.AgentFilesDir, task.ProtectedFilesDir);
-        File.WriteAllText(Path.Combine(home, "solution.py"), CumsumTask.WrongSolution);
+        await File.WriteAllTextAsync(Path.Combine(home, "solution.py"), CumsumTask.WrongSolution);
 
         var score = await Client.ScoreSubmissionAsync(new ScoreSubmissionRequest
         {
@@ -116,7 +116,7 @@ public sealed class ScoringServiceTests(RepoScoringHost host) : IClassFixture<Re
     {
         var task = await Client.GetTaskAsync(new GetTaskRequest { TaskId = TaskId });
         var (_, protectedDir) = host.Environments.Create("env-crash", task.AgentFilesDir, task.ProtectedFilesDir);
-        File.WriteAllText(Path.Combine(protectedDir, "score.py"), "import sys\nprint('scorer bug', file=sys.stderr)\nsys.exit(3)\n");
+        await File.WriteAllTextAsync(Path.Combine(protectedDir, "score.py"), "import sys\nprint('scorer bug', file=sys.stderr)\nsys.exit(3)\n");
 
         var score = await Client.ScoreSubmissionAsync(new ScoreSubmissionRequest
         {

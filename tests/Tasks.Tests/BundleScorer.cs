@@ -53,7 +53,7 @@ public sealed class BundleScorer : IDisposable
         {
             var target = Path.Combine(home, path);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.WriteAllText(target, text);
+            await File.WriteAllTextAsync(target, text);
         }
         prepare?.Invoke(home);
 

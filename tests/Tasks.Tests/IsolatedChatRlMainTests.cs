@@ -48,8 +48,8 @@ public sealed class IsolatedChatRlMainTests(IsolatedScoring platform) : IClassFi
         foreach (var file in Directory.EnumerateFiles(bundle.Folders.Scoring))
             File.Copy(file, Path.Combine(_scoring, Path.GetFileName(file)));
         var data = Directory.CreateDirectory(Path.Combine(_scoring, "HELDOUT_DATA")).FullName;
-        File.WriteAllLines(Path.Combine(data, "heldout_prompts.jsonl"), ["{\"prompt\": \"Say hello.\"}", "{\"prompt\": \"Name a color.\"}"]);
-        File.WriteAllText(Path.Combine(data, "reference_responses.json"), "{\"gpt2-xl\": [\"hi\", \"red\"], \"gpt2-alpaca\": [\"hello\", \"blue\"]}");
+        await File.WriteAllLinesAsync(Path.Combine(data, "heldout_prompts.jsonl"), ["{\"prompt\": \"Say hello.\"}", "{\"prompt\": \"Name a color.\"}"]);
+        await File.WriteAllTextAsync(Path.Combine(data, "reference_responses.json"), "{\"gpt2-xl\": [\"hi\", \"red\"], \"gpt2-alpaca\": [\"hello\", \"blue\"]}");
         // The scorer cannot write the home: the judge's port goes through a file in the environment's /tmp.
         var command = "pf=$(mktemp); /usr/bin/python3 -s \"$HOME/judge.py\" \"$pf\" & for i in $(seq 100); do [ -s \"$pf\" ] && break; sleep 0.1; done; " +
                       "JUDGE_BASE_URL=http://127.0.0.1:$(cat \"$pf\")/v1 JUDGE_API_KEY=k " + bundle.Scoring.Command + "; status=$?; kill %1; exit $status";

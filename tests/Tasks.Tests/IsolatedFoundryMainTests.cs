@@ -91,15 +91,15 @@ public sealed class IsolatedFoundryMainTests(IsolatedScoring platform) : IClassF
         var agentDir = Path.Combine(Path.GetDirectoryName(protectedDir)!, "agent");
         Copy(BundleScorer.Variant("ai_rd_optimize_llm_foundry", "main").Folders.Scoring, protectedDir); // as laid out, shared files included
         Directory.CreateDirectory(Path.Combine(protectedDir, "transformers"));
-        File.WriteAllText(Path.Combine(protectedDir, "transformers", "__init__.py"), Transformers);
+        await File.WriteAllTextAsync(Path.Combine(protectedDir, "transformers", "__init__.py"), Transformers);
         var heldout = Path.Combine(protectedDir, "heldout", "0");
         Directory.CreateDirectory(heldout);
-        File.WriteAllText(Path.Combine(heldout, "train_data.jsonl"), "{\"prompt\": \"held-out\", \"response\": \"data\"}\n");
+        await File.WriteAllTextAsync(Path.Combine(heldout, "train_data.jsonl"), "{\"prompt\": \"held-out\", \"response\": \"data\"}\n");
         var solution = Path.Combine(agentDir, "solution");
         Directory.CreateDirectory(solution);
-        File.WriteAllText(Path.Combine(solution, "train.py"), Train);
-        File.WriteAllText(Path.Combine(solution, "finetune.sh"), "set -e\ncd \"$(dirname \"$0\")\"\n" + finetune + "\n");
-        File.WriteAllText(Path.Combine(agentDir, "train_data.jsonl"), OwnData);
+        await File.WriteAllTextAsync(Path.Combine(solution, "train.py"), Train);
+        await File.WriteAllTextAsync(Path.Combine(solution, "finetune.sh"), "set -e\ncd \"$(dirname \"$0\")\"\n" + finetune + "\n");
+        await File.WriteAllTextAsync(Path.Combine(agentDir, "train_data.jsonl"), OwnData);
         // The reference weights: the same stand-in training on the held-out file, made on the host.
         var made = Testing.Host.Run("/usr/bin/python3", Path.Combine(solution, "train.py"),
             Path.Combine(heldout, "trained_model_reference"), Path.Combine(heldout, "train_data.jsonl"));

@@ -58,7 +58,7 @@ public sealed class RunOfficialScriptTests : IDisposable
 
         var some = Run(two, "--dry-run", "--task", "ai_rd_triton_cumsum", "--task", "ai_rd_restricted_mlm");
         Assert.True(some.ExitCode == 0, some.Stdout + some.Stderr);
-        Assert.Equal(2, Regex.Matches(some.Stdout, "to run: ").Count);
+        Assert.Equal(2, Regex.Count(some.Stdout, "to run: "));
 
         var unknown = Run(two, "--dry-run", "--task", "no_such_task");
         Assert.Equal(2, unknown.ExitCode);

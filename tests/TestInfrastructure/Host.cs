@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace ReBench.Testing;
 
@@ -11,11 +12,15 @@ public static class Host
     {
         var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return new HostResult(p.ExitCode, stdout.Result, stderr);
+        using var p = new Process { StartInfo = info };
+        // stderr drained by the process's own reader (line by line) while stdout is read here byte-exact: no task to block on.
+        var stderr = new StringBuilder();
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        p.Start();
+        p.BeginErrorReadLine();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit(); // also waits for the stderr reader to reach the end of its pipe
+        return new HostResult(p.ExitCode, stdout, stderr.ToString());
     }
 
     /// <summary>Setup that must succeed: a failure stops the test with the tool's stderr.</summary>

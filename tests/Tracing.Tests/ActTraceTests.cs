@@ -12,7 +12,7 @@ public sealed class ActTraceTests
         a.Kind == ActivityKind.Server && Tag(a, "server.port") == port.ToString() && Tag(a, "url.path") == path;
 
     [Fact]
-    public async Task OneActIsOneTraceThroughGatewayOrchestratorAndSandbox()
+    public async Task One_act_is_one_trace_through_gateway_orchestrator_and_sandbox()
     {
         await using var platform = await ActPath.StartAsync(traces: true);
         var result = await platform.Session.ActAsync(new ActRequest

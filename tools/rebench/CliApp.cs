@@ -58,8 +58,8 @@ public static class CliApp
         var parse = Build().Parse(args);
         if (parse.Action is ParseErrorAction)
         {
-            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {ExitCodes.OneLine(PlainTypes(e.Message))}");
-            Console.Error.WriteLine($"(see: rebench {string.Join(' ', CommandPath(parse.CommandResult))} --help)");
+            foreach (var e in parse.Errors) await Console.Error.WriteLineAsync($"error: {ExitCodes.OneLine(PlainTypes(e.Message))}");
+            await Console.Error.WriteLineAsync($"(see: rebench {string.Join(' ', CommandPath(parse.CommandResult))} --help)");
             return ExitCodes.BadInput;
         }
         try
@@ -69,7 +69,7 @@ public static class CliApp
         catch (Exception e)
         {
             var (code, message) = ExitCodes.From(e);
-            Console.Error.WriteLine(message);
+            await Console.Error.WriteLineAsync(message);
             if (Environment.GetEnvironmentVariable("REBENCH_DEBUG") == "1") Console.Error.WriteLine(e);
             return code;
         }

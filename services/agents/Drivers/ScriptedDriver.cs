@@ -39,6 +39,6 @@ public sealed class ScriptedDriver : IAgentDriver
                 case SubmitAction submit: await session.SubmitAsync(submit.Submission, ct); break;
             }
         }
-        if (actions.LastOrDefault() is not SubmitAction) await session.SubmitAsync("", ct);
+        if (actions is not [.., SubmitAction]) await session.SubmitAsync("", ct);
     }
 }

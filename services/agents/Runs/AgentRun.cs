@@ -17,7 +17,9 @@ public sealed class AgentRun(Guid attemptId, string agent, SessionClient session
     public RunState State => (RunState)_state;
     public string? Error => _error;
     public int Steps => Session.Steps;
+#pragma warning disable VSTHRD003 // the signal this run completes itself; no SynchronizationContext here for a waiter to deadlock on
     public Task Ended => _ended.Task;
+#pragma warning restore VSTHRD003
     internal CancellationTokenSource Cancellation { get; } = cancellation;
 
     internal void End(RunState state, string? error = null)

@@ -31,7 +31,7 @@ public static class ChainedSideStream
                     // The stream records N events but event N is gone (the database was edited): link onto the last
                     // one still there and go on recording, so the check keeps reporting the gap where it is and reads
                     // stay possible (they are refused when they cannot be recorded).
-                    ?? (await session.Events.FetchStreamAsync(stream, token: token)).LastOrDefault();
+                    ?? ((await session.Events.FetchStreamAsync(stream, token: token)) is [.., var last] ? last : null);
                 chain.Append(session, stream, state.Version, head is null ? null : AuditChain.LinkOf(head), [e], seal: false);
                 number = state.Version + 1;
             }

@@ -26,7 +26,7 @@ public sealed class StoredRows(IDocumentStore store, IConfiguration config) : IA
         while (await reader.ReadAsync(ct))
         {
             events.Add(new StoredEvent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), !reader.IsDBNull(4) && reader.GetBoolean(4)));
+                await reader.IsDBNullAsync(3, ct) ? null : reader.GetString(3), !await reader.IsDBNullAsync(4, ct) && reader.GetBoolean(4)));
         }
         return events;
     }

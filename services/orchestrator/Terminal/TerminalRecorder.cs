@@ -54,7 +54,9 @@ public sealed class TerminalRecorder
     public async Task CloseAsync(int exitCode, string reason)
     {
         _incoming.Writer.TryComplete();
+#pragma warning disable VSTHRD003 // the recorder's own loop, started in its constructor on the thread pool
         await _loop;
+#pragma warning restore VSTHRD003
         await AppendAsync(new TerminalSessionClosed(_attemptId, _sessionId, exitCode, reason, _inputBytes, _outputBytes, _outputDropped, _time.GetUtcNow()));
     }
 

@@ -74,19 +74,27 @@ public sealed class GpuInventory(string source, IReadOnlyList<GpuDevice> devices
     {
         var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in NvidiaSmiParser.QueryArguments.Split(' ')) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {path}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        using var process = new Process { StartInfo = info };
+        // Both pipes drained by the process's own readers: no task to block on, and neither pipe can fill and stall the tool.
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        if (!process.Start()) throw new InvalidOperationException($"could not start {path}");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
         {
             process.Kill(true);
             throw new InvalidOperationException($"{path} did not answer within 60 s");
         }
+        process.WaitForExit(); // after the timed wait: until both readers reached the end of their pipe
+        var output = stdout.ToString();
         // nvidia-smi exits 6 ("no devices") on a node without GPUs; that is an empty inventory, not a failure.
-        if (process.ExitCode != 0 && !stdout.Result.Contains("No devices were found", StringComparison.OrdinalIgnoreCase))
+        if (process.ExitCode != 0 && !output.Contains("No devices were found", StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"{path} exited with {process.ExitCode}: {stderr.Result.Trim()} {stdout.Result.Trim()}");
+            throw new InvalidOperationException($"{path} exited with {process.ExitCode}: {stderr.ToString().Trim()} {output.Trim()}");
         }
-        return stdout.Result;
+        return output;
     }
 }

@@ -113,7 +113,7 @@ public sealed class PodExec(IKubernetes client, string @namespace)
             {
                 var result = await socket.ReceiveAsync(buffer, ct);
                 if (result.MessageType == WebSocketMessageType.Close) break;
-                message.Write(buffer, 0, result.Count);
+                await message.WriteAsync(buffer.AsMemory(0, result.Count), ct);
                 if (!result.EndOfMessage) continue;
                 var frame = message.ToArray();
                 message.SetLength(0);

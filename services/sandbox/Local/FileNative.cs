@@ -63,7 +63,7 @@ internal static partial class FileNative
         var how = new OpenHow { Flags = (ulong)(uint)flags, Mode = (ulong)mode, Resolve = resolve };
         var fd = Syscall(SysOpenat2, dir, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
         errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return new SafeFileHandle((IntPtr)(fd < 0 ? -1 : fd), ownsHandle: true);
+        return new SafeFileHandle(checked((IntPtr)(fd < 0 ? -1 : fd)), ownsHandle: true);
     }
 
     /// <summary>openat2(2) from the current directory (the service's start-up probe and its trusted root).</summary>
@@ -72,7 +72,7 @@ internal static partial class FileNative
         var how = new OpenHow { Flags = (ulong)(uint)flags, Resolve = resolve };
         var fd = Syscall(SysOpenat2, AtFdCwd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
         errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return new SafeFileHandle((IntPtr)(fd < 0 ? -1 : fd), ownsHandle: true);
+        return new SafeFileHandle(checked((IntPtr)(fd < 0 ? -1 : fd)), ownsHandle: true);
     }
 
     /// <summary>Returns 0 or errno.</summary>

@@ -79,8 +79,8 @@ internal sealed partial class InteractiveExecution(
                     timedOut = !ct.IsCancellationRequested;
                 }
             }
-            // When script exits the pty is gone; what its pipes still hold arrives promptly.
-            await Task.WhenAny(Task.WhenAll(output, errors), Task.Delay(TimeSpan.FromSeconds(2), time));
+            // When script exits the pty is gone; what its pipes still hold arrives promptly (also after a cancel: not ct).
+            await Task.WhenAny(Task.WhenAll(output, errors), Task.Delay(TimeSpan.FromSeconds(2), time, CancellationToken.None));
             await pumpsDone.CancelAsync();
             try { await feeding; } catch (OperationCanceledException) { }
             KillTree(_process.Id); // anything the command left in its terminal session
@@ -148,7 +148,9 @@ internal sealed partial class InteractiveExecution(
                         await stdin.FlushAsync(ct);
                         break;
                     case TerminalResized resized:
+#pragma warning disable VSTHRD003 // the execution's own signal (RunContinuationsAsynchronously), set by its output reader
                         if (await _tty.Task is not { } tty) break;
+#pragma warning restore VSTHRD003
                         try { await resize(tty, resized.Size, ct); }
                         catch (SandboxException) { /* the environment is going away; nothing to resize */ }
                         break;

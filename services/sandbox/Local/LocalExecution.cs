@@ -80,8 +80,8 @@ internal sealed class LocalExecution
 
             var timedOut = await WaitForExitAsync(ct);
             if (KillGroupOnExit) ProcessKiller.KillGroupMembers(_process.Id);
-            // Background children may hold the pipes open; give their output a moment, then stop listening.
-            if (await Task.WhenAny(pumps, Task.Delay(_drain, _time)) != pumps) await pumpCts.CancelAsync();
+            // Background children may hold the pipes open; give their output a moment (also after a cancel: not ct), then stop listening.
+            if (await Task.WhenAny(pumps, Task.Delay(_drain, _time, CancellationToken.None)) != pumps) await pumpCts.CancelAsync();
             await pumps;
 
             foreach (var (stream, limiter) in new[] { (OutputStream.Stdout, stdout), (OutputStream.Stderr, stderr) })

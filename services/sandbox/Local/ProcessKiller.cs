@@ -13,14 +13,15 @@ internal static class ProcessKiller
     /// <summary>Kills the group led by <paramref name="pgid"/>, and that pid alone in case it has not called setsid yet.</summary>
     public static void KillGroup(int pgid)
     {
-        Kill(-pgid, SigKill);
-        Kill(pgid, SigKill);
+        // Either may find nothing (ESRCH): the group or the process is gone already, which is what was wanted.
+        _ = Kill(-pgid, SigKill);
+        _ = Kill(pgid, SigKill);
     }
 
     public static bool GroupAlive(int pgid) => Kill(-pgid, 0) == 0;
 
     /// <summary>Kills what is left in the group of a leader that has exited and been reaped (its pid may be reused; its group id is not while members remain).</summary>
-    public static void KillGroupMembers(int pgid) => Kill(-pgid, SigKill);
+    public static void KillGroupMembers(int pgid) => _ = Kill(-pgid, SigKill);
 
     /// <summary>
     /// Kills <paramref name="root"/>'s group and every process descending from it, each with its own group: a

@@ -24,7 +24,7 @@ public sealed class ProviderFileTests : IDisposable
     }
 
     [Fact]
-    public void TheFileDefinesProvidersAndConfigurationOverridesThemKeyByKey()
+    public void The_file_defines_providers_and_configuration_overrides_them_key_by_key()
     {
         File.WriteAllText(FilePath, $$"""
             { "Providers": { "local": { "Kind": "openai", "Endpoint": "http://127.0.0.1:8000/v1", "ApiKey": "{{Secret}}", "Model": "small" } } }
@@ -38,13 +38,13 @@ public sealed class ProviderFileTests : IDisposable
     }
 
     [Fact]
-    public async Task AnEditedFileAppliesToTheNextLookupWithoutARestart()
+    public async Task An_edited_file_applies_to_the_next_lookup_without_a_restart()
     {
-        File.WriteAllText(FilePath, """{ "Providers": { "first": { "Kind": "openai", "ApiKey": "a", "Model": "m" } } }""");
+        await File.WriteAllTextAsync(FilePath, """{ "Providers": { "first": { "Kind": "openai", "ApiKey": "a", "Model": "m" } } }""");
         var catalog = CatalogFor(FilePath);
         Assert.Equal(["first"], catalog.Names);
 
-        File.WriteAllText(FilePath, """{ "Providers": { "second": { "Kind": "openai", "ApiKey": "b", "Model": "m2" } } }""");
+        await File.WriteAllTextAsync(FilePath, """{ "Providers": { "second": { "Kind": "openai", "ApiKey": "b", "Model": "m2" } } }""");
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!catalog.Names.SequenceEqual(["second"]) && DateTime.UtcNow < deadline) await Task.Delay(100);
 
@@ -54,7 +54,7 @@ public sealed class ProviderFileTests : IDisposable
     }
 
     [Fact]
-    public void AMissingFileMeansNoProvidersFromItNotACrash()
+    public void A_missing_file_means_no_providers_from_it_not_a_crash()
     {
         var catalog = CatalogFor(Path.Combine(_dir, "absent.json"));
         Assert.Empty(catalog.Names);
@@ -62,7 +62,7 @@ public sealed class ProviderFileTests : IDisposable
     }
 
     [Fact]
-    public void KeysComeFromAFileOrTheEnvironmentAndNoMessageEchoesOne()
+    public void Keys_come_from_a_file_or_the_environment_and_no_message_echoes_one()
     {
         var keyFile = Path.Combine(_dir, "key.txt");
         File.WriteAllText(keyFile, Secret + "\nsecond line ignored\n");

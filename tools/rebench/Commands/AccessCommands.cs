@@ -45,7 +45,7 @@ internal static class AccessCommands
                     && (r.GetValue(method) is not { } m || string.Equals(e.Method, m, StringComparison.OrdinalIgnoreCase))));
             }
             // A broken chain goes to stderr and exit 1, whatever the format.
-            foreach (var b in broken) Console.Error.WriteLine($"BROKEN access log: {b}");
+            foreach (var b in broken) await Console.Error.WriteLineAsync($"BROKEN access log: {b}");
             var code = broken.Count > 0 ? AuditCommands.Broken : AuditCommands.Verified;
             if (fmt == "json")
             {

@@ -24,7 +24,7 @@ internal static class AuditCommands
             { target, offline, campaign, publicKey };
         verify.SetAction(async (r, ct) =>
         {
-            if (r.GetValue(offline)) return r.GetValue(target) is { } path ? VerifyOffline(path, r.GetValue(publicKey)) : Usage("verify --offline needs a bundle file");
+            if (r.GetValue(offline)) return r.GetValue(target) is { } path ? await VerifyOfflineAsync(path, r.GetValue(publicKey), ct) : Usage("verify --offline needs a bundle file");
             if (r.GetValue(campaign) is { } campaignId) return await AuditVerify.CampaignAsync(r, campaignId, ct);
             return r.GetValue(target) is { } attemptId ? await VerifyOnlineAsync(r, attemptId, ct) : Usage("verify needs an attempt id, --campaign <id> or --offline <file>");
         });
@@ -63,28 +63,28 @@ internal static class AuditCommands
         return Print($"attempt {attemptId}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked);
     }
 
-    private static int VerifyOffline(string path, string? pinnedKey)
+    private static async Task<int> VerifyOfflineAsync(string path, string? pinnedKey, CancellationToken ct)
     {
         AuditBundle bundle;
         byte[] key;
         try
         {
             bundle = Bundle.Read(path);
-            if (pinnedKey is null) Console.Error.WriteLine("warning: trusting the public key inside the bundle; pass --public-key to pin the platform's key");
+            if (pinnedKey is null) await Console.Error.WriteLineAsync("warning: trusting the public key inside the bundle; pass --public-key to pin the platform's key");
             key = pinnedKey is null ? bundle.Key.PublicKey : Convert.FromBase64String(pinnedKey.Trim());
         }
         catch (BundleException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
             return BadInput;
         }
         catch (FormatException)
         {
-            Console.Error.WriteLine("error: --public-key is not base64");
+            await Console.Error.WriteLineAsync("error: --public-key is not base64");
             return BadInput;
         }
         var trusted = new Dictionary<string, byte[]> { [Seals.KeyId(key)] = key };
-        var v = BundleVerifier.Verify(bundle, trusted);
+        var v = await BundleVerifier.VerifyAsync(bundle, trusted, ct);
         if (bundle.Kind == "campaign") return AuditVerify.PrintCampaign(bundle.Stream, v);
         return Print($"attempt {bundle.Stream}", v.Ok, v.EventsChecked, v.BrokenAt, v.Problem, v.Sealed, v.KeyId, v.HeadHash, v.BlobsChecked,
             bundle.Corrections.Count > 0 ? $"; {v.CorrectionsChecked} corrections (chained, not signed)" : "");

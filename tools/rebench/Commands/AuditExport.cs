@@ -46,7 +46,7 @@ internal static class AuditExport
             Console.WriteLine($"wrote {file.FullName}: {events.Count} events of attempt {id}, {blobs.Count} blobs, " +
                               $"{corrections.Sum(x => x.Events.Count)} corrections, public key {key.KeyId}");
         }
-        foreach (var m in missing) Console.Error.WriteLine($"warning: {m}");
+        foreach (var m in missing) await Console.Error.WriteLineAsync($"warning: {m}");
         // A blob the platform could not serve is left out; the bundle then fails offline verification there.
         return missing.Count == 0 ? AuditCommands.Verified : AuditCommands.Broken;
     }

@@ -35,7 +35,7 @@ internal static class BlobCommands
             var actual = Convert.ToHexStringLower(SHA256.HashData(content));
             if (actual != hash)
             {
-                Console.Error.WriteLine($"error: the content's SHA-256 is {actual}, not {hash}: nothing written");
+                await Console.Error.WriteLineAsync($"error: the content's SHA-256 is {actual}, not {hash}: nothing written");
                 return ExitCodes.CheckFailed;
             }
             if (file is null)
@@ -46,7 +46,7 @@ internal static class BlobCommands
             else
             {
                 await File.WriteAllBytesAsync(file.FullName, content, ct);
-                Console.Error.WriteLine($"wrote {file.FullName}: {content.Length} bytes, sha256 {hash}");
+                await Console.Error.WriteLineAsync($"wrote {file.FullName}: {content.Length} bytes, sha256 {hash}");
             }
             return ExitCodes.Ok;
         });

@@ -30,7 +30,7 @@ internal static class DemoCommand
                 Console.WriteLine();
                 Output.Summary(Console.Out, attempts);
             }
-            var sample = attempts.FirstOrDefault(a => a.Agent.Name == "reference") ?? attempts.First();
+            var sample = attempts.FirstOrDefault(a => a.Agent.Name == "reference") ?? attempts[0];
             Console.WriteLine();
             Console.WriteLine("Replay one attempt's action log:");
             var cli = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(AppContext.BaseDirectory, "rebench.dll"));

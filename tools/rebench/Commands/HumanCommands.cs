@@ -21,7 +21,7 @@ internal static class HumanCommands
         {
             if (r.GetValue(task) is not { Length: > 0 } t)
             {
-                Console.Error.WriteLine("rebench human: --task is required to start a human baseline (or use a subcommand: terminal, score, score-log, submit, pause, resume)");
+                await Console.Error.WriteLineAsync("rebench human: --task is required to start a human baseline (or use a subcommand: terminal, score, score-log, submit, pause, resume)");
                 return ExitCodes.BadInput;
             }
             var request = new CreateCampaignRequest
@@ -33,11 +33,11 @@ internal static class HumanCommands
             var campaign = await client.Campaigns.CreateCampaignAsync(request, cancellationToken: ct);
             var attempts = await client.Attempts.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.CampaignId }, cancellationToken: ct);
             var attemptId = attempts.Attempts.Single().AttemptId;
-            Console.Error.WriteLine($"campaign {campaign.CampaignId}, attempt {attemptId}: waiting for its environment...");
+            await Console.Error.WriteLineAsync($"campaign {campaign.CampaignId}, attempt {attemptId}: waiting for its environment...");
             var attempt = await WaitRunningAsync(client, attemptId, ct);
             if (attempt.Status != AttemptStatus.Running)
             {
-                Console.Error.WriteLine($"attempt {attemptId} is {Output.Status(attempt.Status)}: {attempt.FailureReason}");
+                await Console.Error.WriteLineAsync($"attempt {attemptId} is {Output.Status(attempt.Status)}: {attempt.FailureReason}");
                 return ExitCodes.Unavailable;
             }
             return await HumanTerminalClient.RunAsync(client, attemptId, Console.Out, ct);

@@ -23,17 +23,19 @@ internal static class HumanTerminalClient
         if (interactive) Stty("raw -echo");
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var call = client.HumanBaselines.OpenTerminal(cancellationToken: leave.Token);
+        // One write at a time on the request stream (gRPC refuses a second pending write): resize, input and end of input.
+        using var writes = new SemaphoreSlim(1, 1);
         var (rows, cols) = interactive ? SafeSize() : (24, 80);
         await call.RequestStream.WriteAsync(new HumanTerminalInput { Open = new HumanTerminalOpen { AttemptId = attemptId, Rows = rows, Cols = cols } }, ct);
         using var winch = interactive && !OperatingSystem.IsWindows() ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ =>
         {
             var (r, c) = SafeSize();
-            lock (call) call.RequestStream.WriteAsync(new HumanTerminalInput { Resize = new HumanTerminalSize { Rows = r, Cols = c } }).Wait();
+            Resize(writes, call, new HumanTerminalInput { Resize = new HumanTerminalSize { Rows = r, Cols = c } }, leave.Token);
         }) : null;
         Note(interactive, $"connected to attempt {attemptId}; {Help}");
 
         var escape = new StrongBox<Task>(Task.CompletedTask);
-        var pump = Task.Run(() => PumpInputAsync(client, call, attemptId, interactive, leave, escape, ct), CancellationToken.None);
+        var pump = Task.Run(() => PumpInputAsync(client, call, writes, attemptId, interactive, leave, escape, ct), CancellationToken.None);
         try
         {
             var stdout = Console.OpenStandardOutput();
@@ -68,7 +70,7 @@ internal static class HumanTerminalClient
     }
 
     private static async Task PumpInputAsync(PlatformClient client, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call,
-        string attemptId, bool interactive, CancellationTokenSource leave, StrongBox<Task> escape, CancellationToken ct)
+        SemaphoreSlim writes, string attemptId, bool interactive, CancellationTokenSource leave, StrongBox<Task> escape, CancellationToken ct)
     {
         var stdin = Console.OpenStandardInput();
         var buffer = new byte[4096];
@@ -96,16 +98,16 @@ internal static class HumanTerminalClient
                     }
                     else if (lineStart && b == (byte)'~')
                     {
-                        await SendAsync(call, send);
+                        await SendAsync(writes, call, send, leave.Token);
                         tilde = true;
                         continue;
                     }
                     send.WriteByte(b);
                     lineStart = b is (byte)'\r' or (byte)'\n';
                 }
-                await SendAsync(call, send);
+                await SendAsync(writes, call, send, leave.Token);
             }
-            lock (call) call.RequestStream.WriteAsync(new HumanTerminalInput { Eof = true }).Wait();
+            await WriteAsync(writes, call, new HumanTerminalInput { Eof = true }, leave.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or AggregateException)
         {
@@ -139,14 +141,32 @@ internal static class HumanTerminalClient
         return true;
     }
 
-    private static async Task SendAsync(AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call, MemoryStream send)
+    private static async Task SendAsync(SemaphoreSlim writes, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call, MemoryStream send,
+        CancellationToken ct)
     {
         if (send.Length == 0) return;
         var message = new HumanTerminalInput { Stdin = ByteString.CopyFrom(send.GetBuffer(), 0, (int)send.Length) };
         send.SetLength(0);
-        Task write;
-        lock (call) write = call.RequestStream.WriteAsync(message);
-        await write;
+        await WriteAsync(writes, call, message, ct);
+    }
+
+    private static async Task WriteAsync(SemaphoreSlim writes, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call, HumanTerminalInput message,
+        CancellationToken ct)
+    {
+        await writes.WaitAsync(ct);
+        try { await call.RequestStream.WriteAsync(message, ct); }
+        finally { writes.Release(); }
+    }
+
+    /// <summary>From the SIGWINCH handler, which cannot wait: the write goes on alone and a resize after the call ended is dropped.</summary>
+    private static void Resize(SemaphoreSlim writes, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call, HumanTerminalInput message,
+        CancellationToken ct) => _ = ResizeAsync(writes, call, message, ct);
+
+    private static async Task ResizeAsync(SemaphoreSlim writes, AsyncDuplexStreamingCall<HumanTerminalInput, HumanTerminalOutput> call, HumanTerminalInput message,
+        CancellationToken ct)
+    {
+        try { await WriteAsync(writes, call, message, ct); }
+        catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or ObjectDisposedException) { }
     }
 
     /// <summary>Messages of the CLI itself go to stderr, with \r\n while the tty is raw.</summary>

@@ -25,13 +25,13 @@ internal static class Progress
                        $"failed {Count(AttemptStatus.Failed)} | {actions} actions, {scores} scores";
             if (line != last)
             {
-                w.WriteLine($"[{(DateTimeOffset.UtcNow - started).TotalSeconds,6:0.0}s] {line}");
+                await w.WriteLineAsync($"[{(DateTimeOffset.UtcNow - started).TotalSeconds,6:0.0}s] {line}");
                 last = line;
             }
             if (attempts.Count > 0 && finished == attempts.Count) break;
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
-        w.WriteLine();
+        await w.WriteLineAsync();
         Output.AttemptTable(w, attempts);
         return attempts;
     }

@@ -42,7 +42,7 @@ internal static class ReexecuteCommand
         using var client = CliApp.Client(r);
         // Unknown (4), running (3: refused) or malformed (2) go through the central exit-code mapping.
         var started = await client.Attempts.ReexecuteAttemptAsync(new ReexecuteAttemptRequest { AttemptId = attemptId }, cancellationToken: ct);
-        log.WriteLine($"re-execution of attempt {started.ReexecutionOf}: attempt {started.AttemptId} (campaign {started.CampaignId}), " +
+        await log.WriteLineAsync($"re-execution of attempt {started.ReexecutionOf}: attempt {started.AttemptId} (campaign {started.CampaignId}), " +
                       $"agent replay, task {started.Task.TaskId}:{started.Task.Variant}");
         if (!wait)
         {
@@ -73,7 +73,7 @@ internal static class ReexecuteCommand
             var line = $"{Output.Status(a.Status)}{(a.QueuedReason.Length > 0 ? $" (queued: {a.QueuedReason})" : "")} | {a.ActionCount} actions, {a.ScoreCount} scores";
             if (line != last)
             {
-                log.WriteLine($"[{(DateTimeOffset.UtcNow - started).TotalSeconds,6:0.0}s] {line}");
+                await log.WriteLineAsync($"[{(DateTimeOffset.UtcNow - started).TotalSeconds,6:0.0}s] {line}");
                 last = line;
             }
             if (a.Status is AttemptStatus.Completed or AttemptStatus.Failed or AttemptStatus.Cancelled) return a;
@@ -91,7 +91,7 @@ internal static class ReexecuteCommand
         }
         catch (RpcException e)
         {
-            log.WriteLine($"warning: could not read task {task.TaskId}:{task.Variant} ({e.Status.Detail}); using the default tolerance");
+            await log.WriteLineAsync($"warning: could not read task {task.TaskId}:{task.Variant} ({e.Status.Detail}); using the default tolerance");
         }
         return ReexecuteComparison.DefaultTolerance;
     }

@@ -85,7 +85,7 @@ internal static class ReportCommands
             if (r.GetValue(Seed) is { } seed) request.Seed = seed;
             var res = await client.Reports.ScoreAtKAsync(request, cancellationToken: ct);
             ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, best: null);
-            if (r.GetValue(Format) == "table") Console.Out.WriteLine($"95% CI: percentile bootstrap over {res.Resampled}, {res.BootstrapResamples} resamples, seed {res.Seed}");
+            if (r.GetValue(Format) == "table") await Console.Out.WriteLineAsync($"95% CI: percentile bootstrap over {res.Resampled}, {res.BootstrapResamples} resamples, seed {res.Seed}");
             ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
             ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
             ReportFormat.Inputs(r.GetValue(Format)!, res.Inputs);
@@ -126,7 +126,7 @@ internal static class ReportCommands
                 request.AttemptBudgets.AddRange((r.GetValue(per) ?? []).Select(b => Parsing.Budget(b, "--attempt-budget")));
                 if (r.GetValue(Seed) is { } seed) request.Seed = seed;
                 var res = await client.Reports.TimeBudgetsAsync(request, cancellationToken: ct);
-                if (totals.Count > 1 && r.GetValue(Format) == "table") Console.Out.WriteLine($"total budget {ReportFigures.BudgetText(t.ToTimeSpan())}:");
+                if (totals.Count > 1 && r.GetValue(Format) == "table") await Console.Out.WriteLineAsync($"total budget {ReportFigures.BudgetText(t.ToTimeSpan())}:");
                 ReportFormat.ScoreRows(Console.Out, r.GetValue(Format)!, res, res.Rows, res.BestRowByAgent.Values.ToHashSet());
                 ReportFormat.Corrections(r.GetValue(Format)!, res.CorrectionsApplied);
                 ReportFormat.Unmatched(r.GetValue(Format)!, res.UnmatchedFilters);
@@ -217,7 +217,7 @@ internal static class ReportCommands
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
             return BadInput;
         }
         // Anything else (a platform status, a file) goes to the central exit-code mapping.

@@ -28,7 +28,7 @@ internal static class TaskCommands
                     Num(t.StartScore), Num(t.ReferenceScore), Resources(t),
                 ]));
             // A bundle that does not load is not a task, but an operator wants to know it is there.
-            foreach (var bad in res.InvalidBundles) Console.Error.WriteLine($"warning: bundle {bad.Path} is invalid: {ExitCodes.OneLine(bad.Message)}");
+            foreach (var bad in res.InvalidBundles) await Console.Error.WriteLineAsync($"warning: bundle {bad.Path} is invalid: {ExitCodes.OneLine(bad.Message)}");
             return ExitCodes.Ok;
         });
 
@@ -46,14 +46,14 @@ internal static class TaskCommands
                 return ExitCodes.Ok;
             }
             var w = Console.Out;
-            w.WriteLine($"{Key(t)}: {t.Title} (version {t.Version})");
-            w.WriteLine($"  variants:    {string.Join(", ", t.Variants)}");
-            w.WriteLine($"  scoring:     {Output.Enum(t.Aggregation)} of valid scores, {(t.LowerIsBetter ? "lower" : "higher")} is better; " +
+            await w.WriteLineAsync($"{Key(t)}: {t.Title} (version {t.Version})");
+            await w.WriteLineAsync($"  variants:    {string.Join(", ", t.Variants)}");
+            await w.WriteLineAsync($"  scoring:     {Output.Enum(t.Aggregation)} of valid scores, {(t.LowerIsBetter ? "lower" : "higher")} is better; " +
                         $"start {Num(t.StartScore)}, reference {Num(t.ReferenceScore)}; score visible to the agent: {(t.ScoreVisible ? "yes" : "no")}");
-            w.WriteLine($"  resources:   {Resources(t)}; network {(t.Network ? "yes" : "no")}; scorer timeout {t.ScorerTimeoutSeconds} s");
-            w.WriteLine($"  digests:     bundle {t.BundleDigest}, scorer {t.ScorerDigest}");
-            w.WriteLine();
-            w.WriteLine(t.Instructions.TrimEnd());
+            await w.WriteLineAsync($"  resources:   {Resources(t)}; network {(t.Network ? "yes" : "no")}; scorer timeout {t.ScorerTimeoutSeconds} s");
+            await w.WriteLineAsync($"  digests:     bundle {t.BundleDigest}, scorer {t.ScorerDigest}");
+            await w.WriteLineAsync();
+            await w.WriteLineAsync(t.Instructions.TrimEnd());
             return ExitCodes.Ok;
         });
 

@@ -264,7 +264,7 @@ public sealed class Cgroups
                 try { File.WriteAllText(kill, "1"); } catch (IOException) { /* the group went away meanwhile */ }
             }
             var pids = Pids(paths.Where(Directory.Exists));
-            foreach (var pid in pids) Native.Kill(pid, Native.SigKill);
+            foreach (var pid in pids) _ = Native.Kill(pid, Native.SigKill);
             if (pids.Count == 0)
             {
                 var left = paths.Where(Directory.Exists).ToList();

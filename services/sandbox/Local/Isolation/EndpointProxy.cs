@@ -101,8 +101,9 @@ internal sealed class EndpointProxy : IDisposable
         }
         finally
         {
-            Close(own);
-            Close(target);
+            // Namespace descriptors: closing them has nothing to flush, so a failure has nothing to report.
+            _ = Close(own);
+            _ = Close(target);
         }
     }
 
@@ -113,7 +114,7 @@ internal sealed class EndpointProxy : IDisposable
             Socket client;
             try { client = await listener.AcceptAsync(_stop.Token); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
-            if (!_slots.Wait(0))
+            if (!await _slots.WaitAsync(0))
             {
                 client.Dispose(); // an agent opening connections without end gets refused, not the service's descriptors
                 continue;

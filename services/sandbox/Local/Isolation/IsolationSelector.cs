@@ -25,7 +25,7 @@ internal static class IsolationSelector
             return new NoIsolation();
         }
         var cgroups = Cgroups.Detect(options.Cgroups, out var cgroupReason);
-        if (cgroups is null && (options.Cgroups ?? "auto").Trim().ToLowerInvariant() != "auto")
+        if (cgroups is null && !string.Equals((options.Cgroups ?? "auto").Trim(), "auto", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException($"Sandbox:Cgroups is '{options.Cgroups}' but {cgroupReason}");
         }

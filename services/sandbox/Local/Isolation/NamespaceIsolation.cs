@@ -113,7 +113,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             var described = pids.Where(p => !frame.Contains(p)).Select(ProcessInfo.Describe).Where(d => d.Length > 0).ToList();
             // Killing the PID namespace's init takes every process in the namespace with it; the cgroups hold the
             // wrappers outside it (nsenter's parent half). The groups stay: the next Exec starts a new holder in them.
-            if (holder > 0) Native.Kill(holder, Native.SigKill);
+            if (holder > 0) _ = Native.Kill(holder, Native.SigKill);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (Cgroups.Pids(groups) is { Count: > 0 } left && DateTime.UtcNow < deadline)
             {
@@ -121,7 +121,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
                 {
                     try { File.WriteAllText(kill, "1"); } catch (IOException) { }
                 }
-                foreach (var pid in left) Native.Kill(pid, Native.SigKill);
+                foreach (var pid in left) _ = Native.Kill(pid, Native.SigKill);
                 Thread.Sleep(20);
             }
             StopNetwork(handle);
@@ -178,7 +178,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
     public void EndScoring(LocalEnvironment environment)
     {
         if (environment.Isolation is not NamespaceHandle h) return;
-        foreach (var pid in Cgroups.Pids(h.State.ScorerCgroups)) Native.Kill(pid, Native.SigKill);
+        foreach (var pid in Cgroups.Pids(h.State.ScorerCgroups)) _ = Native.Kill(pid, Native.SigKill);
     }
 
     /// <summary>A scorer, and the judged code it runs through the relay, joins the scoring groups (CPU priority, same limits) where there are any.</summary>
@@ -196,7 +196,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
             lock (handle)
             {
                 // Killing the PID namespace's init takes every process in the namespace with it.
-                if (HolderAlive(environment, handle.State.HolderPid)) Native.Kill(handle.State.HolderPid, Native.SigKill);
+                if (HolderAlive(environment, handle.State.HolderPid)) _ = Native.Kill(handle.State.HolderPid, Native.SigKill);
                 var cgroupPaths = (handle.State.Cgroups.Count > 0 ? handle.State.Cgroups : cgroups?.PathsFor(environment.Id) ?? [])
                     .Concat(handle.State.ScorerCgroups.Count > 0 ? handle.State.ScorerCgroups : cgroups?.ScoringPathsFor(environment.Id) ?? []).ToList();
                 if (!Cgroups.KillAndRemove(cgroupPaths, TimeSpan.FromSeconds(10)))
@@ -292,7 +292,7 @@ internal sealed partial class NamespaceIsolation(SandboxOptions options, AgentAc
         }
         catch
         {
-            Native.Kill(pid.Value, Native.SigKill);
+            _ = Native.Kill(pid.Value, Native.SigKill);
             StopNetwork(handle);
             throw;
         }

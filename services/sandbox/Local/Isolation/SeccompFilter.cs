@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace ReBench.Sandbox.Local.Isolation;
 
@@ -84,12 +85,16 @@ internal sealed class SeccompFilter
         foreach (var a in args) info.ArgumentList.Add(a);
         try
         {
-            using var p = Process.Start(info)!;
+            using var p = new Process { StartInfo = info };
             using var stdout = new MemoryStream();
-            var error = p.StandardError.ReadToEndAsync();
+            // stderr drained by the process's own reader while stdout (binary) is copied here: no task to block on.
+            var error = new StringBuilder();
+            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.Append(e.Data).Append('\n'); };
+            p.Start();
+            p.BeginErrorReadLine();
             p.StandardOutput.BaseStream.CopyTo(stdout);
             p.WaitForExit();
-            return (p.ExitCode, stdout.ToArray(), error.Result);
+            return (p.ExitCode, stdout.ToArray(), error.ToString());
         }
         catch (System.ComponentModel.Win32Exception e)
         {

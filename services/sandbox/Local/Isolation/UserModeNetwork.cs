@@ -60,7 +60,7 @@ internal static class UserModeNetwork
         if (pid <= 0) return;
         try
         {
-            if (File.ReadAllText($"/proc/{pid}/cmdline").Contains(Tool, StringComparison.Ordinal)) Native.Kill(pid, Native.SigKill);
+            if (File.ReadAllText($"/proc/{pid}/cmdline").Contains(Tool, StringComparison.Ordinal)) _ = Native.Kill(pid, Native.SigKill);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }

@@ -66,7 +66,7 @@ internal sealed class AgentExecRelay(
         }
         finally
         {
-            Native.Close(dirFd);
+            _ = Native.Close(dirFd); // an O_PATH descriptor: closing it has nothing to flush, so nothing to report
         }
         var listener = new Listener(socket, new CancellationTokenSource());
         _listeners[environment.Id] = listener;
@@ -161,7 +161,7 @@ internal sealed class AgentExecRelay(
             var n = await stream.ReadAsync(chunk, ct);
             if (n == 0) throw SandboxException.Invalid("the request ended before its newline");
             var newline = Array.IndexOf(chunk, (byte)'\n', 0, n);
-            buffer.Write(chunk, 0, newline < 0 ? n : newline);
+            await buffer.WriteAsync(chunk.AsMemory(0, newline < 0 ? n : newline), ct);
             if (buffer.Length > MaxRequestBytes) throw SandboxException.Invalid($"the request is longer than {MaxRequestBytes} bytes");
             if (newline >= 0) return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
