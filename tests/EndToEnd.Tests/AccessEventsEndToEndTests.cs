@@ -20,7 +20,7 @@ public sealed class AccessEventsEndToEndTests(PlatformProcesses platform, ITestO
     private const string Auditor = PlatformProcesses.AuditorKeyId;
 
     [Fact]
-    public async Task EveryReadOfAnAttemptsContentIsRecordedWithTheCallersPrincipalAndRole()
+    public async Task Every_read_of_an_attempts_content_is_recorded_with_the_callers_principal_and_role()
     {
         var admin = Platform.Orchestrator();
         var auditor = Platform.Orchestrator(PlatformProcesses.AuditorKey);
@@ -66,13 +66,12 @@ public sealed class AccessEventsEndToEndTests(PlatformProcesses platform, ITestO
         }
 
         // The step history through the gateway's internal listener, with the attempt's own session credential: the
-        // attempt has ended, so the read is refused, and the attempt to read is still on record.
+        // attempt has ended, so the read is refused and nothing was read (a session read is recorded once it passes).
         var ended = await Assert.ThrowsAsync<RpcException>(() =>
             Platform.Session(Platform.CredentialOf(first)).GetStepHistoryAsync(new GetStepHistoryRequest { AttemptId = first }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, ended.StatusCode);
         var historyReads = (await AccessAsync(admin, first)).Events.Where(e => e.Method == "GetStepHistory").ToList();
-        Assert.Equal(historyBefore + 1, historyReads.Count);
-        Assert.False(string.IsNullOrEmpty(historyReads[^1].Principal));
+        Assert.Equal(historyBefore, historyReads.Count);
 
         // A re-execution by the auditor: the request, and the replay driver's reads of the recorded actions, are
         // recorded on the source attempt; the detail names the attempt that replays it.

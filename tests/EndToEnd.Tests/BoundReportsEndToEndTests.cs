@@ -51,7 +51,7 @@ public sealed class BoundReportsEndToEndTests(PlatformProcesses platform, ITestO
     }
 
     [Fact]
-    public async Task AResultsRowEditedWithSqlIsNamedByVerifyAndRefusedByAVerifiedReport()
+    public async Task A_results_row_edited_with_sql_is_named_by_verify_and_refused_by_a_verified_report()
     {
         var (campaign, attempt) = await RunCampaignAsync("bound-edited");
 
@@ -95,7 +95,7 @@ public sealed class BoundReportsEndToEndTests(PlatformProcesses platform, ITestO
     }
 
     [Fact]
-    public async Task AReExecutionLeavesEveryDefaultReportAsItWasAndShowsMarkedWhenIncluded()
+    public async Task A_re_execution_leaves_every_default_report_as_it_was_and_shows_marked_when_included()
     {
         var (campaign, source) = await RunCampaignAsync("bound-reexecuted");
         var reports = Reports();

@@ -24,7 +24,7 @@ public sealed class ServiceTokenEndToEndTests(PlatformProcesses platform) : Plat
     private static readonly Metadata None = [];
 
     [Fact]
-    public async Task BackendsRefuseCallsWithoutAValidServiceTokenAndAnswerThemWithOne()
+    public async Task Backends_refuse_calls_without_a_valid_service_token_and_answer_them_with_one()
     {
         var environmentId = Guid.NewGuid().ToString("N");
         using var bare = GrpcChannel.ForAddress($"http://127.0.0.1:{Platform.Port("sandbox")}");
@@ -86,7 +86,7 @@ public sealed class ServiceTokenEndToEndTests(PlatformProcesses platform) : Plat
     /// token's principal's.
     /// </summary>
     [Fact]
-    public async Task SpoofedCallerHeadersNeverNameTheActorOfACorrection()
+    public async Task Spoofed_caller_headers_never_name_the_actor_of_a_correction()
     {
         var client = Platform.Orchestrator();
         var script = string.Join('\n', new object[] { new { submit = "done" } }.Select(s => JsonSerializer.Serialize(s)));

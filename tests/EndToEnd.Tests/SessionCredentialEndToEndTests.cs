@@ -92,7 +92,7 @@ public sealed class SessionCredentialEndToEndTests(PlatformProcesses platform, I
         var secrets = aCredentials.Append(bCredential).ToList();
         foreach (var service in new[] { "agents", "orchestrator", "gateway" })
         {
-            var log = File.ReadAllText(Path.Combine(Platform.LogsDir, $"{service}.log"));
+            var log = await File.ReadAllTextAsync(Path.Combine(Platform.LogsDir, $"{service}.log"));
             Assert.All(secrets, secret => Assert.DoesNotContain(secret, log));
         }
         var bEvents = await Waits.EventsAsync(client, b);

@@ -24,7 +24,7 @@ public sealed class PlatformKeyTests
     [InlineData("Platform:Key", "c2hvcnQta2V5", "has 9 bytes; at least 32")]
     [InlineData("Platform:Key", "not base64 at all!", "not base64")]
     [InlineData("Platform:KeyFile", "/nonexistent/platform.key", "cannot read the key file")]
-    public async Task AServiceWithoutAUsableKeyDoesNotStartAndSaysWhy(string setting, string value, string expected)
+    public async Task A_service_without_a_usable_key_does_not_start_and_says_why(string setting, string value, string expected)
     {
         var settings = setting == "Platform:KeyFile" ? new[] { (setting, (string?)value) } : [(setting, value)];
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Backend(TestEnv.FreePort(), settings));
@@ -33,7 +33,7 @@ public sealed class PlatformKeyTests
     }
 
     [Fact]
-    public async Task OnlyHealthPassesWithoutATokenAndReflectionNeedsOne()
+    public async Task Only_health_passes_without_a_token_and_reflection_needs_one()
     {
         var port = TestEnv.FreePort();
         await using var app = await Backend(port);
@@ -56,7 +56,7 @@ public sealed class PlatformKeyTests
     }
 
     [Fact]
-    public async Task ClockSkewOfAMinuteOrTwoIsToleratedAndOlderTokensAreNot()
+    public async Task Clock_skew_of_a_minute_or_two_is_tolerated_and_older_tokens_are_not()
     {
         var validator = new PlatformTokenValidator(Keys([TestPlatformKey.Setting]), TimeProvider.System);
         var now = DateTime.UtcNow;
@@ -69,13 +69,13 @@ public sealed class PlatformKeyTests
     }
 
     [Fact]
-    public async Task DuringARotationTokensOfThePreviousKeyStillPassAndOthersDoNot()
+    public async Task During_a_rotation_tokens_of_the_previous_key_still_pass_and_others_do_not()
     {
         var dir = Directory.CreateTempSubdirectory("rebench-keys-").FullName;
         try
         {
             var newKey = Path.Combine(dir, "new-platform.key");
-            File.WriteAllText(newKey, PlatformKeys.NewKeyText());
+            await File.WriteAllTextAsync(newKey, PlatformKeys.NewKeyText());
             var oldKey = TestPlatformKey.WriteFile(dir);
             var rotated = Keys([new("Platform:KeyFile", newKey), new("Platform:PreviousKeyFiles:0", oldKey)]);
             var validator = new PlatformTokenValidator(rotated, TimeProvider.System);

@@ -139,8 +139,11 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     {
         var (campaign, attempts) = await new AuditFixtures(_host).CampaignAsync(2);
         var (first, second) = (attempts[0].ToString(), attempts[1].ToString());
-        // Recorded before the method runs, whatever it then answers for a scheduled attempt.
+        // A session read counts once its credential has passed: the intruder's call is only the gate's refusal event.
         await Answered(() => UnaryAsync("ScoreLog", new ScoreLogRequest { AttemptId = first }, ScoreLogResponse.Parser, Caller("agent-session", "session")));
+        var session = Caller("agent-session", "session");
+        session.Add(SessionCredentials.Header, await Get<SessionCredentials>().IssueAsync(attempts[0], default));
+        await UnaryAsync("ScoreLog", new ScoreLogRequest { AttemptId = first }, ScoreLogResponse.Parser, session);
         await Answered(() => UnaryAsync("HumanScoreLog", new HumanStepRequest { AttemptId = first }, HumanScoreLogResponse.Parser, Caller("human", "admin")));
         await Answered(() => UnaryAsync("VerifyCampaign", new VerifyCampaignRequest { CampaignId = campaign.ToString() }, VerifyCampaignResponse.Parser, Caller("aud", "auditor")));
         await StreamAsync("ExportCampaign", new ExportCampaignRequest { CampaignId = campaign.ToString() }, V1.StoredEvent.Parser, Caller("aud", "auditor"));
@@ -148,7 +151,8 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         var firstLog = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = first }, ListAccessEventsResponse.Parser);
         Assert.True(firstLog.ChainOk, firstLog.Problem);
         Assert.Equal(
-            [("agent-session", "session", "ScoreLog", ""), ("human", "admin", "HumanScoreLog", ""),
+            [("agent-session", "session", "AttemptSession/ScoreLog", "refused: no session credential"), ("agent-session", "session", "ScoreLog", ""),
+             ("human", "admin", "HumanScoreLog", ""),
              ("aud", "auditor", "VerifyCampaign", $"campaign={campaign}"), ("aud", "auditor", "ExportCampaign", $"campaign={campaign}")],
             firstLog.Events.Select(e => (e.Principal, e.Role, e.Method, e.Detail)));
         var secondLog = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = second }, ListAccessEventsResponse.Parser);
@@ -163,7 +167,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         var bad = await Assert.ThrowsAsync<RpcException>(() => UnaryAsync("GetBlob", new GetBlobRequest { Sha256 = new string('x', 5000) }, V1.Blob.Parser));
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
         Assert.True(bad.Status.Detail.Length < 200, bad.Status.Detail); // quotes little of the input
-        Assert.Equal(4, (await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = first }, ListAccessEventsResponse.Parser)).Events.Count);
+        Assert.Equal(5, (await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = first }, ListAccessEventsResponse.Parser)).Events.Count);
     }
 
     /// <summary>Runs a call whose answer does not matter here (an error status included).</summary>

@@ -1,3 +1,4 @@
+using ReBench.Testing;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
@@ -27,7 +28,7 @@ public sealed class SessionCredentialTests : IClassFixture<OrchestratorHost>, ID
     public SessionCredentialTests(OrchestratorHost host)
     {
         _host = host;
-        _channel = GrpcChannel.ForAddress(host.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = host.Server.CreateHandler() });
+        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
         _session = new AttemptSession.AttemptSessionClient(_channel);
     }
 

@@ -33,7 +33,7 @@ public sealed class SecretsCliTests : IDisposable
     }
 
     [Fact]
-    public async Task NoHelpTextShowsTheKeyFromTheEnvironmentOrAKeyFile()
+    public async Task No_help_text_shows_the_key_from_the_environment_or_a_key_file()
     {
         var file = Path.Combine(_dir, "key");
         await File.WriteAllTextAsync(file, Secret + "-from-file\n");
@@ -51,7 +51,7 @@ public sealed class SecretsCliTests : IDisposable
     }
 
     [Fact]
-    public void NoOptionThatCarriesASecretHasADefaultThatHelpWouldPrint()
+    public void No_option_that_carries_a_secret_has_a_default_that_help_would_print()
     {
         // Help prints "[default: X]" for an option with a DefaultValueFactory: none may carry a key or a token.
         var options = EveryOption(CliApp.Build()).Where(o => o.Name.Contains("key") || o.Name.Contains("token") || o.Name.Contains("secret")).ToList();
@@ -60,7 +60,7 @@ public sealed class SecretsCliTests : IDisposable
     }
 
     [Fact]
-    public async Task AKeyFileIsReadAndAMissingOrEmptyOneIsNamedWithoutItsContent()
+    public async Task A_key_file_is_read_and_a_missing_or_empty_one_is_named_without_its_content()
     {
         var file = Path.Combine(_dir, "key");
         await File.WriteAllTextAsync(file, " " + Secret + "\n");

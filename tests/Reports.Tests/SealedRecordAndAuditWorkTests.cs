@@ -47,7 +47,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void RowsAsSealedMatchAndAnEditedScoreIsNamedWithBothValues()
+    public void Rows_as_sealed_match_and_an_edited_score_is_named_with_both_values()
     {
         var rows = new[] { Bound("a", 0.0), Bound("a", 0.5) };
         var sealedResults = rows.Select(Sealed).ToList();
@@ -64,7 +64,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void EveryFieldAReportReadsIsCompared()
+    public void Every_field_a_report_reads_is_compared()
     {
         var row = Bound("a", 0.5);
         var sealedResult = Sealed(row);
@@ -80,7 +80,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void AMissingRowAStrayRowAndABrokenStreamAreNamed()
+    public void A_missing_row_a_stray_row_and_a_broken_stream_are_named()
     {
         var present = Bound("a", 0.5);
         var missing = Bound("a", 0.25);
@@ -98,7 +98,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void AnUnboundRowIsComparedOnItsOtherFieldsAndHumanRowsAreNotCompared()
+    public void An_unbound_row_is_compared_on_its_other_fields_and_human_rows_are_not_compared()
     {
         var old = Bound("a", 0.5);
         old.FinalVersion = null;
@@ -121,7 +121,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void AuditWorkIsLeftOutUnlessIncluded()
+    public void Audit_work_is_left_out_unless_included()
     {
         var research = Bound("a", 0.5);
         var replay = Bound("replay", 0.5, audit: true);
@@ -142,7 +142,7 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
-    public void EveryReportStatesWhetherItsInputsWereChecked()
+    public void Every_report_states_whether_its_inputs_were_checked()
     {
         var rows = new[] { Bound("a", 0.5) };
         var notChecked = ReportInputsText.Of(rows, auditRows: 2, auditIncluded: false, check: null);
@@ -214,7 +214,7 @@ public sealed class SealedReportsGrpcTests(SealedReportsHost host) : IClassFixtu
         new() { CampaignIds = { a.ToString(), b.ToString() }, IncludeAudit = includeAudit, Verify = verify };
 
     [Fact]
-    public async Task AuditWorkStaysOutOfEveryReportByDefaultAndIsMarkedWhenIncluded()
+    public async Task Audit_work_stays_out_of_every_report_by_default_and_is_marked_when_included()
     {
         var (research, _, campaign, auditCampaign) = await SeedAsync();
         var total = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(1));
@@ -247,7 +247,7 @@ public sealed class SealedReportsGrpcTests(SealedReportsHost host) : IClassFixtu
     }
 
     [Fact]
-    public async Task VerifyChecksEveryRowInOneCallAndRefusesAnEditedOne()
+    public async Task Verify_checks_every_row_in_one_call_and_refuses_an_edited_one()
     {
         var (research, replay, campaign, auditCampaign) = await SeedAsync();
         var calls = host.SealedRecord.Calls;
@@ -284,7 +284,7 @@ public sealed class SealedReportsGrpcTests(SealedReportsHost host) : IClassFixtu
 public sealed class SealedRecordBadInputTests(DatabaseReportsHost host) : IClassFixture<DatabaseReportsHost>
 {
     [Fact]
-    public async Task CheckResultsRefusesBadIdsAndVerifyWithoutAnOrchestratorAddressSaysWhy()
+    public async Task Check_results_refuses_bad_ids_and_verify_without_an_orchestrator_address_says_why()
     {
         var scoring = new Scoring.V1.Scoring.ScoringClient(host.Channel);
         var e = await Assert.ThrowsAsync<RpcException>(() => scoring.CheckResultsAsync(new CheckResultsRequest()).ResponseAsync);

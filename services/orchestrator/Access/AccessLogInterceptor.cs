@@ -19,9 +19,20 @@ public sealed class AccessLogInterceptor(AccessLog log, AccessTargets targets) :
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        // An AttemptSession read is recorded once its session credential has been checked (inside the method), else
+        // every refused intruder's call would also count as a read beside the gate's own refusal event. Still before
+        // the answer leaves: a read that could not be recorded is not served.
+        if (context.Method.StartsWith(AttemptSessionPrefix, StringComparison.Ordinal))
+        {
+            var response = await continuation(request, context);
+            await RecordAsync(request, context);
+            return response;
+        }
         await RecordAsync(request, context);
         return await continuation(request, context);
     }
+
+    private static readonly string AttemptSessionPrefix = $"/{V1.AttemptSession.Descriptor.FullName}/";
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)

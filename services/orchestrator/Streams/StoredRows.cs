@@ -50,7 +50,7 @@ public sealed class StoredRows(IDocumentStore store, IConfiguration config) : IA
             var id = reader.GetGuid(0);
             if (!streams.TryGetValue(id, out var events)) streams[id] = events = [];
             events.Add(new StoredEvent(reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), !reader.IsDBNull(5) && reader.GetBoolean(5)));
+                await reader.IsDBNullAsync(4, ct) ? null : reader.GetString(4), !await reader.IsDBNullAsync(5, ct) && reader.GetBoolean(5)));
         }
         return streams;
     }
