@@ -59,7 +59,8 @@ public sealed class AgentReadableEndToEndTests(PlatformProcesses platform, ITest
 
         Assert.Contains("../protected/score.py", Out(0));
         Assert.Contains(Sha256(Path.Combine(scoring, "score.py")), Out(0));
-        Assert.Contains(Sha256(Path.Combine(scoring, "harness.py")), Out(0));
+        // The harness is the task's one copy, layered into the variant's scoring folder (manifest `layers`).
+        Assert.Contains(Sha256(Path.Combine(TestEnv.RepoRoot, "tasks", Task, "scoring", "harness.py")), Out(0));
 
         Assert.Contains("RAN True", Out(1));
         Assert.Contains("PermissionError", Out(1)); // score.py ran and stopped at the hidden file
