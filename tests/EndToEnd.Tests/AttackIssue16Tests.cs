@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Npgsql;
+using ReBench.Orchestrator.V1;
+using ReBench.Scoring.V1;
+using ReBench.Testing;
+
+namespace ReBench.EndToEnd.Tests;
+
+/// <summary>
+/// An outsider's attacks on issue 16's boundaries (auditor key, results store edits), against the gateway and the
+/// services as processes. Each test states the attack in its name and fails while the attack works.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTest(platform)
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// The auditor's policy compares method names ordinally and refuses Reports' writes by name (a deny-list), while
+    /// the gateway's routes and the backend's gRPC endpoints match paths case-insensitively: "importHumanBaselines"
+    /// passes the policy, is forwarded, and runs ImportHumanBaselines under the read-only auditor key.
+    /// </summary>
+    [Fact]
+    public async Task Auditor_key_cannot_import_human_baselines_with_a_lower_case_method_name()
+    {
+        var marker = "attack16-" + Guid.NewGuid().ToString("N")[..8];
+        var request = new ImportHumanBaselinesRequest
+        {
+            Csv = $"task,variant,raw_score,hours,row_id\nai_rd_triton_cumsum,cpu,0.5,8,{marker}\n",
+            Source = marker,
+        };
+        var marshaller = Marshallers.Create((ImportHumanBaselinesRequest m) => m.ToByteArray(), ImportHumanBaselinesRequest.Parser.ParseFrom);
+        var response = Marshallers.Create((ImportHumanBaselinesResponse m) => m.ToByteArray(), ImportHumanBaselinesResponse.Parser.ParseFrom);
+        var invoker = Platform.PublicChannel(PlatformProcesses.AuditorKey).CreateCallInvoker();
+        async Task<Status> CallAs(string methodName)
+        {
+            var method = new Method<ImportHumanBaselinesRequest, ImportHumanBaselinesResponse>(
+                MethodType.Unary, Scoring.V1.Reports.Descriptor.FullName, methodName, marshaller, response);
+            try
+            {
+                await invoker.AsyncUnaryCall(method, null, new CallOptions(), request);
+                return Status.DefaultSuccess;
+            }
+            catch (RpcException e)
+            {
+                return e.Status;
+            }
+        }
+
+        // Control: the method's own name is refused to the auditor by the gateway.
+        var canonical = await CallAs("ImportHumanBaselines");
+        Assert.Equal(StatusCode.PermissionDenied, canonical.StatusCode);
+
+        var answered = new List<string>();
+        foreach (var variant in new[] { "importHumanBaselines", "IMPORTHUMANBASELINES", "correctHumanBaseline" })
+        {
+            var status = await CallAs(variant);
+            if (status.StatusCode is not (StatusCode.PermissionDenied or StatusCode.Unimplemented))
+                answered.Add($"{variant}: {status.StatusCode} {status.Detail}");
+        }
+        var rows = await new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel())
+            .ListHumanBaselinesAsync(new ListHumanBaselinesRequest());
+        var imported = rows.Rows.Where(r => r.RowKey == marker || r.Source.Contains(marker, StringComparison.Ordinal)).ToList();
+        Assert.True(answered.Count == 0 && imported.Count == 0,
+            $"the auditor key reached Reports' writes: {string.Join("; ", answered)}; rows imported: " +
+            string.Join(", ", imported.Select(r => $"{r.AttemptId} source={r.Source}")));
+    }
+
+    /// <summary>
+    /// A verified report skips every row whose Source is not "orchestrator" (human rows are "not sealed"), but still
+    /// counts it under its agent: an orchestrator row edited with SQL to another Source and a better score moves the
+    /// campaign's score@1 from 0 to 0.9 and `--verify` accepts it.
+    /// </summary>
+    [Fact]
+    public async Task A_verified_report_refuses_an_edited_row_relabelled_as_not_sealed()
+    {
+        var (campaign, attempt) = await RunCampaignAsync("attack16-relabel");
+        var reports = new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel());
+        var filter = new ReportFilter { CampaignIds = { campaign }, Verify = true };
+        // Control: untouched, the verified report reads one matching row scoring 0.
+        var before = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
+        Assert.Equal(0.0, Assert.Single(before.Rows).Score);
+        Assert.True(before.Inputs.Verified);
+
+        Assert.Equal(1, await SqlAsync(
+            $"update \"{Platform.Schema}_reports\".mt_doc_attemptresult set data = data || " +
+            "jsonb_build_object('Source', 'human-import:x', 'NormalizedScore', 0.9, 'Valid', true) where data ->> 'AttemptId' = @id",
+            attempt.AttemptId));
+
+        ScoreAtKResponse after;
+        try
+        {
+            after = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return; // refused: the attack failed
+        }
+        Assert.Fail($"the verified report accepted the edited row: score@1 {string.Join(",", after.Rows.Select(r => $"{r.Agent}={r.Score}"))}; verified={after.Inputs.Verified}; inputs: {after.Inputs.Statement}");
+    }
+
+    /// <summary>
+    /// A verified report checks the rows it read and never asks whether rows are missing: deleting a campaign's
+    /// worst row with SQL raises its score@1 and `--verify` still says the inputs match (verify --campaign alone notices).
+    /// </summary>
+    [Fact]
+    public async Task A_verified_campaign_report_refuses_when_a_row_was_deleted()
+    {
+        var (campaign, attempt) = await RunCampaignAsync("attack16-deleted", attempts: 2);
+        var reports = new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel());
+        var filter = new ReportFilter { CampaignIds = { campaign }, Verify = true };
+        var before = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
+        Assert.True(before.Inputs.Verified);
+
+        Assert.Equal(1, await SqlAsync(
+            $"delete from \"{Platform.Schema}_reports\".mt_doc_attemptresult where data ->> 'AttemptId' = @id", attempt.AttemptId));
+
+        ScoreAtKResponse after;
+        try
+        {
+            after = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return;
+        }
+        Assert.Fail($"the verified report accepted a campaign with a deleted row: verified={after.Inputs.Verified}; inputs: {after.Inputs.Statement}");
+    }
+
+    private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1)
+    {
+        var client = Platform.Orchestrator();
+        var script = string.Join('\n', new object[] { new { run = "echo attack" }, new { submit = "done" } }.Select(s => JsonSerializer.Serialize(s)));
+        var campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
+        {
+            Name = name, AttemptsPerPair = attempts, TimeBudget = Duration.FromTimeSpan(Budget),
+            Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = script } } },
+        });
+        var finished = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
+        foreach (var a in finished) await ResultRecordedAsync(a.AttemptId, campaign.CampaignId);
+        return (campaign.CampaignId, finished[0]);
+    }
+
+    private async Task ResultRecordedAsync(string attemptId, string campaignId)
+    {
+        var reports = new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel());
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            var costs = await reports.CostsAsync(new CostsRequest { Filter = new ReportFilter { CampaignIds = { campaignId }, IncludeAudit = true } });
+            if (costs.Attempts.Any(a => a.AttemptId == attemptId)) return;
+            Assert.True(DateTime.UtcNow < deadline, $"the result of attempt {attemptId} was not recorded\n{Platform.LogTail("scoring")}");
+            await Task.Delay(300);
+        }
+    }
+
+    private static async Task<int> SqlAsync(string sql, string attemptId)
+    {
+        await using var connection = new NpgsqlConnection(TestEnv.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", attemptId);
+        return await command.ExecuteNonQueryAsync();
+    }
+}
