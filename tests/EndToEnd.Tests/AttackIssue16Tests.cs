@@ -130,6 +130,48 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
         Assert.Fail($"the verified report accepted a campaign with a deleted row: verified={after.Inputs.Verified}; inputs: {after.Inputs.Statement}");
     }
 
+    /// <summary>
+    /// The access log finds the methods that read content by the call's path, compared ordinally, while the gateway's
+    /// routes and the orchestrator's endpoints match it case-insensitively: an admin key that calls
+    /// "readAttemptEvents", "exportAttempt" or "verifyAttempt" reads the whole transcript and leaves no access event.
+    /// </summary>
+    [Fact]
+    public async Task A_read_through_a_lower_case_method_name_still_leaves_an_access_event()
+    {
+        var (_, attempt) = await RunCampaignAsync("attack16-unlogged");
+        var client = Platform.Orchestrator();
+        async Task<int> CountAsync() =>
+            (await client.Audit.ListAccessEventsAsync(new ListAccessEventsRequest { AttemptId = attempt.AttemptId })).Events.Count;
+        var invoker = Platform.PublicChannel().CreateCallInvoker();
+        var read = new ReadAttemptEventsRequest { AttemptId = attempt.AttemptId };
+        async Task<List<AttemptEvent>> ReadAsync(string methodName)
+        {
+            var method = new Method<ReadAttemptEventsRequest, AttemptEvent>(MethodType.ServerStreaming, Orchestrator.V1.Attempts.Descriptor.FullName, methodName,
+                Marshallers.Create((ReadAttemptEventsRequest m) => m.ToByteArray(), ReadAttemptEventsRequest.Parser.ParseFrom),
+                Marshallers.Create((AttemptEvent m) => m.ToByteArray(), AttemptEvent.Parser.ParseFrom));
+            using var call = invoker.AsyncServerStreamingCall(method, null, new CallOptions(), read);
+            var events = new List<AttemptEvent>();
+            await foreach (var e in call.ResponseStream.ReadAllAsync()) events.Add(e);
+            return events;
+        }
+
+        // Control: the method's own name is a read on the record.
+        var start = await CountAsync();
+        var canonical = await ReadAsync("ReadAttemptEvents");
+        Assert.NotEmpty(canonical);
+        var afterCanonical = await CountAsync();
+        Assert.Equal(start + 1, afterCanonical);
+
+        var variant = await ReadAsync("readAttemptEvents");
+        var verify = new Method<VerifyAttemptRequest, VerifyAttemptResponse>(MethodType.Unary, Orchestrator.V1.Audit.Descriptor.FullName, "verifyAttempt",
+            Marshallers.Create((VerifyAttemptRequest m) => m.ToByteArray(), VerifyAttemptRequest.Parser.ParseFrom),
+            Marshallers.Create((VerifyAttemptResponse m) => m.ToByteArray(), VerifyAttemptResponse.Parser.ParseFrom));
+        await invoker.AsyncUnaryCall(verify, null, new CallOptions(), new VerifyAttemptRequest { AttemptId = attempt.AttemptId });
+        var end = await CountAsync();
+        Assert.True(end == afterCanonical + 2,
+            $"read {variant.Count} events through readAttemptEvents and verified through verifyAttempt; access events {afterCanonical} -> {end} (expected +2)");
+    }
+
     private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1)
     {
         var client = Platform.Orchestrator();
