@@ -172,15 +172,56 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
             $"read {variant.Count} events through readAttemptEvents and verified through verifyAttempt; access events {afterCanonical} -> {end} (expected +2)");
     }
 
-    private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1)
+    /// <summary>
+    /// A hostile agent looks for its attempt's session credential and the platform's keys in the sandbox: its
+    /// environment, every process's environment and command line it can see, the files it can list. None of them may
+    /// appear in its command output, in the attempt's events, or in any service's log. Control: the credential the
+    /// driver sent is known to the test (so a search for it cannot pass vacuously) and the output is not empty.
+    /// </summary>
+    [Fact]
+    public async Task A_hostile_agent_finds_no_session_credential_or_key_in_its_sandbox_events_or_logs()
+    {
+        const string Hunt = "id; env; ps -eo user,pid,args 2>&1 | head -300; " +
+            "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; tr '\\0' '\\n' < $p/environ 2>/dev/null; done | head -c 60000; " +
+            "timeout 20 grep -rIl -e x-rebench -e Platform__ -e platform.key /etc /home /tmp /run /var /root /opt 2>/dev/null | head -50";
+        var (_, attempt) = await RunCampaignAsync("attack16-hunt", script: [new { run = Hunt }, new { run = "echo second-step" }, new { submit = "done" }]);
+        var credential = Platform.CredentialOf(attempt.AttemptId);
+        Assert.Equal(43, credential.Length);
+
+        var events = await Waits.EventsAsync(Platform.Orchestrator(), attempt.AttemptId);
+        var transcript = string.Join("\n", events.Select(e => e.DataJson));
+        Assert.Contains("uid=", transcript); // the hunt ran and its output was recorded
+        var secrets = new Dictionary<string, string>
+        {
+            ["session credential"] = credential, ["platform key"] = TestPlatformKey.Key,
+            ["admin API key"] = PlatformProcesses.ApiKey, ["auditor API key"] = PlatformProcesses.AuditorKey,
+        };
+        var found = new List<string>();
+        foreach (var (name, secret) in secrets)
+        {
+            if (transcript.Contains(secret, StringComparison.Ordinal)) found.Add($"{name} in the attempt's events");
+        }
+        var logs = Directory.GetParent(Platform.SandboxRoot)!.GetFiles("*.log");
+        Assert.NotEmpty(logs);
+        foreach (var log in logs)
+        {
+            var text = await File.ReadAllTextAsync(log.FullName);
+            foreach (var (name, secret) in secrets)
+                if (text.Contains(secret, StringComparison.Ordinal)) found.Add($"{name} in {log.Name}");
+        }
+        Assert.True(found.Count == 0, string.Join("; ", found));
+    }
+
+    private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1, object[]? script = null)
     {
         var client = Platform.Orchestrator();
-        var script = string.Join('\n', new object[] { new { run = "echo attack" }, new { submit = "done" } }.Select(s => JsonSerializer.Serialize(s)));
+        var steps = script ?? [new { run = "echo attack" }, new { submit = "done" }];
+        var text = string.Join('\n', steps.Select(s => JsonSerializer.Serialize(s)));
         var campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
         {
             Name = name, AttemptsPerPair = attempts, TimeBudget = Duration.FromTimeSpan(Budget),
             Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
-            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = script } } },
+            Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = text } } },
         });
         var finished = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
         foreach (var a in finished) await ResultRecordedAsync(a.AttemptId, campaign.CampaignId);
