@@ -212,6 +212,40 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
         Assert.True(found.Count == 0, string.Join("; ", found));
     }
 
+    /// <summary>
+    /// Audit work is marked only by ReexecuteAttempt; CreateCampaign accepts the replay agent with source_attempt set,
+    /// and the replay driver re-executes the source (its reader checks only that setting). The result is an unmarked
+    /// re-execution, counted in every default report as research work.
+    /// </summary>
+    [Fact]
+    public async Task A_campaign_of_the_replay_agent_is_refused_or_marked_as_audit_work()
+    {
+        var (_, source) = await RunCampaignAsync("attack16-replay-source");
+        var client = Platform.Orchestrator();
+        Campaign campaign;
+        try
+        {
+            campaign = await client.Campaigns.CreateCampaignAsync(new CreateCampaignRequest
+            {
+                Name = "attack16-replay-as-research", AttemptsPerPair = 1, TimeBudget = Duration.FromTimeSpan(Budget),
+                Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
+                Agents = { new AgentSpec { Name = "replay", Settings = { ["source_attempt"] = source.AttemptId } } },
+            });
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.PermissionDenied)
+        {
+            return; // refused: only ReexecuteAttempt makes re-executions
+        }
+        var replayed = (await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4))).Single();
+        await ResultRecordedAsync(replayed.AttemptId, campaign.CampaignId);
+        var report = await new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel()).CostsAsync(
+            new CostsRequest { Filter = new ReportFilter { CampaignIds = { campaign.CampaignId } } });
+        var row = report.Attempts.SingleOrDefault(a => a.AttemptId == replayed.AttemptId);
+        Assert.True(campaign.AuditWork && row is null,
+            $"campaign audit_work={campaign.AuditWork}; re-execution {replayed.AttemptId} ({replayed.Status}, actions {replayed.ActionCount}) " +
+            $"in the default costs report: {(row is null ? "no" : "yes, audit_work=" + row.AuditWork)}");
+    }
+
     private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1, object[]? script = null)
     {
         var client = Platform.Orchestrator();
