@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -162,14 +163,27 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
         var afterCanonical = await CountAsync();
         Assert.Equal(start + 1, afterCanonical);
 
-        var variant = await ReadAsync("readAttemptEvents");
+        var served = new List<string>();
+        foreach (var name in new[] { "readAttemptEvents", "ReadAttemptEvents/" })
+        {
+            try
+            {
+                if ((await ReadAsync(name)).Count > 0) served.Add(name);
+            }
+            catch (RpcException)
+            {
+                // not routed: no read happened
+            }
+        }
+        Assert.Contains("readAttemptEvents", served);
         var verify = new Method<VerifyAttemptRequest, VerifyAttemptResponse>(MethodType.Unary, Orchestrator.V1.Audit.Descriptor.FullName, "verifyAttempt",
             Marshallers.Create((VerifyAttemptRequest m) => m.ToByteArray(), VerifyAttemptRequest.Parser.ParseFrom),
             Marshallers.Create((VerifyAttemptResponse m) => m.ToByteArray(), VerifyAttemptResponse.Parser.ParseFrom));
         await invoker.AsyncUnaryCall(verify, null, new CallOptions(), new VerifyAttemptRequest { AttemptId = attempt.AttemptId });
+        served.Add("verifyAttempt");
         var end = await CountAsync();
-        Assert.True(end == afterCanonical + 2,
-            $"read {variant.Count} events through readAttemptEvents and verified through verifyAttempt; access events {afterCanonical} -> {end} (expected +2)");
+        Assert.True(end == afterCanonical + served.Count,
+            $"served {string.Join(", ", served)}; access events {afterCanonical} -> {end} (expected +{served.Count})");
     }
 
     /// <summary>
@@ -244,6 +258,85 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
         Assert.True(campaign.AuditWork && row is null,
             $"campaign audit_work={campaign.AuditWork}; re-execution {replayed.AttemptId} ({replayed.Status}, actions {replayed.ActionCount}) " +
             $"in the default costs report: {(row is null ? "no" : "yes, audit_work=" + row.AuditWork)}");
+    }
+
+    /// <summary>
+    /// A process on the host with no key sends raw HTTP/2 gRPC requests with odd paths (percent-encoded slashes and
+    /// dots, another case, health or AttemptSession prefixes in front of another method, trailing segments) and
+    /// HTTP/1.1 to every listener. None may reach a method it is not allowed: every answer is a refusal
+    /// (UNAUTHENTICATED, PERMISSION_DENIED, UNIMPLEMENTED) or an HTTP error, never OK or a method's own validation error.
+    /// Control: the same client reaches a backend's ListEnvironments with a service token (answered, OK).
+    /// </summary>
+    [Fact]
+    public async Task Odd_paths_and_protocols_reach_no_method_without_a_key()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = TimeSpan.FromSeconds(20) };
+        async Task<string> SendAsync(int port, string path, Version version, string? token = null)
+        {
+            var uri = new Uri($"http://127.0.0.1:{port}{path}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri)
+            {
+                Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ByteArrayContent(new byte[5]),
+            };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+            request.Headers.TryAddWithoutValidation("te", "trailers");
+            if (token is not null) request.Headers.TryAddWithoutValidation(ReBench.ServiceDefaults.PlatformAuth.PlatformTokens.Header, token);
+            try
+            {
+                using var response = await http.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                var status = response.Headers.TryGetValues("grpc-status", out var h) ? h.First()
+                    : response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.First() : null;
+                return status is null ? $"http {(int)response.StatusCode}" : $"grpc {status}";
+            }
+            catch (HttpRequestException e)
+            {
+                return "refused connection: " + e.HttpRequestError;
+            }
+        }
+        // Control: a valid token reaches the sandbox's ListEnvironments over the same raw client.
+        var token = TestPlatformKey.Token(TestPlatformKey.Principal, TestPlatformKey.Role);
+        Assert.Equal("grpc 0", await SendAsync(Platform.Port("sandbox"), "/rebench.sandbox.v1.Sandbox/ListEnvironments", HttpVersion.Version20, token));
+
+        var probes = new List<(int Port, string Path, Version Version)>();
+        foreach (var backend in new[] { ("orchestrator", "/rebench.orchestrator.v1.Attempts/ListAttempts"), ("sandbox", "/rebench.sandbox.v1.Sandbox/ListEnvironments"),
+                     ("scoring", "/rebench.scoring.v1.Scoring/ListTasks"), ("agents", "/rebench.agents.v1.Agents/ListAgents") })
+        {
+            var port = Platform.Port(backend.Item1);
+            var target = backend.Item2;
+            probes.Add((port, target, HttpVersion.Version20));
+            probes.Add((port, target.ToLowerInvariant(), HttpVersion.Version20));
+            probes.Add((port, "/grpc.health.v1.Health/../.." + target, HttpVersion.Version20));
+            probes.Add((port, "/grpc.health.v1.Health/%2E%2E/%2E%2E" + target, HttpVersion.Version20));
+            probes.Add((port, "/grpc.health.v1.Health%2F..%2F.." + target.Replace("/", "%2F"), HttpVersion.Version20));
+            probes.Add((port, "/GRPC.HEALTH.V1.HEALTH/..%2F.." + target, HttpVersion.Version20));
+            probes.Add((port, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", HttpVersion.Version20));
+            probes.Add((port, target, HttpVersion.Version11));
+        }
+        foreach (var port in new[] { Platform.Port("gateway"), Platform.InternalPort })
+        {
+            const string Target = "/rebench.orchestrator.v1.Attempts/ListAttempts";
+            probes.Add((port, Target, HttpVersion.Version20));
+            probes.Add((port, "/grpc.health.v1.Health/../.." + Target, HttpVersion.Version20));
+            probes.Add((port, "/grpc.health.v1.Health/%2E%2E/%2E%2E" + Target, HttpVersion.Version20));
+            probes.Add((port, "/rebench.orchestrator.v1.AttemptSession/..%2F.." + Target, HttpVersion.Version20));
+            probes.Add((port, "/rebench.orchestrator.v1.AttemptSession/%2E%2E/%2E%2E" + Target, HttpVersion.Version20));
+            probes.Add((port, "/rebench.orchestrator.v1.AttemptSession/x/../.." + Target, HttpVersion.Version20));
+            probes.Add((port, "/rebench.scoring.v1.Reports/x/../../rebench.scoring.v1.Scoring/GetReferenceSolution", HttpVersion.Version20));
+            probes.Add((port, "/rebench.scoring.v1.Scoring/ListTasks/../GetReferenceSolution", HttpVersion.Version20));
+            probes.Add((port, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", HttpVersion.Version20));
+            probes.Add((port, Target, HttpVersion.Version11));
+        }
+        var refusals = new[] { "grpc 16", "grpc 7", "grpc 12" };
+        var reached = new List<string>();
+        foreach (var (port, path, version) in probes)
+        {
+            var answer = await SendAsync(port, path, version);
+            if (!refusals.Contains(answer) && !answer.StartsWith("http 4", StringComparison.Ordinal) && !answer.StartsWith("refused", StringComparison.Ordinal))
+                reached.Add($"{port} {path} HTTP/{version}: {answer}");
+        }
+        Assert.True(reached.Count == 0, string.Join("\n", reached));
     }
 
     private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1, object[]? script = null)
