@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using MassTransit;
 using Npgsql;
 using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
@@ -337,6 +338,63 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
                 reached.Add($"{port} {path} HTTP/{version}: {answer}");
         }
         Assert.True(reached.Count == 0, string.Join("\n", reached));
+    }
+
+    /// <summary>
+    /// The bus is a side door around the service tokens: RabbitMQ takes the default guest login from any process on the
+    /// host, and scoring's AttemptCorrectedConsumer stores whatever AttemptCorrected it receives. A forged
+    /// exclude_from_reports (no key, no gateway, no sealed correction behind it) removes an attempt from every score
+    /// report, and a verified report accepts the result: corrections are not bound to the sealed record.
+    /// </summary>
+    [Fact]
+    public async Task A_correction_forged_on_the_bus_does_not_change_a_verified_report()
+    {
+        var (campaign, attempt) = await RunCampaignAsync("attack16-forged-correction");
+        var reports = new Scoring.V1.Reports.ReportsClient(Platform.PublicChannel());
+        var verified = new ReportFilter { CampaignIds = { campaign }, Verify = true };
+        var before = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = verified });
+        Assert.Equal(1, Assert.Single(before.Rows).Attempts);
+
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host("127.0.0.1", (ushort)TestEnv.RabbitPort, "/", h =>
+        {
+            h.Username("guest");
+            h.Password("guest");
+        }));
+        await bus.StartAsync();
+        try
+        {
+            await bus.Publish(new ReBench.Contracts.AttemptCorrected(Guid.NewGuid(), Guid.Parse(attempt.AttemptId), 99,
+                "exclude_from_reports", "forged on the bus", "", "key-admin", "admin", DateTimeOffset.UtcNow));
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+
+        // Wait until the forged correction shows in the unverified report (or give up: the attack failed).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var applied = false;
+        while (DateTime.UtcNow < deadline && !applied)
+        {
+            var plain = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = new ReportFilter { CampaignIds = { campaign } } });
+            applied = plain.CorrectionsApplied.Any(c => c.Reason == "forged on the bus");
+            if (!applied) await Task.Delay(500);
+        }
+        var sealedCorrections = await Platform.Orchestrator().Audit.ListCorrectionsAsync(new ListCorrectionsRequest { AttemptId = attempt.AttemptId });
+        Assert.Empty(sealedCorrections.Corrections); // the sealed record holds no correction of this attempt
+        if (!applied) return; // the forged message was not taken
+        ScoreAtKResponse after;
+        try
+        {
+            after = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = verified });
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return;
+        }
+        Assert.Fail($"a correction forged on the bus changed the verified report: rows {after.Rows.Count} (before 1), corrections applied: " +
+            string.Join("; ", after.CorrectionsApplied.Select(c => $"{c.Kind} by {c.Actor}: {c.Reason} ({c.Effect})")) +
+            $"; verified={after.Inputs.Verified}; inputs: {after.Inputs.Statement}");
     }
 
     private async Task<(string Campaign, Attempt Attempt)> RunCampaignAsync(string name, int attempts = 1, object[]? script = null)
