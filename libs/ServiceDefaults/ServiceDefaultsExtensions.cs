@@ -93,6 +93,7 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.Services.GetRequiredService<PlatformKeys>();
+        app.UseMiddleware<CanonicalMethodPath>();
         if (app.Services.GetService<BackendListener>() is not null) app.UseMiddleware<ServiceTokenCheck>();
         // grpc-dotnet refuses an oversize message before any interceptor runs, with a text that names no limit; its
         // answer is trailers-only (status in the response headers, not yet sent), so name the limit there.

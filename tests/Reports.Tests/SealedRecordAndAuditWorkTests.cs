@@ -178,10 +178,11 @@ public sealed class FakeSealedRecord : ISealedRecord
     public Dictionary<Guid, BoundResult> Results { get; } = [];
     public int Calls { get; private set; }
 
-    public Task<IReadOnlyList<BoundResult>> DeriveAsync(IReadOnlyCollection<Guid> attemptIds, CancellationToken ct)
+    public Task<IReadOnlyList<BoundResult>> DeriveAsync(IReadOnlyCollection<Guid> attemptIds, IReadOnlyCollection<Guid> campaignIds, CancellationToken ct)
     {
         Calls++;
-        return Task.FromResult<IReadOnlyList<BoundResult>>(attemptIds
+        var ofCampaigns = Results.Where(r => campaignIds.Any(c => c.ToString() == r.Value.CampaignId)).Select(r => r.Key);
+        return Task.FromResult<IReadOnlyList<BoundResult>>(attemptIds.Concat(ofCampaigns).Distinct()
             .Select(id => Results.TryGetValue(id, out var r) ? r : new BoundResult { AttemptId = id.ToString(), Problem = "the attempt has no stream in the sealed record" })
             .ToList());
     }

@@ -49,8 +49,10 @@ public static class AuditorPolicy
             "ListAccessEvents", "ListCorrections", "ExportCorrections"),
         [Scoring.V1.Scoring.Descriptor.FullName] = Only("ListTasks", "GetTask"),
         [Agents.V1.Agents.Descriptor.FullName] = Only("ListAgents"),
-        // Reports are reads except the ones that import or correct data.
-        [Scoring.V1.Reports.Descriptor.FullName] = method => method is not ("ImportHumanBaselines" or "CorrectHumanBaseline"),
+        // Reports are reads except the ones that import or correct data. An allow-list of the exact names, as for the
+        // others: a deny-list let `importHumanBaselines` through, since the backend routes names without regard to case.
+        [Scoring.V1.Reports.Descriptor.FullName] = Only([.. Scoring.V1.Reports.Descriptor.Methods.Select(m => m.Name)
+            .Where(m => m is not ("ImportHumanBaselines" or "CorrectHumanBaseline"))]),
     };
 
     private static Func<string, bool> Only(params string[] methods)

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.V1;
 using ReBench.ServiceDefaults;
 
@@ -8,12 +9,23 @@ namespace ReBench.Orchestrator.Audit;
 /// The platform-only SealedRecord service (protos/sealed_record.proto; the gateway routes none of it): results derived
 /// from sealed streams, which the scoring service checks a report's inputs against.
 /// </summary>
-public sealed class SealedRecordGrpc(SealedResults results) : SealedRecord.SealedRecordBase
+public sealed class SealedRecordGrpc(SealedResults results, CampaignStore campaigns) : SealedRecord.SealedRecordBase
 {
+    private const int MaxCampaigns = 100;
+
     public override async Task<ListSealedResultsResponse> ListSealedResults(ListSealedResultsRequest request, ServerCallContext context)
     {
         Guard.Count(request.AttemptIds.Count, "attempt_ids", SealedResults.MaxAttempts);
-        var ids = request.AttemptIds.Select(a => Guard.Id(a, "attempt_ids[]")).Distinct().ToList();
+        Guard.Count(request.CampaignIds.Count, "campaign_ids", MaxCampaigns);
+        var ids = request.AttemptIds.Select(a => Guard.Id(a, "attempt_ids[]")).ToList();
+        foreach (var campaignId in request.CampaignIds.Select(c => Guard.Id(c, "campaign_ids[]")).Distinct())
+        {
+            // Not a campaign of this platform (a human import's batch id, say): it has no sealed attempts to expect.
+            if (await campaigns.TryLoadAsync(campaignId, context.CancellationToken) is { } campaign) ids.AddRange(campaign.AttemptIds);
+        }
+        ids = ids.Distinct().ToList();
+        if (ids.Count > SealedResults.MaxAttempts)
+            throw Guard.FailedPrecondition($"{ids.Count} attempts asked for; at most {SealedResults.MaxAttempts} in one call");
         return new ListSealedResultsResponse { Results = { await results.DeriveAsync(ids, context.CancellationToken) } };
     }
 }

@@ -49,14 +49,17 @@ public sealed class CampaignCreation(
         foreach (var agent in agentsList)
         for (var i = 0; i < request.AttemptsPerPair; i++)
         {
+            // A replay of a recorded attempt is audit work however it was asked for (ReexecuteAttempt, or a campaign
+            // naming the replay agent): it measures the record, not an agent, and stays out of research reports.
             scheduled.Add(new AttemptScheduled(Guid.NewGuid(), campaignId, task.TaskId, task.Variant, agent.Name,
-                agent.Settings, i, budget, actor, now));
+                agent.Settings, i, budget, actor, now) { AuditWork = agent.Name == ReexecutionRules.ReplayAgent });
         }
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"campaign {now:yyyy-MM-dd HH:mm:ss}" : request.Name;
         var created = new CampaignCreated(campaignId, name, tasks, agentsList, request.AttemptsPerPair, budget,
             scheduled.Select(a => a.AttemptId).ToList(), NullIfEmpty(request.RequestId), actor, now)
         {
             CostCapUsd = request.CostCapUsd > 0 ? request.CostCapUsd : null,
+            AuditWork = agentsList.All(a => a.Name == ReexecutionRules.ReplayAgent),
         };
         await campaigns.CreateAsync(created, scheduled, ct);
         return campaignId;

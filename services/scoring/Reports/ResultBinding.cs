@@ -27,6 +27,9 @@ public sealed record BindingCheck(int RowsChecked, int Unbound, int NotSealed, I
 /// </summary>
 public static class ResultBinding
 {
+    /// <summary>The start of the orchestrator's answer for an id it has no stream for (Audit/SealedResults.cs).</summary>
+    public const string NoStream = "the attempt has no stream";
+
     /// <param name="missingRows">also name each attempt the sealed record says ended whose row is missing (a whole campaign is checked).</param>
     public static BindingCheck Compare(IEnumerable<AttemptResult> stored, IEnumerable<BoundResult> sealedResults, bool missingRows)
     {
@@ -40,6 +43,13 @@ public static class ResultBinding
             if (!r.FromOrchestrator)
             {
                 notSealed++;
+                // An imported row's id is a hash of its content, never an attempt's: a row the sealed record knows
+                // is an attempt's row relabelled (its Source edited), which would count unchecked under its agent.
+                if (byAttempt.TryGetValue(r.AttemptId.ToString(), out var known) && !known.Problem.StartsWith(NoStream, StringComparison.Ordinal))
+                    differences.Add(new ResultDifference
+                    {
+                        AttemptId = r.AttemptId.ToString(), Field = "source", Stored = Clip(r.Source), Sealed = $"{AttemptResult.OrchestratorSource} (an attempt of the sealed record)",
+                    });
                 continue;
             }
             rows++;
@@ -62,6 +72,19 @@ public static class ResultBinding
         }
         return new BindingCheck(rows, unbound, notSealed, differences);
     }
+
+    /// <summary>
+    /// A sealed result as the row it should have been stored as, for the fields a report filters on (task, variant,
+    /// agent, campaign, budget, audit work): whether a report should have read it.
+    /// </summary>
+    public static AttemptResult AsStored(BoundResult s) => new()
+    {
+        AttemptId = Guid.TryParse(s.AttemptId, out var a) ? a : Guid.Empty,
+        CampaignId = Guid.TryParse(s.CampaignId, out var c) ? c : Guid.Empty,
+        TaskId = s.TaskId, Variant = s.Variant, Agent = s.Agent, Status = s.Status,
+        TimeBudgetSeconds = s.TimeBudgetSeconds, AuditWork = s.AuditWork, FinalVersion = s.FinalVersion, ChainHash = s.ChainHash,
+        Source = AttemptResult.OrchestratorSource,
+    };
 
     /// <summary>The fields of one row that differ from its sealed result.</summary>
     public static IEnumerable<ResultDifference> Fields(AttemptResult r, BoundResult s)
