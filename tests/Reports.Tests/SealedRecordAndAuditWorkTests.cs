@@ -308,3 +308,53 @@ public sealed class SealedRecordBadInputTests(DatabaseReportsHost host) : IClass
         Assert.Contains("Services:Orchestrator", e.Status.Detail);
     }
 }
+
+/// <summary>The corrections a verified report applies must be those of the attempt's chained corrections stream.</summary>
+public sealed class CorrectionBindingTests
+{
+    private static (AttemptResult Row, BoundResult Sealed) Attempt()
+    {
+        var r = Completed("scripted", "alpha", 0.5);
+        r.Source = AttemptResult.OrchestratorSource;
+        r.FinalVersion = 12;
+        r.ChainHash = new string('a', 64);
+        return (r, ResultBindingTests.Sealed(r));
+    }
+
+    private static ResultCorrection Stored(AttemptResult r, long number, string actor = "key-admin") => new()
+    {
+        Id = Guid.NewGuid(), AttemptId = r.AttemptId, Number = number, Kind = "exclude_from_reports", Reason = "why", Actor = actor, Role = "admin",
+    };
+
+    private static SealedCorrection AsSealed(ResultCorrection c) =>
+        new() { Number = c.Number, Kind = c.Kind, Reason = c.Reason, Detail = c.Detail, Actor = c.Actor, Role = c.Role };
+
+    [Fact]
+    public void The_same_corrections_on_both_sides_match_and_none_on_either_side_match()
+    {
+        var (row, sealedResult) = Attempt();
+        Assert.Empty(ResultBinding.Corrections([row], [sealedResult], []));
+        var genuine = Stored(row, 1);
+        sealedResult.Corrections.Add(AsSealed(genuine));
+        Assert.Empty(ResultBinding.Corrections([row], [sealedResult], [genuine]));
+    }
+
+    [Fact]
+    public void A_correction_the_stream_does_not_hold_an_edited_one_and_a_broken_stream_are_named()
+    {
+        var (row, sealedResult) = Attempt();
+        var forged = Stored(row, 1, actor: "forged-on-the-bus");
+        var forgedDiff = Assert.Single(ResultBinding.Corrections([row], [sealedResult], [forged]));
+        Assert.Equal(("corrections", "none"), (forgedDiff.Field, forgedDiff.Sealed));
+        Assert.Contains("forged-on-the-bus", forgedDiff.Stored);
+
+        var genuine = Stored(row, 1);
+        sealedResult.Corrections.Add(AsSealed(genuine));
+        var edited = Stored(row, 1);
+        edited.Reason = "edited";
+        Assert.Single(ResultBinding.Corrections([row], [sealedResult], [edited]));
+
+        sealedResult.CorrectionsProblem = "event 1 does not chain";
+        Assert.Contains("does not chain", Assert.Single(ResultBinding.Corrections([row], [sealedResult], [genuine])).Sealed);
+    }
+}

@@ -9,7 +9,7 @@ namespace ReBench.Orchestrator.Audit;
 /// The platform-only SealedRecord service (protos/sealed_record.proto; the gateway routes none of it): results derived
 /// from sealed streams, which the scoring service checks a report's inputs against.
 /// </summary>
-public sealed class SealedRecordGrpc(SealedResults results, CampaignStore campaigns) : SealedRecord.SealedRecordBase
+public sealed class SealedRecordGrpc(SealedResults results, CampaignStore campaigns, AttemptCorrections corrections) : SealedRecord.SealedRecordBase
 {
     private const int MaxCampaigns = 100;
 
@@ -26,6 +26,17 @@ public sealed class SealedRecordGrpc(SealedResults results, CampaignStore campai
         ids = ids.Distinct().ToList();
         if (ids.Count > SealedResults.MaxAttempts)
             throw Guard.FailedPrecondition($"{ids.Count} attempts asked for; at most {SealedResults.MaxAttempts} in one call");
-        return new ListSealedResultsResponse { Results = { await results.DeriveAsync(ids, context.CancellationToken) } };
+        var derived = await results.DeriveAsync(ids, context.CancellationToken);
+        // Each attempt's corrections from its own chained stream (one read per attempt that has a sealed stream).
+        foreach (var result in derived.Where(r => r.Problem.Length == 0))
+        {
+            var listed = await corrections.ListAsync(Guid.Parse(result.AttemptId), context.CancellationToken);
+            result.CorrectionsProblem = listed.ChainOk ? "" : listed.Problem is { Length: > 0 } p ? p : "the corrections stream does not verify";
+            result.Corrections.AddRange(listed.Corrections.Select(c => new SealedCorrection
+            {
+                Number = c.Number, Kind = c.Kind, Reason = c.Reason, Detail = c.Detail, Actor = c.Actor, Role = c.Role,
+            }));
+        }
+        return new ListSealedResultsResponse { Results = { derived } };
     }
 }

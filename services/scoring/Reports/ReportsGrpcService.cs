@@ -188,6 +188,8 @@ public sealed class ReportsGrpcService(IResultsStore store, HumanBaselinesApi hu
             var derived = await sealedRecord.DeriveAsync(ids, query.CampaignIds, ct);
             var expected = derived.Where(s => ids.Contains(Guid.TryParse(s.AttemptId, out var g) ? g : Guid.Empty) || query.Matches(ResultBinding.AsStored(s)));
             check = ResultBinding.Compare(rows, expected, missingRows: query.CampaignIds.Count > 0);
+            var storedCorrections = await store.CorrectionsForAsync(rows.Where(r => r.FromOrchestrator).Select(r => r.AttemptId).ToHashSet(), ct);
+            check = check with { Differences = [.. check.Differences, .. ResultBinding.Corrections(rows, derived, storedCorrections)] };
             if (!check.Ok)
             {
                 var differing = check.Differences.Select(d => d.AttemptId).Distinct().Count();

@@ -74,6 +74,35 @@ public static class ResultBinding
     }
 
     /// <summary>
+    /// The corrections the results store holds for each attempt row against those of the attempt's chained corrections
+    /// stream: any added, missing or changed one (a correction forged on the bus, one edited in the database) differs.
+    /// </summary>
+    public static IEnumerable<ResultDifference> Corrections(IEnumerable<AttemptResult> rows, IEnumerable<BoundResult> sealedResults,
+        IEnumerable<ResultCorrection> stored)
+    {
+        var byAttempt = new Dictionary<string, BoundResult>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in sealedResults) byAttempt.TryAdd(s.AttemptId, s);
+        var storedBy = stored.GroupBy(c => c.AttemptId).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Number).ToList());
+        static string Text(long number, string kind, string reason, string detail, string actor, string role) =>
+            $"#{number} {kind} by {actor} ({role}): {reason} {detail}";
+        foreach (var r in rows.Where(r => r.FromOrchestrator))
+        {
+            var id = r.AttemptId.ToString();
+            if (!byAttempt.TryGetValue(id, out var s) || s.Problem.Length > 0) continue; // named by Compare already
+            var have = storedBy.TryGetValue(r.AttemptId, out var list) ? list.Select(c => Text(c.Number, c.Kind, c.Reason, c.Detail, c.Actor, c.Role)).ToList() : [];
+            var want = s.Corrections.Select(c => Text(c.Number, c.Kind, c.Reason, c.Detail, c.Actor, c.Role)).ToList();
+            if (s.CorrectionsProblem.Length > 0)
+                yield return new ResultDifference { AttemptId = id, Field = "corrections", Stored = $"{have.Count} correction(s)", Sealed = Clip(s.CorrectionsProblem) };
+            else if (!have.SequenceEqual(want, StringComparer.Ordinal))
+                yield return new ResultDifference
+                {
+                    AttemptId = id, Field = "corrections",
+                    Stored = Clip(have.Count == 0 ? "none" : string.Join("; ", have)), Sealed = Clip(want.Count == 0 ? "none" : string.Join("; ", want)),
+                };
+        }
+    }
+
+    /// <summary>
     /// A sealed result as the row it should have been stored as, for the fields a report filters on (task, variant,
     /// agent, campaign, budget, audit work): whether a report should have read it.
     /// </summary>
