@@ -1,7 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
-using ReBench.ServiceDefaults.PlatformAuth;
 
 namespace ReBench.ServiceDefaults;
 
@@ -18,7 +17,7 @@ public sealed class CanonicalMethodPath(RequestDelegate next)
         if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc
             && !string.Equals(context.Request.Path.Value, grpc.Method.FullName, StringComparison.Ordinal))
         {
-            return ServiceTokenCheck.WriteRefusalAsync(context, new Status(StatusCode.Unimplemented,
+            return GrpcRefusal.WriteAsync(context, new Status(StatusCode.Unimplemented,
                 $"no method at this path: gRPC method paths are case-sensitive and exact (did you mean {grpc.Method.FullName}?)"));
         }
         return next(context);

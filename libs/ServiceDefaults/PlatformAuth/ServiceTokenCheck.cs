@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -26,34 +24,11 @@ public sealed class ServiceTokenCheck(RequestDelegate next, PlatformTokenValidat
         if (caller is null)
         {
             logger.LogInformation("Refused {Path}: {Reason}", context.Request.Path, error);
-            await WriteRefusalAsync(context, new Status(StatusCode.Unauthenticated, error!));
+            await GrpcRefusal.WriteAsync(context, new Status(StatusCode.Unauthenticated, error!));
             return;
         }
         context.Features.Set(caller);
         await next(context);
-    }
-
-    /// <summary>A gRPC trailers-only answer (HTTP 200, grpc-status and grpc-message in the headers, no body).</summary>
-    public static Task WriteRefusalAsync(HttpContext context, Status status)
-    {
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/grpc";
-        response.Headers["grpc-status"] = ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture);
-        response.Headers["grpc-message"] = PercentEncode(status.Detail);
-        return response.CompleteAsync();
-    }
-
-    /// <summary>grpc-message encoding from the gRPC HTTP/2 spec: UTF-8, with '%' and bytes outside 0x20-0x7E escaped.</summary>
-    private static string PercentEncode(string message)
-    {
-        var text = new StringBuilder(message.Length);
-        foreach (var b in Encoding.UTF8.GetBytes(message))
-        {
-            if (b is >= 0x20 and <= 0x7E && b != (byte)'%') text.Append((char)b);
-            else text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-        }
-        return text.ToString();
     }
 }
 

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using ReBench.Gateway.Routing;
+using ReBench.ServiceDefaults;
 using ReBench.ServiceDefaults.PlatformAuth;
 using Yarp.ReverseProxy.Model;
 

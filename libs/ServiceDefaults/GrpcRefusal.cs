@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 
-namespace ReBench.Gateway.Access;
+namespace ReBench.ServiceDefaults;
 
 /// <summary>
-/// Answers a call the gateway itself refuses as a gRPC trailers-only response (HTTP 200, application/grpc,
+/// Answers a call refused before it reaches a service (by the gateway, a backend's token check, an inexact path) as a gRPC trailers-only response (HTTP 200, application/grpc,
 /// grpc-status and grpc-message in the headers, no body), which gRPC clients surface as that status and message.
 /// </summary>
 public static class GrpcRefusal
