@@ -34,7 +34,7 @@ internal static class DemoCommand
             Console.WriteLine();
             Console.WriteLine("Replay one attempt's action log:");
             var cli = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(AppContext.BaseDirectory, "rebench.dll"));
-            Console.WriteLine($"  dotnet {cli} --api-key \"$REBENCH_API_KEY\" attempts events {sample.AttemptId}");
+            Console.WriteLine($"  dotnet {cli} attempts events {sample.AttemptId}");
             return attempts.All(a => a.Status == AttemptStatus.Completed) ? 0 : 1;
         });
         return demo;
