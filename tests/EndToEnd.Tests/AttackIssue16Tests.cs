@@ -84,7 +84,7 @@ public sealed class AttackIssue16Tests(PlatformProcesses platform) : PlatformTes
         var filter = new ReportFilter { CampaignIds = { campaign }, Verify = true };
         // Control: untouched, the verified report reads one matching row scoring 0.
         var before = await reports.ScoreAtKAsync(new ScoreAtKRequest { K = 1, Filter = filter });
-        Assert.Equal(0.0, Assert.Single(before.Rows).Score);
+        Assert.True(Assert.Single(before.Rows).Score < 0.5); // the scripted noop's timing-based score is near 0
         Assert.True(before.Inputs.Verified);
 
         Assert.Equal(1, await SqlAsync(
