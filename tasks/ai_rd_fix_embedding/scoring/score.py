@@ -28,6 +28,8 @@ import math
 import os
 import traceback
 
+import scorer_result  # laid in from tasks/_shared/ (manifest layers)
+
 # realpath: the agent runs this file through its home link (~/score.py -> ../protected/score.py), where abspath would
 # point at the home; the protected area defaults to this file's folder (REBENCH_PROTECTED is set for scorer runs only).
 PROTECTED = os.environ.get("REBENCH_PROTECTED") or os.path.dirname(os.path.realpath(__file__))
@@ -243,11 +245,7 @@ def evaluate(args, details):
 
 
 def emit(fd, score, message, details):
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False, default=str)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
+    scorer_result.emit(fd, score, message, details, json_default=str)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
 
 import agent_files  # noqa: E402
+import scorer_result  # noqa: E402
+from scorer_result import json_safe  # noqa: E402
 
 # The sandbox sets REBENCH_PROTECTED for the scorer only; this file lies at the top of the protected area (HERE),
 # so an agent's run of it finds heldout/ there (and is told it cannot read it).
@@ -265,26 +267,10 @@ def norm_diff(model_dir, reference_dir):
     return per_tensor_l2_sum(dict(model.named_parameters()), dict(reference.named_parameters()))
 
 
-def json_safe(value):
-    """value with every NaN or infinite float replaced by its name as a string ("nan", "inf"): JSON has neither."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
 def emit(fd, score, message, details):
     if score is not None and not math.isfinite(score):
         score, message = None, {"error": f"the raw score {score} is not a finite number", **message}
-    line = json.dumps({"score": score, "message": json_safe(message), "details": json_safe(details)},
-                      allow_nan=False, default=str)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
+    scorer_result.emit(fd, score, json_safe(message), json_safe(details), json_default=str)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
 
 from judged_process import Impersonation, JudgedProcess, StartFailed, connect_worker, how_it_runs  # noqa: E402
+import scorer_result  # noqa: E402
 
 VOCAB_SIZE = 50257
 SEQUENCE_LENGTH = 128
@@ -109,7 +110,7 @@ def evaluate(solution_dir, details):
     blobs = cuda_ipc.export(shared_inputs) + cuda_ipc.export(shared_logits)
     torch.cuda.synchronize()
     try:
-        process = JudgedProcess([os.path.join(HERE, n) for n in ("score.py", "torch_rule_enforcer.py", "judged_process.py", "cuda_ipc.py")],
+        process = JudgedProcess([os.path.join(HERE, n) for n in ("score.py", "torch_rule_enforcer.py", "judged_process.py", "cuda_ipc.py", "scorer_result.py")],
                                 ["--model-process", "{socket}", solution_dir], timeout_s=MODEL_TIMEOUT_SECONDS,
                                 connect_timeout_s=CONNECT_TIMEOUT_SECONDS)
     except StartFailed as e:
@@ -255,11 +256,7 @@ def model_loop(solution_dir, details, rules, channel):
 
 
 def emit(fd, score, message, details):
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False, default=str)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
+    scorer_result.emit(fd, score, message, details, json_default=str)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import numpy as np
 
 from judged_process import Impersonation, JudgedProcess, StartFailed, how_it_runs
 from prefix_sum_expected import prefix_sum_expected
+from scorer_result import emit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 N = 1_000_000
@@ -189,14 +190,6 @@ class Worker:
                 raise Invalid(f"the process running the solution exited (code {code}) during {what}")
             data += chunk
         return data
-
-
-def emit(fd: int, score, message: dict, details: dict) -> None:
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
 
 
 if __name__ == "__main__":

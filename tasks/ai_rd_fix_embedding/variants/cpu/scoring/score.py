@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import agent_files  # noqa: E402
+from scorer_result import describe, emit  # noqa: E402
 
 LOSS_OFFSET = 1.0      # below the language's entropy rate (1.246 nats/token), so loss - offset stays positive
 EVAL_ITERS = 40
@@ -128,19 +129,6 @@ def check_architecture(checkpoint, expected: dict, static_model, torch):
                       "one tied tensor (wte.weight and lm_head.weight differ)")
     model.load_state_dict(state)
     return model
-
-
-def describe(e: BaseException) -> str:
-    frames = traceback.format_exception(type(e), e, e.__traceback__)
-    return f"{type(e).__name__}: {e}\n" + "".join(frames[-2:])[-1500:]
-
-
-def emit(fd: int, score, message: dict, details: dict) -> None:
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import agent_files  # noqa: E402
+import scorer_result  # noqa: E402
+from scorer_result import describe, json_safe  # noqa: E402
 
 MAX_NORM_DIFF = 0.5        # measured: equivalent re-implementations differ by < 0.01; other data or no training, > 20
 SCRIPT_TIMEOUT_SECONDS = 240
@@ -259,30 +261,10 @@ def l1_difference(produced: dict, expected: dict) -> float:
     return total
 
 
-def describe(e: BaseException) -> str:
-    frames = traceback.format_exception(type(e), e, e.__traceback__)
-    return f"{type(e).__name__}: {e}\n" + "".join(frames[-2:])[-1500:]
-
-
-def json_safe(value):
-    """value with every NaN or infinite float replaced by its name as a string ("nan", "inf"): JSON has neither."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
 def emit(fd: int, score, message: dict, details: dict) -> None:
     if score is not None and not math.isfinite(score):
         score, message = None, {"error": f"the raw score {score} is not a finite number", **message}
-    line = json.dumps({"score": score, "message": json_safe(message), "details": json_safe(details)}, allow_nan=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
+    scorer_result.emit(fd, score, json_safe(message), json_safe(details))
 
 
 if __name__ == "__main__":

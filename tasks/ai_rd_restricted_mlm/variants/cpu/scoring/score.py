@@ -36,6 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from judged_process import Impersonation, JudgedProcess, StartFailed, connect_worker, how_it_runs  # noqa: E402
+import scorer_result  # noqa: E402
+from scorer_result import describe  # noqa: E402
 
 VOCAB_SIZE = 128
 MASK_TOKEN_ID = 127
@@ -162,7 +164,8 @@ class Child:
                     group, drop = owner.st_gid, lambda: drop_privileges(solution_dir)
             except OSError:
                 pass
-        self.process = JudgedProcess([os.path.join(HERE, name) for name in ("score.py", "torch_rule_enforcer.py", "judged_process.py")],
+        self.process = JudgedProcess([os.path.join(HERE, name) for name in ("score.py", "torch_rule_enforcer.py", "judged_process.py",
+                                                                        "scorer_result.py")],
                                      ["--model-process", "{socket}", solution_dir], timeout_s=MODEL_TIMEOUT_SECONDS,
                                      connect_timeout_s=CONNECT_TIMEOUT_SECONDS, env={"OMP_WAIT_POLICY": "PASSIVE"},
                                      preexec_fn=drop, group=group)
@@ -311,19 +314,10 @@ def model_loop(solution_dir: str, details: dict, rules, r, send) -> None:
     details["loaded_files"] = rules.check_loaded_modules(solution_dir)
 
 
-def describe(e: BaseException) -> str:
-    frames = traceback.format_exception(type(e), e, e.__traceback__)
-    return f"{type(e).__name__}: {e}\n" + "".join(frames[-2:])[-1500:]
-
-
 def emit(fd: int, score, message: dict, details: dict, child) -> None:
     if child is not None:
         child.kill()
-    line = json.dumps({"score": score, "message": message, "details": details}, allow_nan=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (line + "\n").encode())
-    os._exit(0)
+    scorer_result.emit(fd, score, message, details)
 
 
 if __name__ == "__main__":

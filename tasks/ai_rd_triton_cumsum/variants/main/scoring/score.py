@@ -39,6 +39,7 @@ IMPORT_TIMEOUT_SECONDS = 60
 CALL_TIMEOUT_SECONDS = 20     # upstream's per-call timeout (the first call may compile Triton kernels)
 
 from judged_process import Impersonation, JudgedProcess, StartFailed, how_it_runs  # noqa: E402
+from scorer_result import emit  # noqa: E402
 
 
 class Invalid(Exception):
@@ -170,13 +171,6 @@ def check(torch, y, expected):
     if not torch.equal(y, expected):
         wrong = (y != expected).nonzero()
         raise Invalid(f"prefix_sum returned wrong values at {wrong.numel()} positions (first at {wrong[0].item()})")
-
-
-def emit(fd, score, message, details):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(fd, (json.dumps({"score": score, "message": message, "details": details}, allow_nan=False) + "\n").encode())
-    os._exit(0)
 
 
 if __name__ == "__main__":
