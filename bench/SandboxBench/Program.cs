@@ -1,12 +1,3 @@
-using ReBench.Testing;
-using System.Diagnostics;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
-
 // Sandbox isolation cost, all in one run: environment create+destroy and Exec of `true` through the gRPC API with
 // Sandbox:Isolation=none and =namespaces (in-process service, in-memory transport), against a bare bash spawn, and Exec
 // with namespaces but the system-call filter off (Sandbox:Seccomp=false), which prices the filter's helper. The

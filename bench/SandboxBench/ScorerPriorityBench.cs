@@ -1,12 +1,4 @@
-using ReBench.Testing;
-using System.Diagnostics;
 using System.Text.Json;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 /// <summary>
 /// Does scorer CPU priority steady a timed score? The kernel task's real CPU scorer times its reference solution in an

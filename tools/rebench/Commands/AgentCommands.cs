@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ReBench.Agents.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Grpc.Core;
 using ReBench.Audit;
 using ReBench.Orchestrator.V1;
 

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Audit;
 using ReBench.Orchestrator.V1;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.Security.Cryptography;
-using System.Text.Json;
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

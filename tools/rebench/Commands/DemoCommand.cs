@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

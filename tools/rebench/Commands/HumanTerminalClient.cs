@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using ReBench.Orchestrator.V1;
 

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ReBench.Cli.Commands;
 
 /// <summary>One agent step of an attempt as its stored events record it (request and result joined by step id).</summary>

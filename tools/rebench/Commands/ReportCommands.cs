@@ -1,7 +1,5 @@
-using System.CommandLine;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using ReBench.Cli.Plots;
 using ReBench.Scoring.V1;
 

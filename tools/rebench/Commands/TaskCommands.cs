@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using ReBench.Scoring.V1;
 
 namespace ReBench.Cli.Commands;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ReBench.Scoring.V1;
 using ScottPlot;
 
