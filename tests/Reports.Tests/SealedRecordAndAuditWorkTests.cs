@@ -121,6 +121,23 @@ public sealed class ResultBindingTests
     }
 
     [Fact]
+    public void A_human_row_counts_as_relabelled_exactly_when_the_sealed_record_holds_its_id()
+    {
+        var human = Completed(AttemptResult.HumanAgent, "alpha", 0.7);
+        human.Source = "human-import:x.csv";
+        var id = human.AttemptId.ToString();
+
+        // Control: an id the sealed record holds no stream for is an imported row's own, counted and not compared.
+        var unknown = new BoundResult { AttemptId = id, Unknown = true, Problem = "the attempt has no stream in the sealed record" };
+        Assert.True(ResultBinding.Compare([human], [unknown], false).Ok);
+
+        // The record holds it (here with a broken stream, so its answer carries a problem too): an attempt's row
+        // with its Source edited. The flag decides, not the problem's words.
+        var known = new BoundResult { AttemptId = id, Finished = true, Problem = "the attempt has no stream we could verify" };
+        Assert.Equal("source", Assert.Single(ResultBinding.Compare([human], [known], false).Differences).Field);
+    }
+
+    [Fact]
     public void Audit_work_is_left_out_unless_included()
     {
         var research = Bound("a", 0.5);
@@ -183,7 +200,7 @@ public sealed class FakeSealedRecord : ISealedRecord
         Calls++;
         var ofCampaigns = Results.Where(r => campaignIds.Any(c => c.ToString() == r.Value.CampaignId)).Select(r => r.Key);
         return Task.FromResult<IReadOnlyList<BoundResult>>(attemptIds.Concat(ofCampaigns).Distinct()
-            .Select(id => Results.TryGetValue(id, out var r) ? r : new BoundResult { AttemptId = id.ToString(), Problem = "the attempt has no stream in the sealed record" })
+            .Select(id => Results.TryGetValue(id, out var r) ? r : new BoundResult { AttemptId = id.ToString(), Unknown = true, Problem = "the attempt has no stream in the sealed record" })
             .ToList());
     }
 }

@@ -60,8 +60,7 @@ public sealed class SealedResults(IDocumentStore store, StoredRows rows, Platfor
     public BoundResult Derive(Guid attemptId, IReadOnlyList<StoredEvent> events)
     {
         var id = attemptId.ToString();
-        // Scoring tells an unknown id by these words (ResultBinding.NoStream): keep them.
-        if (events.Count == 0) return new BoundResult { AttemptId = id, Problem = "the attempt has no stream in the sealed record" };
+        if (events.Count == 0) return new BoundResult { AttemptId = id, Unknown = true, Problem = "the attempt has no stream in the sealed record" };
         var chain = ChainVerifier.Verify(EventChain.StreamKey(attemptId), events, key.Trusted);
         var terminal = events.FirstOrDefault(e => ChainVerifier.AttemptTerminalTypes.Contains(e.Type));
         if (!chain.Ok)

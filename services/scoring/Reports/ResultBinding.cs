@@ -27,9 +27,6 @@ public sealed record BindingCheck(int RowsChecked, int Unbound, int NotSealed, I
 /// </summary>
 public static class ResultBinding
 {
-    /// <summary>The start of the orchestrator's answer for an id it has no stream for (Audit/SealedResults.cs).</summary>
-    public const string NoStream = "the attempt has no stream";
-
     /// <param name="missingRows">also name each attempt the sealed record says ended whose row is missing (a whole campaign is checked).</param>
     public static BindingCheck Compare(IEnumerable<AttemptResult> stored, IEnumerable<BoundResult> sealedResults, bool missingRows)
     {
@@ -45,7 +42,7 @@ public static class ResultBinding
                 notSealed++;
                 // An imported row's id is a hash of its content, never an attempt's: a row the sealed record knows
                 // is an attempt's row relabelled (its Source edited), which would count unchecked under its agent.
-                if (byAttempt.TryGetValue(r.AttemptId.ToString(), out var known) && !known.Problem.StartsWith(NoStream, StringComparison.Ordinal))
+                if (byAttempt.TryGetValue(r.AttemptId.ToString(), out var known) && !known.Unknown)
                     differences.Add(new ResultDifference
                     {
                         AttemptId = r.AttemptId.ToString(), Field = "source", Stored = Clip(r.Source), Sealed = $"{AttemptResult.OrchestratorSource} (an attempt of the sealed record)",
