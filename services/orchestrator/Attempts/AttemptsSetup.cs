@@ -1,12 +1,6 @@
-using Marten;
-
 namespace ReBench.Orchestrator.Attempts;
 
-/// <summary>
-/// Registers this folder's stored event types and services. Each feature folder registers its own, so that no
-/// folder lists another's (which made them import each other); reads never meet an unknown type name because every
-/// folder is registered before the store is built.
-/// </summary>
+/// <summary>This folder's stored event types and services (<see cref="FeatureSetup"/>).</summary>
 public static class AttemptsSetup
 {
     /// <summary>The attempt stream's own events; other folders register what they append to it.</summary>
@@ -20,7 +14,7 @@ public static class AttemptsSetup
 
     public static IServiceCollection AddAttempts(this IServiceCollection services)
     {
-        services.ConfigureMarten(o => o.Events.AddEventTypes(EventTypes));
+        services.AddStoredEvents(EventTypes);
         services.AddSingleton<AttemptLocks>();
         return services;
     }

@@ -2,11 +2,7 @@ using Marten;
 
 namespace ReBench.Orchestrator.Blobs;
 
-/// <summary>
-/// Registers this folder's stored event types and services. Each feature folder registers its own, so that no
-/// folder lists another's (which made them import each other); reads never meet an unknown type name because every
-/// folder is registered before the store is built.
-/// </summary>
+/// <summary>This folder's stored event types and services (<see cref="FeatureSetup"/>).</summary>
 public static class BlobsSetup
 {
     public static IServiceCollection AddBlobs(this IServiceCollection services)

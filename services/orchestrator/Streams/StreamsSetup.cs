@@ -1,12 +1,6 @@
-using Marten;
-
 namespace ReBench.Orchestrator.Streams;
 
-/// <summary>
-/// Registers this folder's stored event types and services. Each feature folder registers its own, so that no
-/// folder lists another's (which made them import each other); reads never meet an unknown type name because every
-/// folder is registered before the store is built.
-/// </summary>
+/// <summary>This folder's stored event types and services (<see cref="FeatureSetup"/>).</summary>
 public static class StreamsSetup
 {
     /// <summary>The seals, appended to attempt and campaign streams in the transaction of their last event.</summary>
@@ -14,9 +8,8 @@ public static class StreamsSetup
 
     public static IServiceCollection AddStreams(this IServiceCollection services)
     {
-        services.ConfigureMarten(o =>
+        services.AddStoredEvents(EventTypes, o =>
         {
-            o.Events.AddEventTypes(EventTypes);
             // Audit (docs/audit.md): each event's chain link is an event header; the seal is an event of its own.
             // Marten's history-rewriting features (masking, archiving) stay off.
             o.Events.MetadataConfig.HeadersEnabled = true;
