@@ -66,9 +66,7 @@ public sealed class AttemptSessionGrpc(
 
     public override async Task<ScoreResult> Score(ScoreRequest request, ServerCallContext context)
     {
-        var id = Guard.Id(request.AttemptId, "attempt_id");
-        var step = Guard.Required(request.StepId, "step_id");
-        await gate.AuthorizeAsync(id, context);
+        var (id, step) = await AuthorizedStepAsync(request.AttemptId, request.StepId, context);
         return await handler.ScoreAsync(id, step, context.CancellationToken);
     }
 
@@ -81,9 +79,7 @@ public sealed class AttemptSessionGrpc(
 
     public override async Task<SubmitResult> Submit(SubmitRequest request, ServerCallContext context)
     {
-        var id = Guard.Id(request.AttemptId, "attempt_id");
-        var step = Guard.Required(request.StepId, "step_id");
-        await gate.AuthorizeAsync(id, context);
+        var (id, step) = await AuthorizedStepAsync(request.AttemptId, request.StepId, context);
         return await handler.SubmitAsync(id, step, request.Submission, context.CancellationToken);
     }
 
@@ -110,17 +106,22 @@ public sealed class AttemptSessionGrpc(
 
     public override async Task<ClockState> PauseClock(PauseClockRequest request, ServerCallContext context)
     {
-        var id = Guard.Id(request.AttemptId, "attempt_id");
-        var step = Guard.Required(request.StepId, "step_id");
-        await gate.AuthorizeAsync(id, context);
+        var (id, step) = await AuthorizedStepAsync(request.AttemptId, request.StepId, context);
         return await handler.PauseAsync(id, step, request.Reason, context.CancellationToken);
     }
 
     public override async Task<ClockState> ResumeClock(ResumeClockRequest request, ServerCallContext context)
     {
-        var id = Guard.Id(request.AttemptId, "attempt_id");
-        var step = Guard.Required(request.StepId, "step_id");
-        await gate.AuthorizeAsync(id, context);
+        var (id, step) = await AuthorizedStepAsync(request.AttemptId, request.StepId, context);
         return await handler.ResumeAsync(id, step, context.CancellationToken);
+    }
+
+    /// <summary>The shape of the calls that name only an attempt and a step: both checked, then the credential.</summary>
+    private async Task<(Guid Id, string Step)> AuthorizedStepAsync(string attemptId, string stepId, ServerCallContext context)
+    {
+        var id = Guard.Id(attemptId, "attempt_id");
+        var step = Guard.Required(stepId, "step_id");
+        await gate.AuthorizeAsync(id, context);
+        return (id, step);
     }
 }
