@@ -1,5 +1,3 @@
-using Marten;
-
 namespace ReBench.Orchestrator;
 
 /// <summary>

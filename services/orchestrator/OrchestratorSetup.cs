@@ -1,7 +1,4 @@
-using JasperFx;
-using JasperFx.Events;
 using JasperFx.Events.Daemon;
-using Marten;
 using MassTransit;
 using ReBench.Contracts;
 using ReBench.Orchestrator.Access;

@@ -1,7 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using JasperFx;
-using JasperFx.Events;
-using Marten;
 using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Streams;

@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Marten;
 using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
 using ReBench.ServiceDefaults;

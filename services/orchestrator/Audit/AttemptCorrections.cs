@@ -1,9 +1,5 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
-using JasperFx;
-using JasperFx.Events;
-using Marten;
 using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;

@@ -1,4 +1,3 @@
-using Marten;
 using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Campaigns;

@@ -1,5 +1,3 @@
-using System.Text;
-using Marten;
 using ReBench.Audit;
 using ReBench.Contracts;
 using ReBench.Orchestrator.Attempts;

@@ -1,4 +1,3 @@
-using Marten;
 using Npgsql;
 using ReBench.Audit;
 using ReBench.Orchestrator.Streams;

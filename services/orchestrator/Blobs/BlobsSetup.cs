@@ -1,5 +1,3 @@
-using Marten;
-
 namespace ReBench.Orchestrator.Blobs;
 
 /// <summary>This folder's stored event types and services (<see cref="FeatureSetup"/>).</summary>

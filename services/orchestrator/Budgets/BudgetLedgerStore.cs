@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Marten;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Grpc.Core;
 using ReBench.Agents.V1;
 using ReBench.Orchestrator.Attempts;

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Marten;
 using Marten.Linq.MatchesSql;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using ReBench.ServiceDefaults;
 
 namespace ReBench.Orchestrator.Grpc;

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using ReBench.Orchestrator.Attempts;

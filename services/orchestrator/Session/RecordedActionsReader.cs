@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Marten;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Blobs;
 

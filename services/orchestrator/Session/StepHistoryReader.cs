@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using Marten;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Blobs;
 using ReBench.Orchestrator.Storage;

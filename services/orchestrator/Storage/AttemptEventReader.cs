@@ -1,6 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Marten;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.V1;
 

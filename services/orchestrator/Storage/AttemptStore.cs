@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Marten;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Streams;
 

@@ -1,5 +1,3 @@
-using JasperFx.Events;
-using Marten;
 using ReBench.Audit;
 
 namespace ReBench.Orchestrator.Streams;

@@ -1,7 +1,3 @@
-using JasperFx;
-using JasperFx.Events;
-using Marten;
-
 namespace ReBench.Orchestrator.Streams;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
-using Marten;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;
 

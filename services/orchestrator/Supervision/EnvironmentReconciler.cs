@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Marten;
 using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Streams;

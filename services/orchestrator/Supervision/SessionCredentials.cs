@@ -1,8 +1,5 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
-using Marten;
 
 namespace ReBench.Orchestrator.Supervision;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Threading.Channels;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;
