@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Grpc.Core;
 using ReBench.Audit;
 using ReBench.Orchestrator.V1;
 using ReBench.ServiceDefaults;

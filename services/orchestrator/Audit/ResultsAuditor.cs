@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
 

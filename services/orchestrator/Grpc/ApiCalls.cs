@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.ServiceDefaults;
 
 namespace ReBench.Orchestrator.Grpc;

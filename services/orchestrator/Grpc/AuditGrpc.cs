@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Orchestrator.Access;
 using ReBench.Orchestrator.Audit;
 using ReBench.Orchestrator.V1;

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Marten.Linq.MatchesSql;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Orchestrator.Attempts;
 using ReBench.ServiceDefaults;
 

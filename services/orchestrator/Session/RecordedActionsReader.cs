@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Grpc.Core;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Campaigns;
 using ReBench.Orchestrator.Storage;

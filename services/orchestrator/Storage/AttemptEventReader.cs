@@ -1,5 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.V1;
 

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
-using Grpc.Core;
 using ReBench.Agents.V1;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using ReBench.Agents.V1;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;

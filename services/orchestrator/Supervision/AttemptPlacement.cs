@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
-using Grpc.Core;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;
 using ReBench.Sandbox.V1;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;

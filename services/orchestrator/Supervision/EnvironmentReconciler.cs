@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using ReBench.Audit;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Streams;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-using Grpc.Core;
 using ReBench.Sandbox.V1;
 
 namespace ReBench.Orchestrator.Supervision;

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using Google.Protobuf;
-using Grpc.Core;
 using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.Supervision;
