@@ -1,11 +1,4 @@
 using ReBench.Agents;
 using ReBench.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("agents", 5104);
-builder.AddAgents();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapAgents();
-app.Run();
+return await ServiceMain.RunAsync(args, "agents", 5104, b => b.AddAgents(), a => a.MapAgents());

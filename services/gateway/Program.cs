@@ -1,11 +1,4 @@
 using ReBench.Gateway;
 using ReBench.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddEdgeDefaults("gateway", 5100);
-builder.AddGateway();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapGateway();
-app.Run();
+return await ServiceMain.RunAsync(args, "gateway", 5100, b => b.AddGateway(), a => a.MapGateway(), edge: true);

@@ -1,11 +1,4 @@
 using ReBench.Sandbox;
 using ReBench.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("sandbox", 5102);
-builder.AddSandbox();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapSandbox();
-app.Run();
+return await ServiceMain.RunAsync(args, "sandbox", 5102, b => b.AddSandbox(), a => a.MapSandbox());

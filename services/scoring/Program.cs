@@ -1,11 +1,4 @@
 using ReBench.Scoring;
 using ReBench.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("scoring", 5103);
-builder.AddScoring();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapScoring();
-app.Run();
+return await ServiceMain.RunAsync(args, "scoring", 5103, b => b.AddScoring(), a => a.MapScoring());
