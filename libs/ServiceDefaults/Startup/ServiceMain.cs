@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,9 +16,19 @@ public static class ServiceMain
 {
     public const int StartFailed = 2;
 
-    public static async Task<int> RunAsync(string[] args, string service, int defaultPort,
-        Action<WebApplicationBuilder> add, Action<WebApplication> map, bool edge = false)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Task<int> RunAsync(string[] args, string service, int defaultPort,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map, bool edge = false) =>
+        RunAsync(args, service, defaultPort, add, map, edge, ownProcess: Assembly.GetEntryAssembly() == Assembly.GetCallingAssembly());
+
+    /// <param name="ownProcess">
+    /// False when something else runs the entry point (WebApplicationFactory in tests): then a failure is that host's
+    /// to report, as the exception it waits for, and this process must not print or pick an exit code.
+    /// </param>
+    private static async Task<int> RunAsync(string[] args, string service, int defaultPort,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map, bool edge, bool ownProcess)
     {
+        var started = false;
         try
         {
             var builder = WebApplication.CreateBuilder(args);
@@ -29,18 +41,20 @@ public static class ServiceMain
             // nothing listens or migrates until the database and broker answer, and one that does not ends the start.
             builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DependencyStartupCheck>());
             var app = builder.Build();
+            app.Lifetime.ApplicationStarted.Register(() => started = true);
             app.MapDefaultEndpoints();
             map(app);
             await app.RunAsync();
             return 0;
         }
-        catch (HostAbortedException)
+        catch (Exception e) when (ownProcess)
         {
-            // WebApplicationFactory stops the entry point once it has the built host: not a failure.
-            throw;
-        }
-        catch (Exception e)
-        {
+            // A failure after the start completed (a hosted service that ends the host) is not a start failure.
+            if (started)
+            {
+                await Console.Error.WriteLineAsync($"{service}: stopped: {Reason(e)}");
+                return 1;
+            }
             await Console.Error.WriteLineAsync($"{service}: cannot start: {Reason(e)}");
             return StartFailed;
         }
