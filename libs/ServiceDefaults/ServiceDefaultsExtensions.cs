@@ -15,6 +15,9 @@ namespace ReBench.ServiceDefaults;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Activity source names every service traces besides ASP.NET Core and HttpClient.</summary>
+    /// <summary>The gRPC health service name of the liveness probe (only the "self" check).</summary>
+    public const string LivenessService = "live";
+
     public static readonly string[] TracedSources = ["ReBench.*", "MassTransit", "Marten", "Yarp.ReverseProxy", "Grpc.Net.Client"];
 
     /// <summary>
@@ -57,7 +60,11 @@ public static class ServiceDefaultsExtensions
             o.MaxReceiveMessageSize = MessageLimits.MaxMessageBytes;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        // Readiness is the "" service (every check, the dependencies among them); liveness is the "live" service (the
+        // process answers), so a database outage takes pods out of rotation without restarting them (deploy/k8s).
+        builder.Services.AddGrpcHealthChecks(o => o.Services.Map(LivenessService, c => c.Tags.Contains(LivenessService)))
+            .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: [LivenessService])
+            .AddCheck<DependencyHealthCheck>("dependencies");
 
         // Read when first needed (configuration added after this call still applies); MapDefaultEndpoints resolves it,
         // so a process without a key stops at start with the reason rather than refusing every call later.

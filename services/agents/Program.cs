@@ -1,4 +1,4 @@
 using ReBench.Agents;
 using ReBench.ServiceDefaults;
 
-ServiceHost.Run(args, "agents", 5104, b => b.AddAgents(), a => a.MapAgents());
+return await ServiceMain.RunAsync(args, "agents", 5104, b => b.AddAgents(), a => a.MapAgents());

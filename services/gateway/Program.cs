@@ -1,4 +1,4 @@
 using ReBench.Gateway;
 using ReBench.ServiceDefaults;
 
-ServiceHost.Run(args, "gateway", 5100, b => b.AddGateway(), a => a.MapGateway(), edge: true);
+return await ServiceMain.RunAsync(args, "gateway", 5100, b => b.AddGateway(), a => a.MapGateway(), edge: true);

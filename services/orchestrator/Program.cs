@@ -1,4 +1,4 @@
 using ReBench.Orchestrator;
 using ReBench.ServiceDefaults;
 
-ServiceHost.Run(args, "orchestrator", 5101, b => b.AddOrchestrator(), a => a.MapOrchestrator());
+return await ServiceMain.RunAsync(args, "orchestrator", 5101, b => b.AddOrchestrator(), a => a.MapOrchestrator());

@@ -1,4 +1,4 @@
 using ReBench.Sandbox;
 using ReBench.ServiceDefaults;
 
-ServiceHost.Run(args, "sandbox", 5102, b => b.AddSandbox(), a => a.MapSandbox());
+return await ServiceMain.RunAsync(args, "sandbox", 5102, b => b.AddSandbox(), a => a.MapSandbox());

@@ -1,4 +1,4 @@
 using ReBench.Scoring;
 using ReBench.ServiceDefaults;
 
-ServiceHost.Run(args, "scoring", 5103, b => b.AddScoring(), a => a.MapScoring());
+return await ServiceMain.RunAsync(args, "scoring", 5103, b => b.AddScoring(), a => a.MapScoring());

@@ -196,12 +196,18 @@ public sealed class PlatformProcesses : IAsyncLifetime
         return env;
     }
 
-    private async Task StartAsync(string service)
+    /// <summary>The service's built entry assembly, of the configuration these tests were built in.</summary>
+    public static string ServiceDll(string service)
     {
         var name = char.ToUpperInvariant(service[0]) + service[1..];
         var configuration = typeof(PlatformProcesses).Assembly.Location.Contains("/Release/") ? "Release" : "Debug";
         var dll = Path.Combine(TestEnv.RepoRoot, "services", service, "bin", configuration, "net10.0", $"ReBench.{name}.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first (scripts/test.sh does)");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing: build the solution first (scripts/test.sh does)");
+    }
+
+    private async Task StartAsync(string service)
+    {
+        var dll = ServiceDll(service);
         var psi = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -219,12 +225,15 @@ public sealed class PlatformProcesses : IAsyncLifetime
         if (service == "gateway") await WaitForPortAsync(service, InternalPort, p);
     }
 
-    private async Task WaitForPortAsync(string service, int port, Process p)
+    private Task WaitForPortAsync(string service, int port, Process p) => WaitForPortAsync(port, p, () => $"{service}:\n{LogTail(service)}");
+
+    /// <summary>Until <paramref name="p"/> listens on <paramref name="port"/>; its exit or 60 s throw with <paramref name="log"/>.</summary>
+    public static async Task WaitForPortAsync(int port, Process p, Func<string> log)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (p.HasExited) throw new InvalidOperationException($"{service} exited with {p.ExitCode}:\n{LogTail(service)}");
+            if (p.HasExited) throw new InvalidOperationException($"exited with {p.ExitCode}: {log()}");
             try
             {
                 using var c = new TcpClient();
@@ -236,7 +245,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-        throw new TimeoutException($"{service} did not listen on {port} within 60 s:\n{LogTail(service)}");
+        throw new TimeoutException($"did not listen on {port} within 60 s: {log()}");
     }
 
     private void Stop(string service)
