@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

@@ -1,14 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

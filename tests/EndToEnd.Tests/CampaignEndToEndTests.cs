@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 [Collection(PlatformCollection.Name)]

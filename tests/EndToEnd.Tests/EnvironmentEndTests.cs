@@ -1,12 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Npgsql;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.EndToEnd.Tests;
 

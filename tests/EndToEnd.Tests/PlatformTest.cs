@@ -1,8 +1,3 @@
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

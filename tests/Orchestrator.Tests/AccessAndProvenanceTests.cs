@@ -1,14 +1,4 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Orchestrator.Access;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;

@@ -1,13 +1,3 @@
-using ReBench.Testing;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Session;
-using ReBench.Orchestrator.Storage;
-using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;

@@ -1,16 +1,6 @@
 using System.Diagnostics;
-using System.Text;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Session;
-using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 

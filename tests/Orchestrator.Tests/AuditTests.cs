@@ -1,13 +1,5 @@
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ReBench.Audit;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 

@@ -1,11 +1,5 @@
-using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
-using Grpc.Core;
 using ReBench.Audit;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Blobs;
 
 namespace ReBench.Orchestrator.Tests;
 

@@ -1,13 +1,4 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 using ReBench.Audit;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Tests;
 

@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;

@@ -1,10 +1,5 @@
-using Marten;
 using MassTransit;
 using ReBench.Contracts;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Tests;
 

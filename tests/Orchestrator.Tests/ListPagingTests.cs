@@ -1,11 +1,3 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;

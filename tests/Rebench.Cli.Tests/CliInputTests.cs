@@ -1,6 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Cli.Commands;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Tests;

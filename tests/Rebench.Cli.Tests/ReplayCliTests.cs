@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ReBench.Audit;
 
 namespace ReBench.Cli.Tests;

@@ -1,6 +1,5 @@
 using ReBench.Testing;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
 using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;

@@ -1,7 +1,6 @@
 using ReBench.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
 using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
