@@ -7,29 +7,13 @@ namespace ReBench.Orchestrator.Tests;
 /// The export bundle checked offline twice: by the .NET verifier and by tools/audit/verify_bundle.py, an
 /// independent implementation (Python standard library, run with /usr/bin/python3).
 /// </summary>
-public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class AuditBundleTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-bundle-").FullName;
-
-    public AuditBundleTests(OrchestratorHost host)
-    {
-        _host = host;
-        _ = host.Server;
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+    private string _dir => Folder;
 
     private async Task<string> ExportAsync()
     {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", new() { ["note"] = "caf\u00e9 \"q\" \u0001" }, 0, TimeSpan.FromHours(1), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "bundle", [new("t", "cpu")], [new("noop", [])], 1,
-            TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var id = scheduled.AttemptId;
+        var id = await ScheduledAttemptAsync("bundle", settings: new() { ["note"] = "caf\u00e9 \"q\" \u0001" });
         var store = Get<AttemptStore>();
         await store.AppendAsync(id, s => AttemptDecider.Start(s, new("env", "local", "node", "1", "b", "s", 2.5, 1e-7, "min", true, "dev"), "test", T0), CancellationToken.None);
         await store.AppendAsync(id, s => [new ModelCallCompleted(id, "c1", "p", "m", 1, 2, 0, 0, 1.25e-3, 5, "{\"x\":[1,2.50,-0.0]}", "{}", T0)], CancellationToken.None);

@@ -12,15 +12,7 @@ internal sealed class AuditFixtures(OrchestratorHost host)
     public T Get<T>() where T : notnull => host.Services.GetRequiredService<T>();
 
     /// <summary>A campaign of <paramref name="count"/> attempts, scheduled, in one transaction.</summary>
-    public async Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(int count)
-    {
-        var campaignId = Guid.NewGuid();
-        var scheduled = Enumerable.Range(0, count).Select(i =>
-            new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", [], i, TimeSpan.FromHours(1), "test", T0)).ToList();
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "blobs", [new("t", "cpu")], [new("noop", [])], count,
-            TimeSpan.FromHours(1), [.. scheduled.Select(s => s.AttemptId)], null, "test", T0), scheduled, CancellationToken.None);
-        return (campaignId, [.. scheduled.Select(s => s.AttemptId)]);
-    }
+    public Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(int count) => ScheduledCampaign.CreateAsync(host.Services, "blobs", count, T0);
 
     /// <summary>
     /// A started attempt with a model call recorded through the session handler (events 3: request and response
