@@ -27,21 +27,7 @@ public sealed class AuditBundleTests(OrchestratorHost host) : OrchestratorHostTe
         return path;
     }
 
-    private static (int Code, string Output) Python(string bundle, string? publicKey)
-    {
-        var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
-        var args = new List<string> { script, bundle };
-        if (publicKey is not null) args.AddRange(["--public-key", publicKey]);
-        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        // stderr drained by the process's own reader while stdout is read here: no task to block on.
-        var stderr = new StringBuilder();
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
-        p.BeginErrorReadLine();
-        var stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(60_000), "the Python verifier did not finish in 60 s");
-        p.WaitForExit(); // until the stderr reader reached the end of its pipe
-        return (p.ExitCode, stdout + stderr);
-    }
+    private static (int Code, string Output) Python(string bundle, string? publicKey) => AuditFixtures.Python(bundle, publicKey);
 
     private string PlatformKeyBase64 => Convert.ToBase64String(Get<PlatformKey>().Signer.PublicKey);
 

@@ -58,11 +58,13 @@ internal sealed class AuditFixtures(OrchestratorHost host)
         return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), new GetBlobRequest { Sha256 = sha256 }).ResponseAsync;
     }
 
-    public static (int Code, string Output) Python(string bundle, string publicKey)
+    /// <summary>tools/audit/verify_bundle.py on a bundle, with the platform key to trust (none: the bundle's own).</summary>
+    public static (int Code, string Output) Python(string bundle, string? publicKey)
     {
         var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
-        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, bundle, "--public-key", publicKey])
-            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var args = new List<string> { script, bundle };
+        if (publicKey is not null) args.AddRange(["--public-key", publicKey]);
+        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         // stderr drained by the process's own reader while stdout is read here: no task to block on.
         var stderr = new StringBuilder();
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
