@@ -31,16 +31,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
         await held.Task.WaitAsync(TimeSpan.FromMinutes(3));
         await Platform.RestartAgentsAsync();
 
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s, 80)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"], logLines: 80);
         var attempt = attempts.Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
 

@@ -46,16 +46,7 @@ public sealed class AideAgentEndToEndTests(PlatformProcesses platform, ITestOutp
                 },
             },
         });
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"]);
 
         var attempt = attempts.Single();
         output.WriteLine($"aide raw={attempt.RawScore} normalized={attempt.NormalizedScore}");

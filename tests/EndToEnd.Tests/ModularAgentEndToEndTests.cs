@@ -32,16 +32,7 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
             Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
             Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
         });
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"]);
 
         var attempt = attempts.Single();
         output.WriteLine($"modular raw={attempt.RawScore} normalized={attempt.NormalizedScore}");
