@@ -1,8 +1,4 @@
-using ReBench.Testing;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 

@@ -1,9 +1,5 @@
-using ReBench.Testing;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 
