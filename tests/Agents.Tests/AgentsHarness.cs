@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Agents.V1;
 using AgentsEntryPoint = ReBench.Agents.AgentsEntryPoint;
 
 namespace ReBench.Agents.Tests;

@@ -1,7 +1,3 @@
-using ReBench.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using AgentsEntryPoint = ReBench.Agents.AgentsEntryPoint;
 

@@ -1,6 +1,3 @@
-using Google.Protobuf;
-using ReBench.Agents.V1;
-using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
 
 namespace ReBench.Agents.Tests;

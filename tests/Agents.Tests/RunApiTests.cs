@@ -1,6 +1,3 @@
-using Grpc.Core;
-using ReBench.Agents.V1;
-
 namespace ReBench.Agents.Tests;
 
 public sealed class RunApiTests

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using TransientRetry = ReBench.Agents.Session.TransientRetry;
 
 namespace ReBench.Agents.Tests;

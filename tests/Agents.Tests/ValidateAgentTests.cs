@@ -1,8 +1,3 @@
-using Grpc.Core;
-using ReBench.Agents.Tests.Llm;
-using ReBench.Agents.V1;
-using ReBench.Testing;
-
 namespace ReBench.Agents.Tests;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Grpc.Core;
-using Npgsql;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>
@@ -121,58 +114,24 @@ public sealed class AgentBadInputEndToEndTests(PlatformProcesses platform, ITest
     }
 
     /// <summary>An OpenAI-compatible endpoint that knows no model: every chat completion is a 404 naming the model.</summary>
-    private sealed class RejectingModel : IDisposable
+    private sealed class RejectingModel(int port) : LoopbackModel(port)
     {
-        private readonly HttpListener _listener = new();
         private readonly List<string> _models = [];
-
-        public RejectingModel(int port)
-        {
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
 
         public IReadOnlyList<string> Models { get { lock (_models) return [.. _models]; } }
 
-        private async Task ServeAsync()
+        protected override (int Status, JsonObject Body)? Answer(int n, string body, HttpListenerRequest request)
         {
-            while (_listener.IsListening)
+            var model = JsonNode.Parse(body)?["model"]?.GetValue<string>() ?? "";
+            lock (_models) _models.Add(model);
+            return (404, new JsonObject
             {
-                HttpListenerContext c;
-                try { c = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                try
+                ["error"] = new JsonObject
                 {
-                    using var reader = new StreamReader(c.Request.InputStream);
-                    var model = System.Text.Json.Nodes.JsonNode.Parse(await reader.ReadToEndAsync())?["model"]?.GetValue<string>() ?? "";
-                    lock (_models) _models.Add(model);
-                    var bytes = Encoding.UTF8.GetBytes(
-                        new System.Text.Json.Nodes.JsonObject
-                        {
-                            ["error"] = new System.Text.Json.Nodes.JsonObject
-                            {
-                                ["message"] = $"The model `{model}` does not exist or you do not have access to it.",
-                                ["type"] = "invalid_request_error", ["code"] = "model_not_found",
-                            },
-                        }.ToJsonString());
-                    c.Response.StatusCode = 404;
-                    c.Response.ContentType = "application/json";
-                    c.Response.ContentLength64 = bytes.Length;
-                    await c.Response.OutputStream.WriteAsync(bytes);
-                    c.Response.Close();
-                }
-                catch (Exception)
-                {
-                    // The client went away.
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
+                    ["message"] = $"The model `{model}` does not exist or you do not have access to it.",
+                    ["type"] = "invalid_request_error", ["code"] = "model_not_found",
+                },
+            });
         }
     }
 }

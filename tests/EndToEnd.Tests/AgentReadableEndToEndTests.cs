@@ -1,9 +1,3 @@
-using System.Security.Cryptography;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

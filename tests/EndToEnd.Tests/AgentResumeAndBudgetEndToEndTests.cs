@@ -1,11 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>
@@ -39,16 +31,7 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
         await held.Task.WaitAsync(TimeSpan.FromMinutes(3));
         await Platform.RestartAgentsAsync();
 
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s, 80)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"], logLines: 80);
         var attempt = attempts.Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
 
@@ -226,86 +209,21 @@ public sealed class AgentResumeAndBudgetEndToEndTests(PlatformProcesses platform
     /// An OpenAI-compatible server on loopback answering request n with a tool call (usage 1500 in / 60 out); a null
     /// script entry holds that request unanswered. Each request is served on its own task.
     /// </summary>
-    private sealed class ToolCallingModel : IDisposable
+    private sealed class ToolCallingModel(int port, Func<int, (string, JsonObject)?> script, Action? onHeld = null)
+        : LoopbackModel(port, concurrent: true)
     {
-        private readonly HttpListener _listener = new();
-        private readonly Func<int, (string Tool, JsonObject Args)?> _script;
-        private readonly Action? _onHeld;
+        private readonly Func<int, (string Tool, JsonObject Args)?> _script = script;
+        private readonly Action? _onHeld = onHeld;
         private readonly ConcurrentDictionary<int, string> _requests = new();
-        private readonly CancellationTokenSource _stop = new();
-        private int _next;
-
-        public ToolCallingModel(int port, Func<int, (string, JsonObject)?> script, Action? onHeld = null)
-        {
-            _script = script;
-            _onHeld = onHeld;
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
 
         public IReadOnlyDictionary<int, string> Requests => _requests;
 
-        private async Task ServeAsync()
+        protected override (int Status, JsonObject Body)? Answer(int n, string body, HttpListenerRequest request)
         {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext c;
-                try { c = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                _ = Task.Run(() => AnswerAsync(c));
-            }
+            _requests[n] = body;
+            return _script(n) is { } step ? (200, ToolCall(n, step.Tool, step.Args)) : null;
         }
 
-        private async Task AnswerAsync(HttpListenerContext c)
-        {
-            try
-            {
-                using var reader = new StreamReader(c.Request.InputStream);
-                var body = await reader.ReadToEndAsync();
-                var n = Interlocked.Increment(ref _next) - 1;
-                _requests[n] = body;
-                if (_script(n) is not { } step)
-                {
-                    _onHeld?.Invoke();
-                    await Task.Delay(Timeout.Infinite, _stop.Token);
-                    return;
-                }
-                var answer = new JsonObject
-                {
-                    ["id"] = $"chatcmpl-{n}", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = "scripted-model",
-                    ["choices"] = new JsonArray(new JsonObject
-                    {
-                        ["index"] = 0, ["finish_reason"] = "tool_calls",
-                        ["message"] = new JsonObject
-                        {
-                            ["role"] = "assistant", ["content"] = null,
-                            ["tool_calls"] = new JsonArray(new JsonObject
-                            {
-                                ["id"] = $"call_{n}", ["type"] = "function",
-                                ["function"] = new JsonObject { ["name"] = step.Tool, ["arguments"] = step.Args.ToJsonString() },
-                            }),
-                        },
-                    }),
-                    ["usage"] = new JsonObject { ["prompt_tokens"] = 1500, ["completion_tokens"] = 60, ["total_tokens"] = 1560 },
-                };
-                var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
-                c.Response.ContentType = "application/json";
-                c.Response.ContentLength64 = bytes.Length;
-                await c.Response.OutputStream.WriteAsync(bytes);
-                c.Response.Close();
-            }
-            catch (Exception)
-            {
-                // The client went away (killed) or the server stopped.
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            _listener.Close();
-        }
+        protected override void OnHeld() => _onHeld?.Invoke();
     }
 }

@@ -1,14 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>
@@ -57,16 +46,7 @@ public sealed class AideAgentEndToEndTests(PlatformProcesses platform, ITestOutp
                 },
             },
         });
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"]);
 
         var attempt = attempts.Single();
         output.WriteLine($"aide raw={attempt.RawScore} normalized={attempt.NormalizedScore}");
@@ -105,56 +85,17 @@ public sealed class AideAgentEndToEndTests(PlatformProcesses platform, ITestOutp
     }
 
     /// <summary>Answers each POST /v1/chat/completions with the next scripted plain-text answer.</summary>
-    private sealed class ScriptedTextModel : IDisposable
+    private sealed class ScriptedTextModel(int port, params string[] answers) : LoopbackModel(port)
     {
-        private readonly HttpListener _listener = new();
-        private readonly string[] _answers;
+        private readonly string[] _answers = answers;
         private readonly ConcurrentQueue<string> _requests = new();
-        private int _next;
-
-        public ScriptedTextModel(int port, params string[] answers)
-        {
-            _answers = answers;
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
 
         public IReadOnlyList<string> Requests => [.. _requests];
 
-        private async Task ServeAsync()
+        protected override (int Status, JsonObject Body)? Answer(int n, string body, HttpListenerRequest request)
         {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext c;
-                try { c = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                using var reader = new StreamReader(c.Request.InputStream);
-                _requests.Enqueue(await reader.ReadToEndAsync());
-                var n = Interlocked.Increment(ref _next) - 1;
-                var text = n < _answers.Length ? _answers[n] : "No more ideas.";
-                var body = new JsonObject
-                {
-                    ["id"] = $"chatcmpl-{n}", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = "scripted-model",
-                    ["choices"] = new JsonArray(new JsonObject
-                    {
-                        ["index"] = 0, ["finish_reason"] = "stop",
-                        ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text },
-                    }),
-                    ["usage"] = new JsonObject { ["prompt_tokens"] = 2000, ["completion_tokens"] = 300, ["total_tokens"] = 2300 },
-                };
-                var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
-                c.Response.ContentType = "application/json";
-                c.Response.ContentLength64 = bytes.Length;
-                await c.Response.OutputStream.WriteAsync(bytes);
-                c.Response.Close();
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
+            _requests.Enqueue(body);
+            return (200, Text(n, n < _answers.Length ? _answers[n] : "No more ideas."));
         }
     }
 }

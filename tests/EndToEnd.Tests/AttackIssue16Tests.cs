@@ -1,13 +1,5 @@
-using System.Net;
-using System.Text.Json;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using MassTransit;
-using Npgsql;
-using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
-using ReBench.Testing;
 
 namespace ReBench.EndToEnd.Tests;
 

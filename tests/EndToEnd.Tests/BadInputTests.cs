@@ -1,8 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>Each refusal comes back with the right status and a message naming the problem, and appends nothing.</summary>

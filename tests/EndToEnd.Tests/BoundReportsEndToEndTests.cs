@@ -1,10 +1,4 @@
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Npgsql;
-using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.EndToEnd.Tests;
 

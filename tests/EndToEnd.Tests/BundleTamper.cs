@@ -1,7 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 
 namespace ReBench.EndToEnd.Tests;
 

@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 [Collection(PlatformCollection.Name)]
@@ -34,7 +28,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         var campaign = await client.Campaigns.CreateCampaignAsync(request);
         Assert.Equal(3, campaign.AttemptsTotal);
 
-        var attempts = await WaitAsync(client, campaign.CampaignId);
+        var attempts = await WaitAsync(campaign.CampaignId);
         Assert.All(attempts, a => Assert.Equal(AttemptStatus.Completed, a.Status));
         var noop = attempts.Single(a => a.Agent.Name == "noop");
         var reference = attempts.Single(a => a.Agent.Name == "reference");
@@ -105,7 +99,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         }
         await Platform.RestartOrchestratorAsync();
 
-        var attempts = await WaitAsync(client, campaign.CampaignId);
+        var attempts = await WaitAsync(campaign.CampaignId);
         var attempt = attempts.Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
         var events = await Waits.EventsAsync(client, attemptId);
@@ -137,7 +131,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
             Tasks = { new TaskRef { TaskId = Task, Variant = Variant } },
             Agents = { new AgentSpec { Name = "scripted", Settings = { ["script"] = Script(new { run = "sleep 60", timeout = 120 }) } } },
         });
-        var attempt = (await WaitAsync(client, campaign.CampaignId)).Single();
+        var attempt = (await WaitAsync(campaign.CampaignId)).Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
         var events = await Waits.EventsAsync(client, attempt.AttemptId);
         Assert.Contains(events, e => e.EventType == "budget_exhausted");
@@ -166,7 +160,7 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
                 new { run = "printf 'x\\0y'; wc -c < weights.bin" },
                 new { submit = "" }) } } },
         });
-        var attempt = (await WaitAsync(client, campaign.CampaignId)).Single();
+        var attempt = (await WaitAsync(campaign.CampaignId)).Single();
         Assert.Equal(AttemptStatus.Completed, attempt.Status);
         var events = await Waits.EventsAsync(client, attempt.AttemptId);
         var write = events.First(e => e.EventType == "action_requested");
@@ -175,16 +169,6 @@ public sealed class CampaignEndToEndTests(PlatformProcesses platform, ITestOutpu
         Assert.Equal("x\uFFFDy10\n", run.Field("Stdout").GetString());
     }
 
-    private async Task<IReadOnlyList<Attempt>> WaitAsync(OrchestratorClients client, string campaignId)
-    {
-        try
-        {
-            return await Waits.CampaignFinishedAsync(client, campaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "orchestrator", "agents", "scoring", "sandbox" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
-    }
+    private Task<IReadOnlyList<Attempt>> WaitAsync(string campaignId) =>
+        CampaignFinishedAsync(campaignId, output, ["orchestrator", "agents", "scoring", "sandbox"]);
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>Runs the built `rebench` CLI (and other programs) as processes, as an auditor or operator would.</summary>

@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using ReBench.Orchestrator.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

@@ -1,12 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Npgsql;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.EndToEnd.Tests;
 
@@ -21,18 +13,8 @@ public sealed class EnvironmentEndTests(PlatformProcesses platform, ITestOutputH
     private async Task<Attempt> RunScriptedAsync(string name, TimeSpan budget, params object[] steps) =>
         await WaitAsync((await Platform.Orchestrator().Campaigns.CreateCampaignAsync(Scripted.Campaign(name, budget, steps))).CampaignId);
 
-    private async Task<Attempt> WaitAsync(string campaignId)
-    {
-        try
-        {
-            return (await Waits.CampaignFinishedAsync(Platform.Orchestrator(), campaignId, TimeSpan.FromMinutes(4))).Single();
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "orchestrator", "agents", "sandbox" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
-    }
+    private async Task<Attempt> WaitAsync(string campaignId) =>
+        (await CampaignFinishedAsync(campaignId, output, ["orchestrator", "agents", "sandbox"])).Single();
 
     [Fact]
     public void Every_end_to_end_test_on_the_platform_checks_its_end_state()

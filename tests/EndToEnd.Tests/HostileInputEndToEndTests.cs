@@ -1,13 +1,5 @@
 using System.Collections;
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.EndToEnd.Tests;
 

@@ -1,12 +1,4 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.EndToEnd.Tests;
 

@@ -1,13 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>
@@ -42,16 +32,7 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
             Tasks = { new TaskRef { TaskId = "ai_rd_triton_cumsum", Variant = "cpu" } },
             Agents = { new AgentSpec { Name = "modular", Settings = { ["provider"] = "scripted" } } },
         });
-        IReadOnlyList<Attempt> attempts;
-        try
-        {
-            attempts = await Waits.CampaignFinishedAsync(client, campaign.CampaignId, TimeSpan.FromMinutes(4));
-        }
-        catch (TimeoutException)
-        {
-            foreach (var s in new[] { "agents", "orchestrator" }) output.WriteLine($"--- {s} ---\n{Platform.LogTail(s)}");
-            throw;
-        }
+        var attempts = await CampaignFinishedAsync(campaign.CampaignId, output, ["agents", "orchestrator"]);
 
         var attempt = attempts.Single();
         output.WriteLine($"modular raw={attempt.RawScore} normalized={attempt.NormalizedScore}");
@@ -93,65 +74,19 @@ public sealed class ModularAgentEndToEndTests(PlatformProcesses platform, ITestO
         return new StreamReader(stream).ReadToEnd();
     }
 
-    /// <summary>Answers each POST /v1/chat/completions with the next scripted tool call.</summary>
-    private sealed class ScriptedOpenAiServer : IDisposable
+    /// <summary>Answers each POST /v1/chat/completions with the next scripted tool call, then "submit".</summary>
+    private sealed class ScriptedOpenAiServer(int port, params (string Tool, JsonObject Arguments)[] script) : LoopbackModel(port)
     {
-        private readonly HttpListener _listener = new();
-        private readonly (string Tool, JsonObject Arguments)[] _script;
+        private readonly (string Tool, JsonObject Arguments)[] _script = script;
         private readonly ConcurrentQueue<(string Body, string? Authorization)> _requests = new();
-        private int _next;
-
-        public ScriptedOpenAiServer(int port, params (string, JsonObject)[] script)
-        {
-            _script = script;
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
 
         public IReadOnlyList<(string Body, string? Authorization)> Requests => [.. _requests];
 
-        private async Task ServeAsync()
+        protected override (int Status, JsonObject Body)? Answer(int n, string body, HttpListenerRequest request)
         {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext c;
-                try { c = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                using var reader = new StreamReader(c.Request.InputStream);
-                _requests.Enqueue((await reader.ReadToEndAsync(), c.Request.Headers["Authorization"]));
-                var n = Interlocked.Increment(ref _next) - 1;
-                var (tool, args) = n < _script.Length ? _script[n] : ("submit", new JsonObject());
-                var body = new JsonObject
-                {
-                    ["id"] = $"chatcmpl-{n}", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = "scripted-model",
-                    ["choices"] = new JsonArray(new JsonObject
-                    {
-                        ["index"] = 0, ["finish_reason"] = "tool_calls",
-                        ["message"] = new JsonObject
-                        {
-                            ["role"] = "assistant", ["content"] = null,
-                            ["tool_calls"] = new JsonArray(new JsonObject
-                            {
-                                ["id"] = $"call_{n}", ["type"] = "function",
-                                ["function"] = new JsonObject { ["name"] = tool, ["arguments"] = args.ToJsonString() },
-                            }),
-                        },
-                    }),
-                    ["usage"] = new JsonObject { ["prompt_tokens"] = 1500, ["completion_tokens"] = 60, ["total_tokens"] = 1560 },
-                };
-                var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
-                c.Response.ContentType = "application/json";
-                c.Response.ContentLength64 = bytes.Length;
-                await c.Response.OutputStream.WriteAsync(bytes);
-                c.Response.Close();
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
+            _requests.Enqueue((body, request.Headers["Authorization"]));
+            var (tool, args) = n < _script.Length ? _script[n] : ("submit", new JsonObject());
+            return (200, ToolCall(n, tool, args));
         }
     }
 }

@@ -1,9 +1,4 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
 
 namespace ReBench.EndToEnd.Tests;
 

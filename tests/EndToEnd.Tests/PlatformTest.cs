@@ -1,8 +1,3 @@
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>
@@ -17,6 +12,23 @@ public abstract class PlatformTest(PlatformProcesses platform) : IAsyncLifetime
     private HashSet<string> _before = [];
 
     protected PlatformProcesses Platform => platform;
+
+    /// <summary>
+    /// The campaign's attempts once all have ended (within 4 minutes); on a timeout the tails of the named services'
+    /// logs go to the test's output first, the evidence of where it hung.
+    /// </summary>
+    protected async Task<IReadOnlyList<Attempt>> CampaignFinishedAsync(string campaignId, ITestOutputHelper output, string[] services, int logLines = 40)
+    {
+        try
+        {
+            return await Waits.CampaignFinishedAsync(platform.Orchestrator(), campaignId, TimeSpan.FromMinutes(4));
+        }
+        catch (TimeoutException)
+        {
+            foreach (var s in services) output.WriteLine($"--- {s} ---\n{platform.LogTail(s, logLines)}");
+            throw;
+        }
+    }
 
     public virtual async Task InitializeAsync() => _before = (await EndState.AllAttemptsAsync(platform)).Select(a => a.AttemptId).ToHashSet();
 

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.EndToEnd.Tests;
 
 /// <summary>Campaigns of the scripted agent (one JSON object per step, as `rebench campaign create --script` takes them).</summary>

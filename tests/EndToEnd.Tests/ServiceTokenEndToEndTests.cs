@@ -1,13 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.IdentityModel.Tokens;
-using ReBench.Orchestrator.V1;
 using ReBench.ServiceDefaults.PlatformAuth;
-using ReBench.Testing;
 
 namespace ReBench.EndToEnd.Tests;
 

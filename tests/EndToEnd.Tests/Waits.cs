@@ -1,8 +1,3 @@
-using ReBench.Testing;
-using System.Text.Json;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.EndToEnd.Tests;
 
 internal static class Waits

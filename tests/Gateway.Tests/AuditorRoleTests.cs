@@ -1,10 +1,3 @@
-using Grpc.Core;
-using Microsoft.Extensions.Configuration;
-using ReBench.Gateway.Access;
-using ReBench.Orchestrator.V1;
-using ReBench.Scoring.V1;
-using ReBench.Testing;
-
 namespace ReBench.Gateway.Tests;
 
 /// <summary>A gateway with an admin key (the fixture's, no role set) and an auditor key, in front of the fake backend.</summary>

@@ -1,16 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ReBench.Orchestrator.V1;
-using ReBench.Scoring.V1;
 using ReBench.ServiceDefaults;
 using ReBench.ServiceDefaults.PlatformAuth;
-using ReBench.Testing;
 
 namespace ReBench.Gateway.Tests;
 

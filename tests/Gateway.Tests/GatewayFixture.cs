@@ -1,10 +1,7 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using ReBench.ServiceDefaults;
-using ReBench.Testing;
 
 namespace ReBench.Gateway.Tests;
 

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using ReBench.Gateway.Access;
 
 namespace ReBench.Gateway.Tests;
 

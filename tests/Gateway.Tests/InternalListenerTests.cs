@@ -1,9 +1,3 @@
-using Grpc.Core;
-using Grpc.Health.V1;
-using ReBench.Orchestrator.V1;
-using ReBench.Scoring.V1;
-using ReBench.Testing;
-
 namespace ReBench.Gateway.Tests;
 
 public sealed class InternalListenerTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>

@@ -1,11 +1,7 @@
-using Grpc.Core;
-using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
-using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.Tokens;
 using ReBench.ServiceDefaults.PlatformAuth;
-using ReBench.Testing;
 
 namespace ReBench.Gateway.Tests;
 

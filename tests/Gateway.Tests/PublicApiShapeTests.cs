@@ -1,6 +1,4 @@
-using ReBench.Gateway.Access;
 using ReBench.Gateway.Routing;
-using ReBench.Orchestrator.V1;
 
 namespace ReBench.Gateway.Tests;
 

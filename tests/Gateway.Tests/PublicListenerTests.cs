@@ -1,10 +1,5 @@
-using ReBench.Testing;
 using System.Diagnostics;
-using Grpc.Core;
-using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using ReBench.Orchestrator.V1;
-using ReBench.Scoring.V1;
 
 namespace ReBench.Gateway.Tests;
 

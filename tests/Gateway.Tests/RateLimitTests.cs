@@ -1,7 +1,3 @@
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
-
 namespace ReBench.Gateway.Tests;
 
 public sealed class RateLimitTests

@@ -1,14 +1,4 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Orchestrator.Access;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
@@ -17,37 +7,19 @@ namespace ReBench.Orchestrator.Tests;
 /// Access events (reads of transcripts recorded in a separate stream, never the sealed attempt stream) and the
 /// provenance attempt_started records, through the orchestrator's real gRPC endpoint on the real PostgreSQL.
 /// </summary>
-public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class AccessAndProvenanceTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-    private readonly GrpcChannel _channel;
-
-    public AccessAndProvenanceTests(OrchestratorHost host)
-    {
-        _host = host;
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-    }
-
-    public void Dispose() => _channel.Dispose();
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
-
-    private static Method<TReq, TRes> Method<TReq, TRes>(MethodType type, string name, MessageParser<TRes> parser)
-        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
-        new(type, new[] { V1.OrchestratorReflection.Descriptor, V1.AttemptSessionReflection.Descriptor }.SelectMany(f => f.Services)
-                .Single(s => s.FindMethodByName(name) is not null).FullName, name,
-            Marshallers.Create<TReq>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
-            Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
+    private static readonly Google.Protobuf.Reflection.FileDescriptor[] Protos =
+        [V1.OrchestratorReflection.Descriptor, V1.AttemptSessionReflection.Descriptor];
 
     private Task<TRes> UnaryAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
         where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
-        _channel.CreateCallInvoker().AsyncUnaryCall(Method<TReq, TRes>(MethodType.Unary, name, parser), null, new CallOptions(headers), request).ResponseAsync;
+        MethodByName.UnaryAsync(Channel, name, request, parser, headers, Protos);
 
     private async Task<List<TRes>> StreamAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
         where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes>
     {
-        using var call = _channel.CreateCallInvoker().AsyncServerStreamingCall(Method<TReq, TRes>(MethodType.ServerStreaming, name, parser), null, new CallOptions(headers), request);
+        using var call = Channel.CreateCallInvoker().AsyncServerStreamingCall(MethodByName.Of<TReq, TRes>(MethodType.ServerStreaming, name, parser, Protos), null, new CallOptions(headers), request);
         var all = new List<TRes>();
         await foreach (var r in call.ResponseStream.ReadAllAsync()) all.Add(r);
         return all;
@@ -55,11 +27,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
 
     private async Task<Guid> SealedAttemptAsync(Dictionary<string, string> settings, Sandbox.V1.Environment env)
     {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "modular", settings, 0, TimeSpan.FromMinutes(30), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "access", [new("t", "cpu")], [new("modular", [])], 1,
-            TimeSpan.FromMinutes(30), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var id = scheduled.AttemptId;
+        var id = await ScheduledAttemptAsync("access", "modular", settings, TimeSpan.FromMinutes(30));
         var store = Get<AttemptStore>();
         var info = new AttemptDecider.StartInfo("env", "local+namespaces", "node-1", "1", "bundle", "scorer", 2.5, 1e-5, "min", true, "dev");
         await store.AppendAsync(id, s => AttemptProvenance.Enrich(AttemptDecider.Start(s, info, "test", T0), s, env, "dev"), CancellationToken.None);
@@ -107,7 +75,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
         Assert.Equal(Enumerable.Range(1, 6).Select(i => $"reader-{i}").Order(), access.Events.Select(e => e.Principal).Order());
 
         // Someone with database access hides who read the transcript: found, and located.
-        var sql = new AuditFixtures(_host);
+        var sql = new AuditFixtures(Host);
         Assert.Equal(1, await sql.SqlAsync("update mt_events set data = jsonb_set(data, '{Principal}', '\"nobody\"') where stream_id = $1 and version = 3",
             AccessLog.StreamId(id)));
         access = await UnaryAsync("ListAccessEvents", new ListAccessEventsRequest { AttemptId = id.ToString() }, ListAccessEventsResponse.Parser);
@@ -137,7 +105,7 @@ public sealed class AccessAndProvenanceTests : IClassFixture<OrchestratorHost>, 
     [Fact]
     public async Task Score_logs_and_campaign_reads_are_recorded_on_every_attempt_they_read()
     {
-        var (campaign, attempts) = await new AuditFixtures(_host).CampaignAsync(2);
+        var (campaign, attempts) = await new AuditFixtures(Host).CampaignAsync(2);
         var (first, second) = (attempts[0].ToString(), attempts[1].ToString());
         // A session read counts once its credential has passed: the intruder's call is only the gate's refusal event.
         await Answered(() => UnaryAsync("ScoreLog", new ScoreLogRequest { AttemptId = first }, ScoreLogResponse.Parser, Caller("agent-session", "session")));

@@ -1,52 +1,23 @@
-using ReBench.Testing;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Session;
-using ReBench.Orchestrator.Storage;
-using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
 
 /// <summary>RecordAgentNote (agent_note_recorded) through the orchestrator's real gRPC endpoint on the real PostgreSQL.</summary>
-public sealed class AgentNoteTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class AgentNoteTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-    private readonly GrpcChannel _channel;
-    private readonly AttemptSession.AttemptSessionClient _session;
-
-    public AgentNoteTests(OrchestratorHost host)
-    {
-        _host = host;
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-        _session = new AttemptSession.AttemptSessionClient(_channel);
-    }
-
-    public void Dispose() => _channel.Dispose();
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+    private AttemptSession.AttemptSessionClient Session => new(Channel);
 
     // Each attempt's session credential, as its driver would have been handed it at launch.
     private readonly Dictionary<string, string> _credentials = [];
 
     private AsyncUnaryCall<AgentNoteResult> Record(AgentNoteRequest request) =>
-        _session.RecordAgentNoteAsync(request, new Metadata { { SessionCredentials.Header, _credentials[request.AttemptId] } });
+        Session.RecordAgentNoteAsync(request, new Metadata { { SessionCredentials.Header, _credentials[request.AttemptId] } });
 
     private async Task<Guid> RunningAttemptAsync()
     {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "aide", [], 0, TimeSpan.FromHours(1), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "notes", [new("t", "cpu")], [new("aide", [])], 1,
-            TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2, 1, "min", true, "dev");
-        await Get<AttemptStore>().AppendAsync(scheduled.AttemptId, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
-        _credentials[scheduled.AttemptId.ToString()] = await Get<SessionCredentials>().IssueAsync(scheduled.AttemptId, CancellationToken.None);
-        return scheduled.AttemptId;
+        var (id, credential) = await RunningAttemptWithCredentialAsync("notes");
+        _credentials[id.ToString()] = credential;
+        return id;
     }
 
     private async Task<List<(string EventTypeName, object Data)>> EventsAsync(Guid id)

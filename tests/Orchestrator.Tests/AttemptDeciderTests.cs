@@ -1,5 +1,3 @@
-using ReBench.Orchestrator.Attempts;
-
 namespace ReBench.Orchestrator.Tests;
 
 public sealed class AttemptDeciderTests

@@ -1,16 +1,5 @@
 using System.Diagnostics;
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Audit;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -18,29 +7,13 @@ namespace ReBench.Orchestrator.Tests;
 /// The export bundle checked offline twice: by the .NET verifier and by tools/audit/verify_bundle.py, an
 /// independent implementation (Python standard library, run with /usr/bin/python3).
 /// </summary>
-public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class AuditBundleTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-bundle-").FullName;
-
-    public AuditBundleTests(OrchestratorHost host)
-    {
-        _host = host;
-        _ = host.Server;
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+    private string _dir => Folder;
 
     private async Task<string> ExportAsync()
     {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", new() { ["note"] = "caf\u00e9 \"q\" \u0001" }, 0, TimeSpan.FromHours(1), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "bundle", [new("t", "cpu")], [new("noop", [])], 1,
-            TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var id = scheduled.AttemptId;
+        var id = await ScheduledAttemptAsync("bundle", settings: new() { ["note"] = "caf\u00e9 \"q\" \u0001" });
         var store = Get<AttemptStore>();
         await store.AppendAsync(id, s => AttemptDecider.Start(s, new("env", "local", "node", "1", "b", "s", 2.5, 1e-7, "min", true, "dev"), "test", T0), CancellationToken.None);
         await store.AppendAsync(id, s => [new ModelCallCompleted(id, "c1", "p", "m", 1, 2, 0, 0, 1.25e-3, 5, "{\"x\":[1,2.50,-0.0]}", "{}", T0)], CancellationToken.None);
@@ -54,21 +27,7 @@ public sealed class AuditBundleTests : IClassFixture<OrchestratorHost>, IDisposa
         return path;
     }
 
-    private static (int Code, string Output) Python(string bundle, string? publicKey)
-    {
-        var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
-        var args = new List<string> { script, bundle };
-        if (publicKey is not null) args.AddRange(["--public-key", publicKey]);
-        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        // stderr drained by the process's own reader while stdout is read here: no task to block on.
-        var stderr = new StringBuilder();
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
-        p.BeginErrorReadLine();
-        var stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(60_000), "the Python verifier did not finish in 60 s");
-        p.WaitForExit(); // until the stderr reader reached the end of its pipe
-        return (p.ExitCode, stdout + stderr);
-    }
+    private static (int Code, string Output) Python(string bundle, string? publicKey) => AuditFixtures.Python(bundle, publicKey);
 
     private string PlatformKeyBase64 => Convert.ToBase64String(Get<PlatformKey>().Signer.PublicKey);
 

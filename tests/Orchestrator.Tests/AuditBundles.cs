@@ -1,7 +1,4 @@
 using ReBench.Audit;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Blobs;
 
 namespace ReBench.Orchestrator.Tests;
 

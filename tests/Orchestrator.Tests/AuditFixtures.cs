@@ -1,16 +1,6 @@
 using System.Diagnostics;
-using System.Text;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Session;
-using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -22,15 +12,7 @@ internal sealed class AuditFixtures(OrchestratorHost host)
     public T Get<T>() where T : notnull => host.Services.GetRequiredService<T>();
 
     /// <summary>A campaign of <paramref name="count"/> attempts, scheduled, in one transaction.</summary>
-    public async Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(int count)
-    {
-        var campaignId = Guid.NewGuid();
-        var scheduled = Enumerable.Range(0, count).Select(i =>
-            new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", [], i, TimeSpan.FromHours(1), "test", T0)).ToList();
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "blobs", [new("t", "cpu")], [new("noop", [])], count,
-            TimeSpan.FromHours(1), [.. scheduled.Select(s => s.AttemptId)], null, "test", T0), scheduled, CancellationToken.None);
-        return (campaignId, [.. scheduled.Select(s => s.AttemptId)]);
-    }
+    public Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(int count) => ScheduledCampaign.CreateAsync(host.Services, "blobs", count, T0);
 
     /// <summary>
     /// A started attempt with a model call recorded through the session handler (events 3: request and response
@@ -76,11 +58,13 @@ internal sealed class AuditFixtures(OrchestratorHost host)
         return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), new GetBlobRequest { Sha256 = sha256 }).ResponseAsync;
     }
 
-    public static (int Code, string Output) Python(string bundle, string publicKey)
+    /// <summary>tools/audit/verify_bundle.py on a bundle, with the platform key to trust (none: the bundle's own).</summary>
+    public static (int Code, string Output) Python(string bundle, string? publicKey)
     {
         var script = Path.Combine(TestEnv.RepoRoot, "tools", "audit", "verify_bundle.py");
-        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, bundle, "--public-key", publicKey])
-            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var args = new List<string> { script, bundle };
+        if (publicKey is not null) args.AddRange(["--public-key", publicKey]);
+        using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         // stderr drained by the process's own reader while stdout is read here: no task to block on.
         var stderr = new StringBuilder();
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };

@@ -1,13 +1,5 @@
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ReBench.Audit;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -16,26 +8,11 @@ namespace ReBench.Orchestrator.Tests;
 /// in mt_events the way an operator with database access could, and verification must name the first broken link.
 /// Every attempt here has 7 events: scheduled, started, 3 model calls (3..5), failed (6), sealed (7).
 /// </summary>
-public sealed class AuditTests : IClassFixture<OrchestratorHost>
+public sealed class AuditTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-
-    public AuditTests(OrchestratorHost host)
-    {
-        _host = host;
-        _ = host.Server;
-    }
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
-
     private async Task<Guid> SealedAttemptAsync()
     {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "noop", new() { ["k"] = "v\u00e9\n" }, 0, TimeSpan.FromHours(1), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "audit", [new("t", "cpu")], [new("noop", [])], 1,
-            TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var id = scheduled.AttemptId;
+        var id = await ScheduledAttemptAsync("audit", settings: new() { ["k"] = "v\u00e9\n" });
         var store = Get<AttemptStore>();
         var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2.5, 1e-5, "min", true, "dev");
         await store.AppendAsync(id, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
@@ -54,7 +31,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
     private async Task SqlAsync(string sql, Guid stream)
     {
         await using var db = NpgsqlDataSource.Create(TestEnv.PostgresConnectionString);
-        await using var cmd = db.CreateCommand(sql.Replace("mt_events", $"\"{_host.Schema}\".mt_events"));
+        await using var cmd = db.CreateCommand(sql.Replace("mt_events", $"\"{Host.Schema}\".mt_events"));
         cmd.Parameters.Add(new NpgsqlParameter("s", stream));
         await cmd.ExecuteNonQueryAsync();
     }
@@ -227,7 +204,7 @@ public sealed class AuditTests : IClassFixture<OrchestratorHost>
             }
             var json = data.ToJsonString();
             prev = EventChain.Link(prev, stream, e.Version, e.Type, json);
-            await using var cmd = db.CreateCommand($"update \"{_host.Schema}\".mt_events set data = $1::jsonb, " +
+            await using var cmd = db.CreateCommand($"update \"{Host.Schema}\".mt_events set data = $1::jsonb, " +
                                                    "headers = jsonb_set(coalesce(headers, '{}'), '{chain_hash}', to_jsonb($2::text)) where stream_id = $3 and version = $4");
             cmd.Parameters.Add(new NpgsqlParameter { Value = json });
             cmd.Parameters.Add(new NpgsqlParameter { Value = prev });

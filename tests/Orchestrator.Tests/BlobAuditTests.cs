@@ -1,11 +1,5 @@
-using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
-using Grpc.Core;
 using ReBench.Audit;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Blobs;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -15,18 +9,10 @@ namespace ReBench.Orchestrator.Tests;
 /// scheduled (1), started (2), model call with request and response blobs (3), file write with its content blob (4),
 /// failed (5), sealed (6).
 /// </summary>
-public sealed class BlobAuditTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class BlobAuditTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private readonly AuditFixtures _f;
-    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-blobs-").FullName;
-
-    public BlobAuditTests(OrchestratorHost host)
-    {
-        _ = host.Server;
-        _f = new AuditFixtures(host);
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    private readonly AuditFixtures _f = new(host);
+    private string _dir => Folder;
 
     private async Task<(Guid Id, string Request, string Response, string Content)> AttemptAsync() =>
         await _f.AttemptWithBlobsAsync((await _f.CampaignAsync(1)).Attempts[0]);

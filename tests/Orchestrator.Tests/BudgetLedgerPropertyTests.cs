@@ -1,4 +1,3 @@
-using ReBench.Orchestrator.Attempts;
 using ReBench.Orchestrator.Budgets;
 
 namespace ReBench.Orchestrator.Tests;

@@ -1,5 +1,3 @@
-using ReBench.Orchestrator.Campaigns;
-
 namespace ReBench.Orchestrator.Tests;
 
 public sealed class CampaignDeciderTests

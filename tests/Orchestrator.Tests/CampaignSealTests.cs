@@ -1,13 +1,4 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 using ReBench.Audit;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -16,18 +7,10 @@ namespace ReBench.Orchestrator.Tests;
 /// over its head and its attempts' seals; VerifyCampaign and both offline verifiers locate tampering in the
 /// campaign stream or inside one attempt. Campaign stream: created (1), two attempt_finished, completed, sealed (5).
 /// </summary>
-public sealed class CampaignSealTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class CampaignSealTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private readonly AuditFixtures _f;
-    private readonly string _dir = Directory.CreateTempSubdirectory("rebench-campaign-").FullName;
-
-    public CampaignSealTests(OrchestratorHost host)
-    {
-        _ = host.Server;
-        _f = new AuditFixtures(host);
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    private readonly AuditFixtures _f = new(host);
+    private string _dir => Folder;
 
     private async Task<(Guid Campaign, Guid[] Attempts)> SealedCampaignAsync()
     {

@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using ReBench.Orchestrator.Audit;
-using ReBench.Orchestrator.Streams;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
@@ -12,27 +6,13 @@ namespace ReBench.Orchestrator.Tests;
 /// Corrections through the orchestrator's real gRPC endpoint on the real PostgreSQL: new events with actor and
 /// reason in a hash-chained stream beside the sealed attempt stream, never a rewrite of it.
 /// </summary>
-public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class CorrectionsTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private readonly AuditFixtures _f;
-    private readonly GrpcChannel _channel;
-
-    public CorrectionsTests(OrchestratorHost host)
-    {
-        _f = new AuditFixtures(host);
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-    }
-
-    public void Dispose() => _channel.Dispose();
+    private readonly AuditFixtures _f = new(host);
 
     private Task<TRes> CallAsync<TReq, TRes>(string name, TReq request, MessageParser<TRes> parser, Metadata? headers = null)
-        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes>
-    {
-        var method = new Method<TReq, TRes>(MethodType.Unary, V1.OrchestratorReflection.Descriptor.Services.Single(s => s.FindMethodByName(name) is not null).FullName, name,
-            Marshallers.Create<TReq>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
-            Marshallers.Create(r => r.ToByteArray(), parser.ParseFrom));
-        return _channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(headers), request).ResponseAsync;
-    }
+        where TReq : class, IMessage<TReq> where TRes : class, IMessage<TRes> =>
+        MethodByName.UnaryAsync(Channel, name, request, parser, headers, V1.OrchestratorReflection.Descriptor);
 
     private Task<Correction> RecordAsync(Guid id, string kind, string reason, string detail = "") =>
         CallAsync("RecordCorrection", new RecordCorrectionRequest { AttemptId = id.ToString(), Kind = kind, Reason = reason, Detail = detail },
@@ -118,10 +98,9 @@ public sealed class CorrectionsTests : IClassFixture<OrchestratorHost>, IDisposa
 
     private async Task<List<V1.StoredEvent>> ExportAsync(string attemptId)
     {
-        var method = new Method<ExportCorrectionsRequest, V1.StoredEvent>(MethodType.ServerStreaming, V1.Audit.Descriptor.FullName,
-            "ExportCorrections", Marshallers.Create<ExportCorrectionsRequest>(m => m.ToByteArray(), _ => throw new NotSupportedException()),
-            Marshallers.Create(r => r.ToByteArray(), V1.StoredEvent.Parser.ParseFrom));
-        using var call = _channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(), new ExportCorrectionsRequest { AttemptId = attemptId });
+        var method = MethodByName.Of<ExportCorrectionsRequest, V1.StoredEvent>(MethodType.ServerStreaming, "ExportCorrections",
+            V1.StoredEvent.Parser, V1.Audit.Descriptor.File);
+        using var call = Channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(), new ExportCorrectionsRequest { AttemptId = attemptId });
         var all = new List<V1.StoredEvent>();
         await foreach (var e in call.ResponseStream.ReadAllAsync()) all.Add(e);
         return all;

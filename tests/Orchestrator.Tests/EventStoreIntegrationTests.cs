@@ -1,37 +1,14 @@
-using Marten;
 using MassTransit;
 using ReBench.Contracts;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 
 namespace ReBench.Orchestrator.Tests;
 
 /// <summary>Real PostgreSQL and real RabbitMQ: the event store, optimistic concurrency and reading the committed log.</summary>
-public sealed class EventStoreIntegrationTests : IClassFixture<OrchestratorHost>
+public sealed class EventStoreIntegrationTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    // Real time and a long budget: the host's supervisor is running and would end an attempt whose deadline passed.
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-
-    public EventStoreIntegrationTests(OrchestratorHost host)
-    {
-        _host = host;
-        _ = host.Server; // starts the host: schema, daemon, bus
-    }
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
-
-    private async Task<(Guid Campaign, List<Guid> Attempts)> CreateCampaignAsync(int attempts)
-    {
-        var campaignId = Guid.NewGuid();
-        var scheduled = Enumerable.Range(0, attempts).Select(i => new AttemptScheduled(
-            Guid.NewGuid(), campaignId, "t", "cpu", "noop", [], i, TimeSpan.FromHours(1), "test", T0)).ToList();
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "it", [new("t", "cpu")], [new("noop", [])], attempts,
-            TimeSpan.FromMinutes(1), scheduled.Select(a => a.AttemptId).ToList(), null, "test", T0), scheduled, CancellationToken.None);
-        return (campaignId, scheduled.Select(a => a.AttemptId).ToList());
-    }
+    // Real time (the base's T0) and a long attempt budget: the host's supervisor is running and would end an attempt whose deadline passed.
+    private Task<(Guid Campaign, Guid[] Attempts)> CreateCampaignAsync(int attempts) =>
+        CampaignAsync("it", attempts, campaignBudget: TimeSpan.FromMinutes(1));
 
     [Fact]
     public async Task Concurrent_writers_neither_lose_nor_duplicate_events()

@@ -1,7 +1,4 @@
-using Marten;
-using ReBench.Orchestrator.Attempts;
 using ReBench.Replay;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 

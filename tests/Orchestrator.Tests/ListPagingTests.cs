@@ -1,11 +1,3 @@
-using ReBench.Testing;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
@@ -15,33 +7,15 @@ namespace ReBench.Orchestrator.Tests;
 /// up without a gap or a repeat (also across times that PostgreSQL rounds to the same microsecond, and while new
 /// items arrive), bounded page sizes and validated page tokens.
 /// </summary>
-public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class ListPagingTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddDays(-1);
-    private readonly OrchestratorHost _host;
-    private readonly GrpcChannel _channel;
-    private readonly ListClient _client;
+    private static readonly DateTimeOffset Yesterday = DateTimeOffset.UtcNow.AddDays(-1);
 
-    public ListPagingTests(OrchestratorHost host)
-    {
-        _host = host;
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-        _client = new ListClient(_channel);
-    }
-
-    public void Dispose() => _channel.Dispose();
+    private ListClient Client => new(Channel);
 
     /// <summary>A campaign of <paramref name="attempts"/> attempts of <paramref name="agent"/>, all scheduled at <paramref name="at"/>.</summary>
-    private async Task<(Guid Campaign, List<Guid> Attempts)> CampaignAsync(string agent, int attempts, DateTimeOffset at)
-    {
-        var campaignId = Guid.NewGuid();
-        var scheduled = Enumerable.Range(0, attempts).Select(i => new AttemptScheduled(
-            Guid.NewGuid(), campaignId, "t", "cpu", agent, [], i, TimeSpan.FromHours(1), "test", at)).ToList();
-        await _host.Services.GetRequiredService<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "paging", [new("t", "cpu")],
-            [new(agent, [])], attempts, TimeSpan.FromHours(1), scheduled.Select(a => a.AttemptId).ToList(), null, "test", at),
-            scheduled, CancellationToken.None);
-        return (campaignId, scheduled.Select(a => a.AttemptId).ToList());
-    }
+    private Task<(Guid Campaign, Guid[] Attempts)> CampaignAsync(string agent, int attempts, DateTimeOffset at) =>
+        ScheduledCampaign.CreateAsync(Host.Services, "paging", attempts, at, agent);
 
     private async Task<List<List<Attempt>>> AttemptPagesAsync(ListAttemptsRequest first)
     {
@@ -49,7 +23,7 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
         var request = first.Clone();
         while (true)
         {
-            var page = await _client.ListAttemptsAsync(request);
+            var page = await Client.ListAttemptsAsync(request);
             pages.Add([.. page.Attempts]);
             if (page.NextPageToken == "") return pages;
             Assert.True(pages.Count < 100, "paging does not end");
@@ -66,10 +40,10 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
         var agent = "paging-" + Guid.NewGuid().ToString("N")[..8];
         var ids = new List<Guid>();
         // Ties (a campaign's attempts share scheduled_at) and times 100 ns apart that PostgreSQL keeps as one microsecond.
-        foreach (var at in new[] { T0, T0.AddTicks(1), T0.AddTicks(7), T0.AddSeconds(1), T0.AddSeconds(2).AddTicks(5) })
+        foreach (var at in new[] { Yesterday, Yesterday.AddTicks(1), Yesterday.AddTicks(7), Yesterday.AddSeconds(1), Yesterday.AddSeconds(2).AddTicks(5) })
             ids.AddRange((await CampaignAsync(agent, 4, at)).Attempts);
 
-        var whole = (await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1000 })).Attempts.ToList();
+        var whole = (await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1000 })).Attempts.ToList();
         Assert.Equal(ids.Order(), whole.Select(a => Guid.Parse(a.AttemptId)).Order());
         for (var i = 1; i < whole.Count; i++)
             Assert.True(NotOlder(whole[i - 1].ScheduledAt.ToDateTimeOffset(), whole[i].ScheduledAt.ToDateTimeOffset()), $"not newest first at {i}");
@@ -87,15 +61,15 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     public async Task Attempts_added_while_paging_neither_shift_nor_repeat_later_pages()
     {
         var agent = "arriving-" + Guid.NewGuid().ToString("N")[..8];
-        var old = (await CampaignAsync(agent, 6, T0)).Attempts;
-        var first = await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 4 });
-        var newer = (await CampaignAsync(agent, 3, T0.AddMinutes(1))).Attempts;
-        var second = await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 4, PageToken = first.NextPageToken });
+        var old = (await CampaignAsync(agent, 6, Yesterday)).Attempts;
+        var first = await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 4 });
+        var newer = (await CampaignAsync(agent, 3, Yesterday.AddMinutes(1))).Attempts;
+        var second = await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 4, PageToken = first.NextPageToken });
 
         Assert.Equal("", second.NextPageToken);
         Assert.Equal(old.Order(), first.Attempts.Concat(second.Attempts).Select(a => Guid.Parse(a.AttemptId)).Order());
         // The newer ones come first on a fresh first page.
-        var fresh = await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 3 });
+        var fresh = await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 3 });
         Assert.Equal(newer.Order(), fresh.Attempts.Select(a => Guid.Parse(a.AttemptId)).Order());
     }
 
@@ -103,13 +77,13 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     public async Task Filters_hold_on_every_page_and_the_default_page_is_a_hundred()
     {
         var agent = "default-" + Guid.NewGuid().ToString("N")[..8];
-        var (campaign, ids) = await CampaignAsync(agent, 101, T0.AddHours(1));
-        await CampaignAsync(agent, 5, T0.AddHours(2)); // same agent, another campaign: filtered out by campaign_id
+        var (campaign, ids) = await CampaignAsync(agent, 101, Yesterday.AddHours(1));
+        await CampaignAsync(agent, 5, Yesterday.AddHours(2)); // same agent, another campaign: filtered out by campaign_id
 
-        var page = await _client.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.ToString() });
+        var page = await Client.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.ToString() });
         Assert.Equal(100, page.Attempts.Count);
         Assert.NotEqual("", page.NextPageToken);
-        var last = await _client.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.ToString(), PageToken = page.NextPageToken });
+        var last = await Client.ListAttemptsAsync(new ListAttemptsRequest { CampaignId = campaign.ToString(), PageToken = page.NextPageToken });
         Assert.Single(last.Attempts);
         Assert.Equal("", last.NextPageToken);
         Assert.Equal(ids.Order(), page.Attempts.Concat(last.Attempts).Select(a => Guid.Parse(a.AttemptId)).Order());
@@ -122,23 +96,23 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
     [InlineData(int.MaxValue)]
     public async Task A_page_size_outside_zero_to_a_thousand_is_invalid(int size)
     {
-        var a = await Assert.ThrowsAsync<RpcException>(async () => await _client.ListAttemptsAsync(new ListAttemptsRequest { PageSize = size }));
+        var a = await Assert.ThrowsAsync<RpcException>(async () => await Client.ListAttemptsAsync(new ListAttemptsRequest { PageSize = size }));
         Assert.Equal(StatusCode.InvalidArgument, a.StatusCode);
         Assert.Contains("page_size", a.Status.Detail);
-        var c = await Assert.ThrowsAsync<RpcException>(async () => await _client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = size }));
+        var c = await Assert.ThrowsAsync<RpcException>(async () => await Client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = size }));
         Assert.Equal(StatusCode.InvalidArgument, c.StatusCode);
         // Control: the largest size is accepted.
-        await _client.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 1000 });
+        await Client.ListAttemptsAsync(new ListAttemptsRequest { PageSize = 1000 });
     }
 
     [Fact]
     public async Task A_malformed_or_foreign_page_token_is_invalid_and_quotes_nothing_of_it()
     {
         var agent = "tokens-" + Guid.NewGuid().ToString("N")[..8];
-        await CampaignAsync(agent, 2, T0);
-        await CampaignAsync(agent, 1, T0.AddSeconds(1));
-        var campaignToken = (await _client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1 })).NextPageToken;
-        var attemptToken = (await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1 })).NextPageToken;
+        await CampaignAsync(agent, 2, Yesterday);
+        await CampaignAsync(agent, 1, Yesterday.AddSeconds(1));
+        var campaignToken = (await Client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1 })).NextPageToken;
+        var attemptToken = (await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1 })).NextPageToken;
         Assert.NotEqual("", campaignToken);
         Assert.NotEqual("", attemptToken);
 
@@ -151,35 +125,24 @@ public sealed class ListPagingTests : IClassFixture<OrchestratorHost>, IDisposab
         foreach (var token in bad)
         {
             var e = await Assert.ThrowsAsync<RpcException>(async () =>
-                await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageToken = token }));
+                await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageToken = token }));
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
             Assert.Contains("page_token", e.Status.Detail);
             Assert.True(e.Status.Detail.Length < 200, e.Status.Detail);
         }
         var foreign = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _client.ListCampaignsAsync(new ListCampaignsRequest { PageToken = attemptToken }));
+            await Client.ListCampaignsAsync(new ListCampaignsRequest { PageToken = attemptToken }));
         Assert.Equal(StatusCode.InvalidArgument, foreign.StatusCode);
         // Control: the tokens themselves work where they came from.
-        Assert.Single((await _client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1, PageToken = attemptToken })).Attempts);
-        Assert.Single((await _client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1, PageToken = campaignToken })).Campaigns);
+        Assert.Single((await Client.ListAttemptsAsync(new ListAttemptsRequest { Agent = agent, PageSize = 1, PageToken = attemptToken })).Attempts);
+        Assert.Single((await Client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1, PageToken = campaignToken })).Campaigns);
     }
 }
 
 /// <summary>ListCampaigns paging, in a schema of its own so that the whole list is this test's campaigns.</summary>
-public sealed class CampaignPagingTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class CampaignPagingTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private readonly OrchestratorHost _host;
-    private readonly GrpcChannel _channel;
-    private readonly ListClient _client;
-
-    public CampaignPagingTests(OrchestratorHost host)
-    {
-        _host = host;
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-        _client = new ListClient(_channel);
-    }
-
-    public void Dispose() => _channel.Dispose();
+    private ListClient Client => new(Channel);
 
     [Fact]
     public async Task Campaign_pages_join_up_newest_first_without_gaps_or_repeats()
@@ -191,12 +154,12 @@ public sealed class CampaignPagingTests : IClassFixture<OrchestratorHost>, IDisp
         {
             var id = Guid.NewGuid();
             var attempt = new AttemptScheduled(Guid.NewGuid(), id, "t", "cpu", "noop", [], 0, TimeSpan.FromHours(1), "test", at);
-            await _host.Services.GetRequiredService<CampaignStore>().CreateAsync(new CampaignCreated(id, $"c{created.Count}", [new("t", "cpu")],
+            await Host.Services.GetRequiredService<CampaignStore>().CreateAsync(new CampaignCreated(id, $"c{created.Count}", [new("t", "cpu")],
                 [new("noop", [])], 1, TimeSpan.FromHours(1), [attempt.AttemptId], null, "test", at), [attempt], CancellationToken.None);
             created.Add((id, at));
         }
 
-        var whole = (await _client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1000 })).Campaigns.ToList();
+        var whole = (await Client.ListCampaignsAsync(new ListCampaignsRequest { PageSize = 1000 })).Campaigns.ToList();
         Assert.Equal(created.Select(c => c.Id.ToString()).Order(), whole.Select(c => c.CampaignId).Order());
         Assert.Equal(created[^1].Id.ToString(), whole[0].CampaignId); // newest first
         for (var i = 1; i < whole.Count; i++)
@@ -209,7 +172,7 @@ public sealed class CampaignPagingTests : IClassFixture<OrchestratorHost>, IDisp
             var pages = 0;
             while (true)
             {
-                var page = await _client.ListCampaignsAsync(request);
+                var page = await Client.ListCampaignsAsync(request);
                 pages++;
                 ids.AddRange(page.Campaigns.Select(c => c.CampaignId));
                 if (page.NextPageToken == "") break;

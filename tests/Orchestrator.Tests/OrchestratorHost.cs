@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -10,7 +9,18 @@ namespace ReBench.Orchestrator.Tests;
 /// </summary>
 public sealed class OrchestratorHost : WebApplicationFactory<OrchestratorEntryPoint>
 {
-    public string Schema { get; } = TestEnv.UniqueSchema("orch");
+    private readonly (string Key, string Value)[] _settings;
+
+    public OrchestratorHost() : this("orch") { }
+
+    /// <summary>A host of its own (not the shared fixture): a schema named after <paramref name="schemaPrefix"/> and settings over the defaults.</summary>
+    internal OrchestratorHost(string schemaPrefix, params (string Key, string Value)[] settings)
+    {
+        Schema = TestEnv.UniqueSchema(schemaPrefix);
+        _settings = settings;
+    }
+
+    public string Schema { get; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -22,5 +32,6 @@ public sealed class OrchestratorHost : WebApplicationFactory<OrchestratorEntryPo
         builder.UseSetting("RabbitMq:Port", TestEnv.RabbitPort.ToString());
         builder.UseSetting("RabbitMq:QueuePrefix", Schema);
         foreach (var s in new[] { "Sandbox", "Scoring", "Agents" }) builder.UseSetting($"Services:{s}", "http://127.0.0.1:9");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 }

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 
@@ -16,7 +14,7 @@ public sealed class OrchestratorOptionsTests
     [InlineData("Schema", "orch; drop table x")]
     public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {
-        using var host = new Host((key, value));
+        using var host = Host((key, value));
 
         var e = Assert.Throws<OptionsValidationException>(() => host.Server);
 
@@ -27,7 +25,7 @@ public sealed class OrchestratorOptionsTests
     public void The_same_host_starts_with_good_values()
     {
         // Control: the failure above comes from the value, not from a host that cannot start at all.
-        using var host = new Host(("DestroyTries", "5"));
+        using var host = Host(("DestroyTries", "5"));
 
         _ = host.Server;
 
@@ -44,21 +42,5 @@ public sealed class OrchestratorOptionsTests
         Assert.Empty(o.EndpointsFor("t", network: false));
     }
 
-    private sealed class Host((string Key, string Value) setting) : WebApplicationFactory<OrchestratorEntryPoint>
-    {
-        private readonly string _schema = TestEnv.UniqueSchema("opts");
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting(TestPlatformKey.Setting.Key, TestPlatformKey.Key);
-            builder.UseSetting("ConnectionStrings:Postgres", TestEnv.PostgresConnectionString);
-            builder.UseSetting("Orchestrator:Schema", _schema);
-            builder.UseSetting("Orchestrator:MaxConcurrentAttempts", "0");
-            builder.UseSetting("RabbitMq:Host", "127.0.0.1");
-            builder.UseSetting("RabbitMq:Port", TestEnv.RabbitPort.ToString());
-            builder.UseSetting("RabbitMq:QueuePrefix", _schema);
-            foreach (var s in new[] { "Sandbox", "Scoring", "Agents" }) builder.UseSetting($"Services:{s}", "http://127.0.0.1:9");
-            builder.UseSetting($"Orchestrator:{setting.Key}", setting.Value);
-        }
-    }
+    private static OrchestratorHost Host((string Key, string Value) setting) => new("opts", ($"Orchestrator:{setting.Key}", setting.Value));
 }

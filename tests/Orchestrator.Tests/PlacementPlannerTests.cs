@@ -1,4 +1,3 @@
-using ReBench.Orchestrator.Supervision;
 using ReBench.Sandbox.V1;
 
 namespace ReBench.Orchestrator.Tests;

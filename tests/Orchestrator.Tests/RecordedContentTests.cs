@@ -1,9 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Blobs;
-using ReBench.Orchestrator.Session;
-
 namespace ReBench.Orchestrator.Tests;
 
 /// <summary>Where a re-execution gets a recorded write's full content, and when it refuses.</summary>

@@ -1,7 +1,3 @@
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-
 namespace ReBench.Orchestrator.Tests;
 
 /// <summary>ReexecuteAttempt's refusals and the campaign it records, on folded attempt states.</summary>

@@ -1,15 +1,4 @@
-using ReBench.Testing;
-using System.Security.Cryptography;
-using System.Text;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Orchestrator.Access;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Campaigns;
-using ReBench.Orchestrator.Storage;
-using ReBench.Orchestrator.Supervision;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Orchestrator.Tests;
@@ -18,39 +7,16 @@ namespace ReBench.Orchestrator.Tests;
 /// The session-credential check of the AttemptSession API (Grpc/SessionGate.cs) through the orchestrator's real gRPC
 /// endpoint on the real PostgreSQL. The end-to-end attack through the gateway is SessionCredentialEndToEndTests.
 /// </summary>
-public sealed class SessionCredentialTests : IClassFixture<OrchestratorHost>, IDisposable
+public sealed class SessionCredentialTests(OrchestratorHost host) : OrchestratorHostTest(host)
 {
-    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly OrchestratorHost _host;
-    private readonly GrpcChannel _channel;
-    private readonly AttemptSession.AttemptSessionClient _session;
+    private AttemptSession.AttemptSessionClient Session => new(Channel);
 
-    public SessionCredentialTests(OrchestratorHost host)
-    {
-        _host = host;
-        _channel = TestPlatformKey.Channel(host.Server.BaseAddress, host.Server.CreateHandler());
-        _session = new AttemptSession.AttemptSessionClient(_channel);
-    }
-
-    public void Dispose() => _channel.Dispose();
-
-    private T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
-
-    private async Task<(Guid Id, string Credential)> RunningAttemptAsync()
-    {
-        var campaignId = Guid.NewGuid();
-        var scheduled = new AttemptScheduled(Guid.NewGuid(), campaignId, "t", "cpu", "aide", [], 0, TimeSpan.FromHours(1), "test", T0);
-        await Get<CampaignStore>().CreateAsync(new CampaignCreated(campaignId, "session", [new("t", "cpu")], [new("aide", [])], 1,
-            TimeSpan.FromHours(1), [scheduled.AttemptId], null, "test", T0), [scheduled], CancellationToken.None);
-        var info = new AttemptDecider.StartInfo("env", "local", "node", "1", "b", "s", 2, 1, "min", true, "dev");
-        await Get<AttemptStore>().AppendAsync(scheduled.AttemptId, s => AttemptDecider.Start(s, info, "test", T0), CancellationToken.None);
-        return (scheduled.AttemptId, await Get<SessionCredentials>().IssueAsync(scheduled.AttemptId, CancellationToken.None));
-    }
+    private Task<(Guid Id, string Credential)> RunningAttemptAsync() => RunningAttemptWithCredentialAsync("session");
 
     private static Metadata With(string? credential) => credential is null ? [] : new Metadata { { SessionCredentials.Header, credential } };
 
     private Task<AgentNoteResult> NoteAsync(Guid id, string step, string? credential) =>
-        _session.RecordAgentNoteAsync(new AgentNoteRequest { AttemptId = id.ToString(), StepId = step, Kind = "aide_node", Json = "{}" }, With(credential)).ResponseAsync;
+        Session.RecordAgentNoteAsync(new AgentNoteRequest { AttemptId = id.ToString(), StepId = step, Kind = "aide_node", Json = "{}" }, With(credential)).ResponseAsync;
 
     private async Task<List<string>> EventTypesAsync(Guid id)
     {
@@ -119,12 +85,12 @@ public sealed class SessionCredentialTests : IClassFixture<OrchestratorHost>, ID
     public async Task Once_the_attempt_has_ended_its_own_credential_is_refused_for_reads_and_steps()
     {
         var (a, credential) = await RunningAttemptAsync();
-        await _session.ScoreLogAsync(new ScoreLogRequest { AttemptId = a.ToString() }, With(credential));
+        await Session.ScoreLogAsync(new ScoreLogRequest { AttemptId = a.ToString() }, With(credential));
         await Get<AttemptStore>().AppendAsync(a, s => AttemptDecider.Fail(s, "test end", T0), CancellationToken.None);
 
-        var log = await Assert.ThrowsAsync<RpcException>(() => _session.ScoreLogAsync(new ScoreLogRequest { AttemptId = a.ToString() }, With(credential)).ResponseAsync);
+        var log = await Assert.ThrowsAsync<RpcException>(() => Session.ScoreLogAsync(new ScoreLogRequest { AttemptId = a.ToString() }, With(credential)).ResponseAsync);
         var history = await Assert.ThrowsAsync<RpcException>(() =>
-            _session.GetStepHistoryAsync(new GetStepHistoryRequest { AttemptId = a.ToString() }, With(credential)).ResponseAsync);
+            Session.GetStepHistoryAsync(new GetStepHistoryRequest { AttemptId = a.ToString() }, With(credential)).ResponseAsync);
         var note = await Assert.ThrowsAsync<RpcException>(() => NoteAsync(a, "late", credential));
 
         Assert.All(new[] { log, history, note }, e => Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode));
@@ -134,7 +100,7 @@ public sealed class SessionCredentialTests : IClassFixture<OrchestratorHost>, ID
     [Fact]
     public async Task A_malformed_request_is_invalid_whoever_sends_it()
     {
-        var e = await Assert.ThrowsAsync<RpcException>(() => _session.ScoreLogAsync(new ScoreLogRequest { AttemptId = "not-an-id" }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Session.ScoreLogAsync(new ScoreLogRequest { AttemptId = "not-an-id" }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("attempt_id", e.Status.Detail);

@@ -1,7 +1,3 @@
-using System.Text;
-using ReBench.Orchestrator.Attempts;
-using ReBench.Orchestrator.Session;
-
 namespace ReBench.Orchestrator.Tests;
 
 public sealed class StoredTextTests

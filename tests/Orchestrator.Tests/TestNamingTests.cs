@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using ReBench.Testing;
 
 namespace ReBench.Orchestrator.Tests;
 

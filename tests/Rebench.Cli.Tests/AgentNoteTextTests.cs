@@ -1,5 +1,3 @@
-using ReBench.Cli.Commands;
-
 namespace ReBench.Cli.Tests;
 
 /// <summary>How `rebench attempts events` prints agent_note_recorded events.</summary>

@@ -1,6 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using ReBench.Cli.Commands;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Tests;
@@ -16,23 +14,8 @@ public sealed class CliInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    internal static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var exit = await CliApp.RunAsync(["--gateway", "http://127.0.0.1:9", .. args]);
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    internal static Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        ConsoleCollection.CaptureAsync(() => CliApp.RunAsync(["--gateway", "http://127.0.0.1:9", .. args]));
 
     private static void AssertOneCleanError((int Exit, string Out, string Err) r, int exit, string? contains = null)
     {

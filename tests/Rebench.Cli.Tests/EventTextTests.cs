@@ -1,5 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using ReBench.Cli.Commands;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Tests;

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using ReBench.Orchestrator.V1;
 using ReBench.Scoring.V1;
 

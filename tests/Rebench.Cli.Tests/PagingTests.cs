@@ -1,5 +1,3 @@
-using Grpc.Core;
-using ReBench.Cli.Commands;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Tests;

@@ -1,4 +1,3 @@
-using ReBench.Cli.Commands;
 using ReBench.Orchestrator.V1;
 
 namespace ReBench.Cli.Tests;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using ReBench.Cli.Commands;
-
 namespace ReBench.Cli.Tests;
 
 /// <summary>The comparison `rebench reexecute` reports: events in, per-action verdicts and the reproduced flag out.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ReBench.Audit;
 
 namespace ReBench.Cli.Tests;
@@ -18,23 +17,8 @@ public sealed class ReplayCliTests : IDisposable
 
     public void Dispose() => File.Delete(_bundle);
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var exit = await CliApp.Build().Parse(args).InvokeAsync();
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        ConsoleCollection.CaptureAsync(() => CliApp.Build().Parse(args).InvokeAsync());
 
     [Fact]
     public async Task State_at_an_event_from_an_export_as_Json()
@@ -88,8 +72,28 @@ public sealed class ReplayCliTests : IDisposable
     }
 }
 
+/// <summary>The tests that swap the process's console (one at a time: the console is the process's).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ConsoleCollection
 {
     public const string Name = "console";
+
+    /// <summary>Runs the command line with the console's output and error captured, and restores them after.</summary>
+    internal static async Task<(int Exit, string Out, string Err)> CaptureAsync(Func<Task<int>> run)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            var exit = await run();
+            return (exit, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ReBench.Replay;
 
 namespace ReBench.Cli.Tests;

@@ -1,6 +1,5 @@
 using System.Xml.Linq;
 using Google.Protobuf.WellKnownTypes;
-using ReBench.Cli.Commands;
 using ReBench.Cli.Plots;
 using ReBench.Scoring.V1;
 

@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Contracts;
 using ReBench.Scoring.Reports;
 

@@ -1,4 +1,3 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -6,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using ReBench.Gateway;
 using ReBench.Scoring.V1;
 using ReBench.ServiceDefaults;
-using ReBench.Testing;
 using ReBench.Scoring;
 
 namespace ReBench.Reports.Tests;

@@ -1,7 +1,4 @@
-using ReBench.Testing;
-using Grpc.Core;
 using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Scoring.V1;
 using Store = ReBench.Scoring.Reports;
 

@@ -1,5 +1,4 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using ReBench.Scoring.V1;
 using static ReBench.Reports.Tests.Results;
 using Store = ReBench.Scoring.Reports;

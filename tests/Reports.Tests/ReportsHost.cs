@@ -1,8 +1,6 @@
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using ReBench.Testing;
 using ReBench.Scoring;
 using ReBench.Scoring.Catalog;
 using ReBench.Scoring.Reports;

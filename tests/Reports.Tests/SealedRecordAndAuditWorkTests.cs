@@ -1,5 +1,3 @@
-using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 using ReBench.Orchestrator.V1;
 using ReBench.Scoring.Reports;
 using ReBench.Scoring.V1;

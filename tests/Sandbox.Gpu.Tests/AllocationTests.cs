@@ -1,6 +1,3 @@
-using ReBench.Sandbox.Environments;
-using ReBench.Sandbox.Gpus;
-
 namespace ReBench.Sandbox.Gpu.Tests;
 
 public sealed class AllocationTests : IDisposable

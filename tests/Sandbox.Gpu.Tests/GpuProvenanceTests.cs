@@ -1,35 +1,15 @@
-using ReBench.Testing;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 
 /// <summary>CreateEnvironment's answer names the GPUs the environment holds, for the attempt's provenance.</summary>
 public sealed class GpuProvenanceTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("rebench-gpu-prov-").FullName;
-    private readonly List<IDisposable> _factories = [];
+    private readonly SimulatedGpuSandboxes _sandboxes = new("rebench-gpu-prov-");
 
-    public void Dispose()
-    {
-        foreach (var f in _factories) f.Dispose();
-        try { Directory.Delete(_root, true); } catch (IOException) { }
-    }
+    public void Dispose() => _sandboxes.Dispose();
 
-    private V1.Sandbox.SandboxClient Start(string source)
-    {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Sandbox:Root", _root);
-            b.UseSetting("Sandbox:Gpus:Source", source);
-            b.UseSetting("Sandbox:Gpus:Simulated", "H100:8,A100:4");
-        });
-        _factories.Add(factory);
-        return new V1.Sandbox.SandboxClient(TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler()));
-    }
+    private V1.Sandbox.SandboxClient Start(string source) => _sandboxes.Start(("Sandbox:Gpus:Source", source));
 
     private static CreateEnvironmentRequest Request(string id, int gpus, string model) =>
         new() { EnvironmentId = id, TaskId = "t", Resources = new Resources { Cpus = 1, MemoryMb = 512, GpuCount = gpus, GpuModel = model } };

@@ -1,38 +1,16 @@
-using ReBench.Testing;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using ReBench.Sandbox.V1;
-using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 
 /// <summary>The sandbox service in process with the local driver and a simulated 8xH100 + 4xA100 inventory.</summary>
 public sealed class GrpcTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("rebench-gpu-grpc-").FullName;
-    private readonly List<IDisposable> _factories = [];
+    private readonly SimulatedGpuSandboxes _sandboxes = new("rebench-gpu-grpc-");
 
-    public void Dispose()
-    {
-        foreach (var f in _factories) f.Dispose();
-        try { Directory.Delete(_root, true); } catch (IOException) { }
-    }
+    public void Dispose() => _sandboxes.Dispose();
 
-    private V1.Sandbox.SandboxClient Start(params (string Key, string Value)[] settings)
-    {
-        var factory = new WebApplicationFactory<SandboxEntryPoint>().WithTestPlatformKey().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Sandbox:Root", _root);
-            b.UseSetting("Sandbox:Gpus:Source", "simulated");
-            b.UseSetting("Sandbox:Gpus:Simulated", "H100:8,A100:4");
-            foreach (var (k, v) in settings) b.UseSetting(k, v);
-        });
-        _factories.Add(factory);
-        var channel = TestPlatformKey.Channel(factory.Server.BaseAddress, factory.Server.CreateHandler());
-        return new V1.Sandbox.SandboxClient(channel);
-    }
+    private V1.Sandbox.SandboxClient Start(params (string Key, string Value)[] settings) => _sandboxes.Start(settings);
 
     private static CreateEnvironmentRequest Request(string id, int gpus, string model) =>
         new() { EnvironmentId = id, TaskId = "t", Resources = new Resources { Cpus = 2, MemoryMb = 4096, GpuCount = gpus, GpuModel = model } };
@@ -86,7 +64,7 @@ public sealed class GrpcTests : IDisposable
     public async Task The_kubernetes_driver_is_selected_by_configuration_and_serves_the_same_API()
     {
         await using var api = await FakeKubeApi.StartAsync();
-        var home = Directory.CreateDirectory(Path.Combine(_root, "pod-home")).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(_sandboxes.Root, "pod-home")).FullName;
         var client = Start(("Sandbox:Driver", "kubernetes"), ("Sandbox:Kubernetes:ApiServer", api.Url), ("Sandbox:Kubernetes:Namespace", "ns1"),
             ("Sandbox:Kubernetes:HomePath", home), ("Sandbox:Kubernetes:PollMilliseconds", "50"));
         var env = await client.CreateEnvironmentAsync(Request("k8s-env", 1, "H100"));

@@ -1,7 +1,4 @@
-
 using System.Diagnostics;
-using ReBench.Sandbox.Environments;
-using ReBench.Sandbox.Kubernetes;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 

@@ -1,6 +1,3 @@
-using ReBench.Sandbox.Environments;
-using ReBench.Sandbox.Kubernetes;
-
 namespace ReBench.Sandbox.Gpu.Tests;
 
 /// <summary>The allowed endpoints as NetworkPolicy egress rules, and what this driver refuses: host-name endpoints, endpoints without the network permission, interactive exec.</summary>

@@ -4,9 +4,6 @@ using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ReBench.Sandbox;
-using ReBench.Sandbox.Environments;
-using ReBench.Sandbox.Gpus;
-using ReBench.Sandbox.Kubernetes;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 

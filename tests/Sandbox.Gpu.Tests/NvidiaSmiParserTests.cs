@@ -1,5 +1,3 @@
-using ReBench.Sandbox.Gpus;
-
 namespace ReBench.Sandbox.Gpu.Tests;
 
 public sealed class NvidiaSmiParserTests

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
-using ReBench.Sandbox.Environments;
-using ReBench.Sandbox.Gpus;
 
 namespace ReBench.Sandbox.Gpu.Tests;
 

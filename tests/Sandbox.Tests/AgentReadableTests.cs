@@ -1,6 +1,3 @@
-using Grpc.Core;
-using ReBench.Sandbox.V1;
-
 namespace ReBench.Sandbox.Tests;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using ReBench.Sandbox.V1;
-
 namespace ReBench.Sandbox.Tests;
 
 /// <summary>The network attacks: a host outside the environment, and the platform's own ports on the host's loopback.</summary>

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Google.Protobuf;
-using Grpc.Core;
-using ReBench.Sandbox.V1;
-
 namespace ReBench.Sandbox.Tests;
 
 /// <summary>

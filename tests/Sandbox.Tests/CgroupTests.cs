@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using ReBench.Sandbox.Environments;
-using Xunit.Abstractions;
 using Cgroups = ReBench.Sandbox.Local.Isolation.Cgroups;
 
 namespace ReBench.Sandbox.Tests;

@@ -1,4 +1,3 @@
-using System.Net;
 using ReBench.Sandbox.Environments;
 using ReBench.Sandbox.Local.Isolation;
 

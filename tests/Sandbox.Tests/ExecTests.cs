@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using Google.Protobuf;
-using Grpc.Core;
-using ReBench.Sandbox.V1;
-
 namespace ReBench.Sandbox.Tests;
 
 public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>

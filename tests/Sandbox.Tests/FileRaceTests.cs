@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using Google.Protobuf;
-using Grpc.Core;
-using ReBench.Sandbox.V1;
-using Xunit.Abstractions;
-
 namespace ReBench.Sandbox.Tests;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Text;
-using Google.Protobuf;
-using Grpc.Core;
-using ReBench.Sandbox.V1;
 
 namespace ReBench.Sandbox.Tests;
 

@@ -1,11 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Grpc.Core;
-using ReBench.Sandbox.V1;
-using Xunit.Abstractions;
 
 namespace ReBench.Sandbox.Tests;
 

@@ -1,9 +1,4 @@
-using ReBench.Testing;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Sandbox.V1;
 using Placement = ReBench.Orchestrator.Supervision;
 
 namespace ReBench.Sandbox.Tests;

@@ -1,9 +1,3 @@
-using ReBench.Testing;
-using System.Diagnostics;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Sandbox.V1;
 using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Tests;

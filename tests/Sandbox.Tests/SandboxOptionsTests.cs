@@ -1,6 +1,3 @@
-using ReBench.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;

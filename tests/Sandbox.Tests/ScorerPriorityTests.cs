@@ -1,5 +1,3 @@
-using ReBench.Sandbox.V1;
-
 namespace ReBench.Sandbox.Tests;
 
 /// <summary>

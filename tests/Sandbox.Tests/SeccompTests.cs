@@ -1,7 +1,3 @@
-using ReBench.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Sandbox.V1;
 using SandboxEntryPoint = ReBench.Sandbox.SandboxEntryPoint;
 
 namespace ReBench.Sandbox.Tests;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using ReBench.Scoring.V1;
 using Xunit.Abstractions;
 
 namespace ReBench.Scoring.Protected.Tests;

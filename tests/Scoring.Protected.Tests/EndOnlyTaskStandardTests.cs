@@ -1,6 +1,3 @@
-using System.Text.Json;
-using ReBench.Scoring.V1;
-
 namespace ReBench.Scoring.Protected.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace ReBench.Scoring.Protected.Tests;
 
 /// <summary>Each way a scoring run ends without a score gives NaN, its reason, and a message for the agent (real sandbox).</summary>

@@ -1,15 +1,3 @@
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
-using ReBench.Sandbox.V1;
-using ReBench.Scoring.V1;
-using ReBench.ServiceDefaults;
-using ReBench.Testing;
-using ReBench.Sandbox;
-using ReBench.Scoring;
-
 namespace ReBench.Scoring.Protected.Tests;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using ReBench.Scoring.Catalog;
 using ReBench.Scoring.Grpc;
 
 namespace ReBench.Scoring.Tests;

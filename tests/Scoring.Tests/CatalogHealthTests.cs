@@ -1,6 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ReBench.Scoring.V1;
 
 namespace ReBench.Scoring.Tests;
 

@@ -1,7 +1,3 @@
-using Grpc.Core;
-using ReBench.Scoring.Catalog;
-using ReBench.Scoring.Scores;
-
 namespace ReBench.Scoring.Tests;
 
 public sealed class CatalogTests : IDisposable

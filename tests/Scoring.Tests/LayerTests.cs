@@ -1,5 +1,3 @@
-using ReBench.Scoring.Catalog;
-
 namespace ReBench.Scoring.Tests;
 
 /// <summary>

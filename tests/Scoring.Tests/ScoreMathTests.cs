@@ -1,5 +1,3 @@
-using ReBench.Scoring.Scores;
-
 namespace ReBench.Scoring.Tests;
 
 public sealed class ScoreMathTests

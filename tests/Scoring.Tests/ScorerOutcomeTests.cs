@@ -1,6 +1,3 @@
-using System.Text.Json;
-using ReBench.Scoring.Catalog;
-using ReBench.Scoring.Scores;
 using ReBench.Scoring.Scorers;
 
 namespace ReBench.Scoring.Tests;

@@ -1,8 +1,6 @@
 using ReBench.Testing;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using ReBench.Scoring.V1;
 using ReBench.Scoring;
 
 namespace ReBench.Scoring.Tests;

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Grpc.Core;
-using ReBench.Scoring.V1;
-
 namespace ReBench.Scoring.Tests;
 
 public sealed class ScoringServiceTests(RepoScoringHost host) : IClassFixture<RepoScoringHost>

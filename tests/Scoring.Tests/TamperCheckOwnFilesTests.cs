@@ -1,4 +1,3 @@
-using ReBench.Scoring.Catalog;
 using ReBench.Scoring.Submissions;
 
 namespace ReBench.Scoring.Tests;

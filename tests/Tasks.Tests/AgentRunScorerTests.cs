@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using ReBench.Testing;
-using Xunit.Abstractions;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

@@ -1,16 +1,9 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using ReBench.Orchestrator.V1;
-using ReBench.Scoring;
 using ReBench.Scoring.Assets;
-using ReBench.ServiceDefaults;
-using ReBench.Testing;
 using ReBench.Sandbox;
 
 namespace ReBench.Tasks.Tests;

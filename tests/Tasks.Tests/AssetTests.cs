@@ -1,15 +1,7 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
-using ReBench.Scoring;
 using ReBench.Scoring.Assets;
-using ReBench.Scoring.Catalog;
 using ReBench.Scoring.V1;
-using ReBench.ServiceDefaults;
-using ReBench.Testing;
 
 namespace ReBench.Tasks.Tests;
 

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using ReBench.Scoring.Catalog;
-using ReBench.Scoring.Scorers;
 using ReBench.Scoring.Submissions;
 
 namespace ReBench.Tasks.Tests;

@@ -1,5 +1,4 @@
 using ReBench.Scoring.Scores;
-using ReBench.Scoring.Scorers;
 
 namespace ReBench.Tasks.Tests;
 

@@ -1,5 +1,3 @@
-using ReBench.Testing;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

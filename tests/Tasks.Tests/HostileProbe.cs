@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

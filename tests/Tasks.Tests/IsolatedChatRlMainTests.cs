@@ -1,5 +1,3 @@
-using Google.Protobuf;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ReBench.Sandbox.V1;
 
 namespace ReBench.Tasks.Tests;

@@ -1,8 +1,3 @@
-using System.Text.Json;
-using Google.Protobuf;
-using ReBench.Scoring.Catalog;
-using Xunit.Abstractions;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

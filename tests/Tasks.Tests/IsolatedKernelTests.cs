@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using ReBench.Sandbox.V1;
 using ReBench.Scoring.Scores;
 

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using ReBench.Sandbox.V1;
 
 namespace ReBench.Tasks.Tests;

@@ -1,15 +1,6 @@
-using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ReBench.Sandbox.V1;
-using ReBench.Scoring;
-using ReBench.Scoring.Catalog;
-using ReBench.Scoring.Scorers;
 using ReBench.Scoring.Submissions;
-using ReBench.ServiceDefaults;
-using ReBench.Testing;
 using ReBench.Sandbox;
 
 namespace ReBench.Tasks.Tests;

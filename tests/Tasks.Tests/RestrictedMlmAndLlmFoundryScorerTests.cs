@@ -1,5 +1,3 @@
-using ReBench.Scoring.Scorers;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>Restricted MLM, cpu variant, through its real scorer and rule enforcer (a few seconds per run).</summary>

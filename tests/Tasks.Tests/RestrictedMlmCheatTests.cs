@@ -1,5 +1,3 @@
-using ReBench.Scoring.Scorers;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

@@ -1,13 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using ReBench.Testing;
-using Xunit.Abstractions;
 
 namespace ReBench.Tasks.Tests;
 

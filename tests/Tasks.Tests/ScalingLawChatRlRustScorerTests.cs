@@ -1,5 +1,3 @@
-using ReBench.Scoring.Scorers;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>The harness bundles (scaling law, chat RL, Rust contests, prefix sum) load through the real catalog, with the variants and constants they promise.</summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using ReBench.Testing;
-
 namespace ReBench.Tasks.Tests;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using ReBench.Scoring.Catalog;
 
 namespace ReBench.Tasks.Tests;
 

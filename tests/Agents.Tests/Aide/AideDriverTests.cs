@@ -1,7 +1,3 @@
-using Grpc.Core;
-using ReBench.Agents.Tests.Llm;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.Agents.Tests.Aide;
 
 /// <summary>The AIDE driver against a real fake model server and a fake task environment, both on loopback.</summary>

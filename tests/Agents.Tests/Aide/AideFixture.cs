@@ -1,20 +1,5 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using ReBench.Agents.Tests.Llm;
-using ReBench.Agents.V1;
-using ReBench.Orchestrator.V1;
-using ReBench.Testing;
 using AgentsEntryPoint = ReBench.Agents.AgentsEntryPoint;
 
 namespace ReBench.Agents.Tests.Aide;

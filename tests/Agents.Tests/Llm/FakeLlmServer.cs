@@ -1,13 +1,6 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using ReBench.Testing;
 
 namespace ReBench.Agents.Tests.Llm;
 

@@ -1,6 +1,3 @@
-using ReBench.Agents.V1;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.Agents.Tests.Llm;
 
 /// <summary>The agents service in process with two providers configured against one fake model server on loopback.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using ReBench.Orchestrator.V1;
 
 namespace ReBench.Agents.Tests.Llm;
 

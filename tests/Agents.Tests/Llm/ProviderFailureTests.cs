@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using Grpc.Core;
-using ReBench.Orchestrator.V1;
 
 namespace ReBench.Agents.Tests.Llm;
 

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using ReBench.Orchestrator.V1;
-
 namespace ReBench.Agents.Tests.Llm;
 
 /// <summary>
