@@ -24,6 +24,7 @@ public static class ScoringSetup
         services.AddHealthChecks().AddCheck<TaskCatalogHealthCheck>("task-catalog");
         services.AddServiceClient<Sandbox.V1.Sandbox.SandboxClient>("Sandbox");
         services.AddTransient<ScorerExec>(); // as transient as the gRPC client it holds
+        services.AddTransient<Submissions.AgentEnvironment>();
         services.AddTransient<SubmissionScorer>();
         services.AddTransient<TaskStandardBridge>();
         services.AddSingleton<TamperCheck>();       // caches the bundles' expected digests

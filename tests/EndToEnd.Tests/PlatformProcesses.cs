@@ -38,6 +38,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
 
     /// <summary>Between the agents service and the gateway's internal listener: the credentials each driver sent.</summary>
     public SessionTap Tap { get; } = new();
+    private IReadOnlyDictionary<string, string>? _scoringSettings;
 
     public async Task InitializeAsync()
     {
@@ -96,6 +97,17 @@ public sealed class PlatformProcesses : IAsyncLifetime
         await StartAsync("orchestrator");
     }
 
+    /// <summary>
+    /// Restarts the scoring service with <paramref name="settings"/> added to its configuration (another tasks root,
+    /// operator TaskEnvironment values); null: as the fixture started it. A test that changes it restores it.
+    /// </summary>
+    public async Task RestartScoringAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        Stop("scoring");
+        _scoringSettings = settings;
+        await StartAsync("scoring");
+    }
+
     /// <summary>Kills the agents service (SIGKILL) and starts it again: its runs are lost, the orchestrator relaunches them.</summary>
     public async Task RestartAgentsAsync()
     {
@@ -149,6 +161,7 @@ public sealed class PlatformProcesses : IAsyncLifetime
                 env["RabbitMq__Host"] = "127.0.0.1";
                 env["RabbitMq__Port"] = TestEnv.RabbitPort.ToString();
                 env["RabbitMq__QueuePrefix"] = _schema + "_reports";
+                foreach (var (k, v) in _scoringSettings ?? new Dictionary<string, string>()) env[k] = v;
                 break;
             case "agents":
                 // Through the tap, which forwards to the gateway's internal listener unchanged.

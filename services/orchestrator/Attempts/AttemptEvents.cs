@@ -33,6 +33,8 @@ public sealed record AttemptStarted(
     public double TimeBudgetSeconds { get; init; }
     public long? TokenBudget { get; init; }
     public double? CostBudgetUsd { get; init; }
+    /// <summary>The names (never the values) of the operator's task variables the agent's environment got; null: none.</summary>
+    public List<string>? AgentEnvironmentVariables { get; init; }
 }
 
 public sealed record AgentLaunched(Guid AttemptId, string Agent, DateTimeOffset At);

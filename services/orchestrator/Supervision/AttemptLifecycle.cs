@@ -52,7 +52,7 @@ public sealed class AttemptLifecycle(
                 task.BundleDigest, task.ScorerDigest, task.StartScore, task.ReferenceScore,
                 task.Aggregation.ToString().Replace("Aggregation", "").ToLowerInvariant(), task.ScoreVisible, PlatformInfo.Version);
             state = await attempts.AppendAsync(attemptId, s => AttemptProvenance.Enrich(
-                AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), s, env, PlatformInfo.Version), ct);
+                AttemptDecider.Start(s, info, Actor, time.GetUtcNow()), s, env, PlatformInfo.Version, task.AgentEnvironmentVariables), ct);
             await LaunchAgentAsync(state, task.Instructions, ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)

@@ -19,8 +19,15 @@ public static class AttemptProvenance
     private static readonly string[] TokenBudgetSettings = ["token_budget", "max_total_tokens"];
     private static readonly string[] CostBudgetSettings = ["cost_budget_usd", "max_cost_usd"];
 
-    public static object[] Enrich(object[] decided, AttemptState state, Sandbox.V1.Environment environment, string platformVersion) =>
-        decided.Select(e => e is AttemptStarted started ? Enrich(started, state, environment, platformVersion) : e).ToArray();
+    /// <param name="agentVariables">The task variables' names the agent's environment got (never their values).</param>
+    public static object[] Enrich(object[] decided, AttemptState state, Sandbox.V1.Environment environment, string platformVersion,
+        IReadOnlyCollection<string>? agentVariables = null) =>
+        decided.Select(e => e is AttemptStarted started
+            ? Enrich(started, state, environment, platformVersion) with
+            {
+                AgentEnvironmentVariables = agentVariables is { Count: > 0 } ? [.. agentVariables] : null,
+            }
+            : e).ToArray();
 
     public static AttemptStarted Enrich(AttemptStarted started, AttemptState state, Sandbox.V1.Environment environment, string platformVersion)
     {

@@ -29,6 +29,15 @@ public interface IEnvironmentDriver
     IAsyncEnumerable<ExecOutput> ExecInteractiveAsync(ExecSpec spec, TerminalSize size, System.Threading.Channels.ChannelReader<TerminalInput> input, CancellationToken ct) =>
         throw SandboxException.Precondition($"the {Name} driver has no interactive (pseudo-terminal) exec");
 
+    /// <summary>
+    /// Sets the variables every later agent command and terminal of the environment gets (never scorer runs), and
+    /// writes them to <paramref name="file"/> in the home (NAME=VALUE lines, 0600, the agent's) when one is named.
+    /// Drivers that cannot keep them refuse with FailedPrecondition.
+    /// </summary>
+    Task SetAgentEnvironmentAsync(string environmentId, IReadOnlyDictionary<string, string> env, string? file, CancellationToken ct) =>
+        env.Count == 0 && file is null ? Task.CompletedTask
+            : throw SandboxException.Precondition($"the {Name} driver cannot give task variables to the agent's environment yet");
+
     Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct);
 
     Task<FileWriteResult> WriteFileAsync(string environmentId, string path, ReadOnlyMemory<byte> content, bool executable, CancellationToken ct);

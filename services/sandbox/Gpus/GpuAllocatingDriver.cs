@@ -82,6 +82,9 @@ public sealed class GpuAllocatingDriver(IEnvironmentDriver inner, GpuAllocator a
     public Task<FileReadResult> ReadFileAsync(string environmentId, string path, FileArea area, long maxBytes, CancellationToken ct) =>
         inner.ReadFileAsync(environmentId, path, area, maxBytes, ct);
 
+    public Task SetAgentEnvironmentAsync(string environmentId, IReadOnlyDictionary<string, string> env, string? file, CancellationToken ct) =>
+        inner.SetAgentEnvironmentAsync(environmentId, env, file, ct);
+
     public Task<FileWriteResult> WriteFileAsync(string environmentId, string path, ReadOnlyMemory<byte> content, bool executable, CancellationToken ct) =>
         inner.WriteFileAsync(environmentId, path, content, executable, ct);
 

@@ -62,6 +62,14 @@ public sealed class SandboxGrpcService(IEnvironmentDriver driver, Gpus.SandboxCa
         }
     }
 
+    public override async Task<SetAgentEnvironmentResult> SetAgentEnvironment(SetAgentEnvironmentRequest request, ServerCallContext context)
+    {
+        Guard.Required(request.EnvironmentId, "environment_id");
+        Guard.Count(request.Env.Count, "env", 100);
+        await driver.SetAgentEnvironmentAsync(request.EnvironmentId, request.Env, request.File.Length == 0 ? null : request.File, context.CancellationToken);
+        return new SetAgentEnvironmentResult();
+    }
+
     public override Task ExecInteractive(IAsyncStreamReader<V1.TerminalInput> requestStream, IServerStreamWriter<TerminalOutput> responseStream, ServerCallContext context) =>
         InteractiveExecGrpc.RunAsync(driver, requestStream, responseStream, context.CancellationToken);
 

@@ -95,7 +95,7 @@ internal sealed class EnvironmentFiles : IDisposable
 
     /// <param name="own">Gives a new file or directory to the agent; returns 0 or errno.</param>
     public async Task<FileWriteResult> WriteAsync(LocalEnvironment environment, string path, ReadOnlyMemory<byte> content, bool executable,
-        Func<SafeFileHandle, int> own, CancellationToken ct)
+        Func<SafeFileHandle, int> own, CancellationToken ct, bool secret = false)
     {
         var shown = SandboxNames.Shown(path);
         var parts = NonEmpty(SandboxNames.SplitRelative(path), shown);
@@ -118,7 +118,7 @@ internal sealed class EnvironmentFiles : IDisposable
             try
             {
                 await RandomAccess.WriteAsync(file, content, 0, ct);
-                if ((errno = Chmod(file, executable ? ExecutableMode : FileMode)) != 0 || (errno = own(file)) != 0)
+                if ((errno = Chmod(file, secret ? TemporaryMode : executable ? ExecutableMode : FileMode)) != 0 || (errno = own(file)) != 0)
                 {
                     throw Failure(errno, "path", shown, "write");
                 }

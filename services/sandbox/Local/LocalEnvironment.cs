@@ -17,6 +17,9 @@ internal sealed class LocalEnvironment(string id, string directory)
     /// <summary>What the isolation keeps for this environment (see Isolation/), or null.</summary>
     public object? Isolation { get; set; }
 
+    /// <summary>The task variables agent commands get (LocalEnvironmentDriver.SetAgentEnvironmentAsync); null: not read yet.</summary>
+    public IReadOnlyDictionary<string, string>? AgentEnv { get; set; }
+
     public void Track(int pgid) => _groups[pgid] = 0;
 
     private readonly object _scoring = new();

@@ -209,6 +209,20 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
     private static bool IsPortableName(string key) =>
         key.Length > 0 && !char.IsAsciiDigit(key[0]) && key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
+    private static void CheckVariable(string key, string value)
+    {
+        if (key.Length == 0 || key.Contains('=') || key.Contains('\0') || value.Contains('\0'))
+        {
+            throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' has an invalid name or value");
+        }
+        // Portable names only (POSIX): the isolated path hands variables to the command through shell exports.
+        if (!IsPortableName(key))
+        {
+            throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' is not a valid name: use letters, digits and '_', not starting with a digit");
+        }
+        if (key is "HOME" or "REBENCH_PROTECTED" or "REBENCH_AGENT_EXEC" or "__REBENCH_EXEC_ENV") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
+    }
+
     private ProcessStartInfo StartInfo(ExecSpec spec, LocalEnvironment environment, string workingDir)
     {
         var info = new ProcessStartInfo(SystemTools.Setsid)
@@ -226,18 +240,13 @@ internal sealed partial class LocalEnvironmentDriver : IEnvironmentDriver
         var inherited = info.Environment.Where(kv => InheritedVariables.Contains(kv.Key) || InheritedPrefixes.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal))).ToList();
         info.Environment.Clear();
         foreach (var (key, value) in inherited) info.Environment[key] = value;
+        // The task's variables for the agent (never for a scorer run, which the scoring service gives its own), then
+        // the request's own, which win.
+        if (!spec.AsScorer)
+            foreach (var (key, value) in AgentEnvOf(environment)) info.Environment[key] = value;
         foreach (var (key, value) in spec.Env)
         {
-            if (key.Length == 0 || key.Contains('=') || key.Contains('\0') || value.Contains('\0'))
-            {
-                throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' has an invalid name or value");
-            }
-            // Portable names only (POSIX): the isolated path hands variables to the command through shell exports.
-            if (!IsPortableName(key))
-            {
-                throw SandboxException.Invalid($"env variable '{SandboxNames.Printable(key)}' is not a valid name: use letters, digits and '_', not starting with a digit");
-            }
-            if (key is "HOME" or "REBENCH_PROTECTED" or "REBENCH_AGENT_EXEC" or "__REBENCH_EXEC_ENV") throw SandboxException.Invalid($"env variable '{key}' is set by the sandbox");
+            CheckVariable(key, value);
             info.Environment[key] = value;
         }
         info.Environment["HOME"] = environment.Home;

@@ -135,13 +135,45 @@ public static partial class BundleLoader
         foreach (var envVar in envVars.Where(e => !EnvVarPattern().IsMatch(e ?? "")))
             problems.Add(ManifestFile, $"required_environment_variables ({at})", $"'{envVar}' is not a valid environment variable name");
         var network = PermissionsSection.Merge(m.Permissions, v.Overrides?.Permissions).Network ?? false;
+        var agentEnv = CheckAgentEnvironment(m, v, envVars, at, problems);
 
         if (instructions is null || folders is null || resources is null || scoring is null) return null;
         return new TaskVariant(m.Id!, name, m.Version!, m.Title!, instructions, digest, BundleDigest.Compute(folders.Scoring),
             folders, resources, network, envVars, scoring)
         {
             TaskStandard = family is null ? null : new TaskStandardTask(family, string.IsNullOrWhiteSpace(v.Task) ? name : v.Task),
+            AgentEnvironmentVariables = agentEnv.Variables,
+            AgentEnvironmentFile = agentEnv.File,
         };
+    }
+
+    /// <summary>
+    /// agent_environment_variables: each one of the variant's required_environment_variables (the operator configures
+    /// only those), listed once; agent_environment_file: a plain file name in the home, only with variables to hold.
+    /// </summary>
+    private static (IReadOnlyList<string> Variables, string? File) CheckAgentEnvironment(ManifestDocument m, VariantSection v,
+        IReadOnlyList<string> required, string at, Problems problems)
+    {
+        var variables = v.Overrides?.AgentEnvironmentVariables ?? m.AgentEnvironmentVariables ?? [];
+        var file = v.Overrides?.AgentEnvironmentFile ?? m.AgentEnvironmentFile;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in variables)
+        {
+            if (!EnvVarPattern().IsMatch(name ?? ""))
+                problems.Add(ManifestFile, $"agent_environment_variables ({at})", $"'{name}' is not a valid environment variable name");
+            else if (!required.Contains(name!))
+                problems.Add(ManifestFile, $"agent_environment_variables ({at})", $"'{name}' is not one of the variant's required_environment_variables, which the operator configures");
+            else if (!seen.Add(name!))
+                problems.Add(ManifestFile, $"agent_environment_variables ({at})", $"'{name}' is listed twice");
+        }
+        if (file is not null)
+        {
+            if (file.Length is 0 or > 100 || file is "." or ".." || file.Contains('/') || file.Contains('\\') || file.Any(char.IsControl))
+                problems.Add(ManifestFile, $"agent_environment_file ({at})", "must be a plain file name in the agent's home");
+            else if (variables.Count == 0)
+                problems.Add(ManifestFile, $"agent_environment_file ({at})", "needs agent_environment_variables to hold");
+        }
+        return (variables.Where(n => n is not null).Distinct(StringComparer.Ordinal).ToList(), string.IsNullOrEmpty(file) ? null : file);
     }
 
     /// <summary>Each listed path must be a plain relative path to a file of the variant's agent/ folder.</summary>

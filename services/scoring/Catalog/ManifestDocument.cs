@@ -16,6 +16,13 @@ public sealed class ManifestDocument
     public PermissionsSection? Permissions { get; set; }
     public ResourcesSection? Resources { get; set; }
     public List<string>? RequiredEnvironmentVariables { get; set; }
+    /// <summary>
+    /// Which of the required variables the agent's own commands also get (tasks/README.md, "The agent's
+    /// environment"); the rest reach only the task's start and its scorer. Default: none.
+    /// </summary>
+    public List<string>? AgentEnvironmentVariables { get; set; }
+    /// <summary>Optional home file (e.g. api.env) that holds the agent's variables as NAME=VALUE lines, mode 0600.</summary>
+    public string? AgentEnvironmentFile { get; set; }
     public ScoringSection? Scoring { get; set; }
     public List<VariantSection>? Variants { get; set; }
     /// <summary>Files laid under every variant's folders (tasks/README.md, "Layers"); a variant's own layers follow these.</summary>
@@ -64,6 +71,8 @@ public sealed class OverridesSection
     public PermissionsSection? Permissions { get; set; }
     public ResourcesSection? Resources { get; set; }
     public List<string>? RequiredEnvironmentVariables { get; set; }
+    public List<string>? AgentEnvironmentVariables { get; set; }
+    public string? AgentEnvironmentFile { get; set; }
     public ScoringSection? Scoring { get; set; }
 }
 

@@ -25,6 +25,10 @@ public sealed record TaskVariant(
 {
     /// <summary>Set for bundles of kind task_standard: the family and task the bridge runs.</summary>
     public TaskStandardTask? TaskStandard { get; init; }
+    /// <summary>The required variables the agent's commands get too (a subset of <see cref="RequiredEnvironmentVariables"/>).</summary>
+    public IReadOnlyList<string> AgentEnvironmentVariables { get; init; } = [];
+    /// <summary>A file name in the agent's home that holds the agent's variables as NAME=VALUE lines; null: none.</summary>
+    public string? AgentEnvironmentFile { get; init; }
 }
 
 /// <summary>A METR Task Standard task: scoring/&lt;Family&gt;.py's TaskFamily, task <see cref="Task"/> of its get_tasks().</summary>

@@ -12,7 +12,7 @@ namespace ReBench.Scoring.Grpc;
 
 /// <summary>Translates the Scoring API onto the catalog, the score rules and the submission scorer.</summary>
 public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer scorer, TaskStandardBridge taskStandard, TimeProvider time,
-    Assets.AssetVerifier assets, Reports.IResultsStore results) : V1.Scoring.ScoringBase
+    Assets.AssetVerifier assets, Reports.IResultsStore results, AgentEnvironment agentEnvironment) : V1.Scoring.ScoringBase
 {
     /// <summary>
     /// Platform-only (the orchestrator's VerifyCampaign): every stored row of the campaigns against the results the
@@ -72,6 +72,8 @@ public sealed class ScoringGrpcService(TaskCatalog catalog, SubmissionScorer sco
         var variant = Resolve(request.TaskId, request.Variant);
         assets.EnsureReady(variant); // FAILED_PRECONDITION listing missing/differing assets: the attempt does not start
         var started = time.GetTimestamp();
+        // The agent's own task variables, before anything of the agent runs; FAILED_PRECONDITION where one is not configured.
+        await agentEnvironment.DeliverAsync(request.EnvironmentId, variant, context.CancellationToken);
         var (already, ranStart) = await scorer.PrepareAsync(request.AttemptId, request.EnvironmentId, variant, context.CancellationToken);
         return new PrepareEnvironmentResult
         {

@@ -32,6 +32,8 @@ public static class TaskDescriptors
         ScoreTolerance = v.Scoring.Tolerance ?? 0,
         Variants = { bundle.VariantNames },
         AgentReadableFiles = { v.Scoring.AgentReadable },
+        AgentEnvironmentVariables = { v.AgentEnvironmentVariables },
+        AgentEnvironmentFile = v.AgentEnvironmentFile ?? "",
     };
 
     public static Aggregation ToProto(AggregationRule rule) => rule switch
