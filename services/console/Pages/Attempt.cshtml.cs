@@ -24,6 +24,25 @@ public sealed class AttemptModel(GatewayApi gateway) : ConsolePage(gateway)
     public bool Live => Attempt.Status is AttemptStatus.Scheduled or AttemptStatus.Running && !More;
     public long LastVersion => Events.Count > 0 ? Events[^1].Version : From - 1;
 
+    /// <summary>
+    /// Where the live stream starts: after the last row shown, or at the request of a step still running, so that its
+    /// completion, rendered by the stream, can show the step's command (the page skips rows it already has).
+    /// </summary>
+    public long WatchFrom
+    {
+        get
+        {
+            var pending = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var e in Events)
+            {
+                if (e.Text("StepId") is not { } step) continue;
+                if (e.Type == "action_requested") pending[step] = e.Version;
+                else if (e.Type == "action_completed") pending.Remove(step);
+            }
+            return pending.Count > 0 ? pending.Values.Min() : LastVersion + 1;
+        }
+    }
+
     public Task OnGetAsync(CancellationToken ct) => LoadAsync(ct);
 
     /// <summary>Chain and seal, checked now by the orchestrator (VerifyAttempt); a break opens the page at the broken event.</summary>

@@ -51,7 +51,8 @@ public static class TimelineHtml
                 ModelCall(sb, attemptId, e);
                 break;
             default:
-                sb.Append(Enc.Encode(entry.Summary));
+                // The summary of a bare lifecycle event is its type name, already shown.
+                if (entry.Summary != e.Type) sb.Append(Enc.Encode(entry.Summary));
                 break;
         }
         sb.Append("</li>");
@@ -67,8 +68,8 @@ public static class TimelineHtml
         sb.Append("<details class=\"output\"><summary>output (").Append(size.ToString(CultureInfo.InvariantCulture)).Append(" bytes)");
         if (firstLine.Length > 0) sb.Append(": <span class=\"peek\">").Append(Enc.Encode(firstLine)).Append("</span>");
         sb.Append("</summary>");
-        sb.Append("<pre class=\"stdout\">").Append(Enc.Encode(stdout)).Append("</pre>");
-        if (stderr.Length > 0) sb.Append("<pre class=\"stderr\">").Append(Enc.Encode(stderr)).Append("</pre>");
+        sb.Append("<pre class=\"stdout\" tabindex=\"0\">").Append(Enc.Encode(stdout)).Append("</pre>");
+        if (stderr.Length > 0) sb.Append("<pre class=\"stderr\" tabindex=\"0\">").Append(Enc.Encode(stderr)).Append("</pre>");
         if (elided > 0) sb.Append("<p class=\"note\">").Append(elided.ToString(CultureInfo.InvariantCulture)).Append(" bytes were elided when stored (head and tail kept).</p>");
         sb.Append("</details>");
     }
@@ -85,7 +86,7 @@ public static class TimelineHtml
 
     private static void Part(StringBuilder sb, string attemptId, string label, string? preview, string? blob)
     {
-        sb.Append("<h4>").Append(label).Append("</h4><pre class=\"").Append(label).Append("\">").Append(Enc.Encode(preview ?? "")).Append("</pre>");
+        sb.Append("<h4>").Append(label).Append("</h4><pre class=\"").Append(label).Append("\" tabindex=\"0\">").Append(Enc.Encode(preview ?? "")).Append("</pre>");
         if (blob is { Length: 64 })
             sb.Append("<a href=\"/attempts/").Append(Enc.Encode(attemptId)).Append("/blobs/").Append(Enc.Encode(blob)).Append("\">full ").Append(label).Append(" (blob)</a>");
     }
