@@ -136,7 +136,16 @@ public sealed class ConsoleEndToEndTests(PlatformProcesses platform, ITestOutput
         await Waits.CampaignFinishedAsync(admin, campaign.CampaignId, TimeSpan.FromMinutes(3));
 
         var page = await _console.SignedInAsync(PlatformProcesses.AuditorKey);
-        await page.GotoAsync($"/attempts/{attemptId}");
+        // The campaigns list finds it by name, and the campaign's attempts show its row.
+        await page.GotoAsync("/?q=console-tamper");
+        await page.ClickAsync("a:has-text('console-tamper')");
+        var row = page.Locator("[data-testid=attempts] tbody tr", new() { HasText = attemptId[..8] });
+        Assert.Contains("completed", await row.InnerTextAsync());
+        Assert.Contains("ai_rd_triton_cumsum:cpu", await row.InnerTextAsync());
+        Assert.Empty(await ConsoleBrowser.SeriousViolationsAsync(page));
+        await ConsoleBrowser.ShotAsync(page, "campaign");
+        await row.Locator("a").ClickAsync();
+        await page.WaitForURLAsync($"{_console.Url}/attempts/{attemptId}");
         await page.ClickAsync("text=Verify chain and seal");
         Assert.StartsWith("OK", await page.InnerTextAsync("[data-testid=chain-status]")); // control: untouched, it verifies
 
@@ -158,10 +167,11 @@ public sealed class ConsoleEndToEndTests(PlatformProcesses platform, ITestOutput
             await page.ClickAsync("text=Verify chain and seal");
             var status = await page.InnerTextAsync("[data-testid=chain-status]");
             Assert.StartsWith($"BROKEN at event {version}", status);
-            var row = page.Locator($"li#ev-{version}");
-            Assert.Contains("broken", await row.GetAttributeAsync("class") ?? "");
+            var brokenRow = page.Locator($"li#ev-{version}");
+            Assert.Contains("broken", await brokenRow.GetAttributeAsync("class") ?? "");
             Assert.Equal(1, await page.Locator("li.ev.broken").CountAsync()); // only the first broken event
-            Assert.Contains("BROKEN LINK", await row.InnerTextAsync());
+            Assert.Contains("BROKEN LINK", await brokenRow.InnerTextAsync());
+            Assert.Empty(await ConsoleBrowser.SeriousViolationsAsync(page));
             await ConsoleBrowser.ShotAsync(page, "attempt-broken");
         }
         finally
