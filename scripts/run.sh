@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole platform locally and show a demo campaign:
 # PostgreSQL 127.0.0.1:55432 and RabbitMQ 127.0.0.1:5672 (state in .data/run), a Release build of RE-Bench.sln,
-# the five services on 127.0.0.1:5100-5105 (logs .data/run/logs, pids .data/run/pids), then `rebench demo`: the
+# the five services on 127.0.0.1:5100-5105 and the web console on 5106 (logs .data/run/logs, pids .data/run/pids), then `rebench demo`: the
 # prefix-sum task x noop, reference x k=2, then the CPU variants of all seven environments x noop, reference
 # (--quick: the first only).
 # The platform keeps running afterwards; scripts/stop.sh stops it. Running this again restarts the services
@@ -103,6 +103,9 @@ start_service gateway "$CONFIG" 5100 Service__Port=5100 "$PK" ${PK_PREV[@]+"${PK
   "Gateway__ApiKeys__0=$KEY" \
   "Gateway__ApiKeys__1=$(cat "$AUDITOR_KEY_FILE")" Gateway__ApiKeys__1__Role=auditor Gateway__ApiKeys__1__Id=auditor
 wait_port 5105 30 || die "gateway's internal port 5105 is not open (log: $LOG_DIR/gateway.log)"
+# The web console (issue 19): beside the gateway, loopback only; it holds no key of its own, users sign in with theirs.
+start_service console "$CONFIG" 5106 Service__Port=5106 Services__Gateway=http://127.0.0.1:5100
+log "web console: http://127.0.0.1:5106 (sign in with an API key)"
 log "platform up in $((SECONDS - T0)) s"
 
 CLI="$REPO_ROOT/tools/rebench/bin/$CONFIG/net10.0/rebench.dll"
@@ -134,6 +137,7 @@ if [ -n "${KEY_FROM_ENV:-}" ]; then KEY_HINT="(your REBENCH_API_KEY is the admin
 cat <<EOF
 
 The platform is still running (gateway http://127.0.0.1:5100).
+  web console: http://127.0.0.1:5106   (sign in with the admin key in $KEY_FILE or the auditor key in $AUDITOR_KEY_FILE)
   stop it:   scripts/stop.sh
   logs:      $LOG_DIR/<service>.log   (sandbox, scoring, agents, orchestrator, gateway)
   use the CLI (it reads the key from REBENCH_API_KEY or the file REBENCH_API_KEY_FILE names; a key given with

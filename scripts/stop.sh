@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop what scripts/run.sh started: the five services (by pid file, whole process group) and the
+# Stop what scripts/run.sh started: the five services and the web console (by pid file, whole process group) and the
 # run-profile PostgreSQL (55432) and RabbitMQ (5672). Safe to run when nothing is running.
 set -euo pipefail
 cd "$(dirname "$0")/.."

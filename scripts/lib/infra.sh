@@ -2,7 +2,7 @@
 # Local infrastructure for RE-Bench: a private PostgreSQL cluster and a private RabbitMQ node on loopback,
 # one pair per profile ("test", "run") so both profiles can run side by side. Sourced by the other scripts.
 #
-#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy, python3-torch, bubblewrap, slirp4netns, rustc, gcc, libc6-dev; python3-openai where packaged)
+#   infra_install                      install missing Debian packages (postgresql, rabbitmq-server, python3-numpy, python3-torch, bubblewrap, slirp4netns, rustc, gcc, libc6-dev, chromium; python3-openai where packaged)
 #   pg_start <profile> <port>          start (or reuse) the cluster; data in .data/<profile>/pg
 #   pg_stop <profile>
 #   rmq_start <profile> <port>         start (or reuse) the node; state in .data/<profile>/rabbitmq
@@ -87,6 +87,8 @@ infra_install() {
   if ! /usr/bin/python3 -c 'import openai' 2>/dev/null && is_root && apt-cache show python3-openai >/dev/null 2>&1; then
     missing+=(python3-openai)
   fi
+  # The web console's browser tests (tests/EndToEnd.Tests, Console*) drive Debian's chromium through Playwright.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   apt_install "${missing[@]}"
 }
 

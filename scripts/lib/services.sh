@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The five RE-Bench services as local background processes (profile "run"). Sourced by run.sh and stop.sh.
+# The RE-Bench services (five, and the web console) as local background processes (profile "run"). Sourced by run.sh and stop.sh.
 #   start_service <name> <config> <port> KEY=VALUE...   start services/<name>/bin/<config>/net10.0/ReBench.<Name>.dll
 #   stop_services                                       stop every service that has a live pid file
 
@@ -9,7 +9,7 @@ RUN_DIR="$DATA_ROOT/run"
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
 # Start order; stop goes in reverse.
-SERVICES=(sandbox scoring agents orchestrator gateway)
+SERVICES=(sandbox scoring agents orchestrator gateway console)
 
 service_dll() {
   local name=$1 config=$2

@@ -221,16 +221,25 @@ public sealed class PlatformProcesses : IAsyncLifetime
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         foreach (var (k, v) in Environment(service)) psi.Environment[k] = v;
-        var log = new StreamWriter(Path.Combine(_workDir, $"{service}.log"), append: true) { AutoFlush = true };
+        var p = StartLogged(psi, Path.Combine(_workDir, $"{service}.log"));
+        _processes[service] = p;
+        await WaitForPortAsync(service, _ports[service], p);
+        if (service == "gateway") await WaitForPortAsync(service, InternalPort, p);
+    }
+
+    /// <summary>Starts the process with its stdout and stderr appended to <paramref name="logPath"/>.</summary>
+    internal static Process StartLogged(ProcessStartInfo psi, string logPath)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         p.Start();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        _processes[service] = p;
-        await WaitForPortAsync(service, _ports[service], p);
-        if (service == "gateway") await WaitForPortAsync(service, InternalPort, p);
+        return p;
     }
 
     private Task WaitForPortAsync(string service, int port, Process p) => WaitForPortAsync(port, p, () => $"{service}:\n{LogTail(service)}");
