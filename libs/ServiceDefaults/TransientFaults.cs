@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Net.Sockets;
 using Grpc.Core;
+using Polly;
+using Polly.Retry;
 
 namespace ReBench.ServiceDefaults;
 
@@ -62,6 +64,22 @@ public static class TransientFaults
             }
         }
     }
+
+    /// <summary>
+    /// The same retry for Marten's read pipeline (StoreOptions.ExtendPolly: reads only, Marten keeps commits out of
+    /// it), so the first read after a PostgreSQL restart does not fail on a dead pooled connection.
+    /// </summary>
+    public static ResiliencePipelineBuilder AddRetry(ResiliencePipelineBuilder builder, Action onServerRestart) =>
+        builder.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            MaxRetryAttempts = CallRetries, Delay = Backoff(1), BackoffType = DelayBackoffType.Exponential,
+            OnRetry = args =>
+            {
+                if (MeansServerRestarted(args.Outcome.Exception)) onServerRestart();
+                return default;
+            },
+        });
 
     /// <summary>True for a PostgreSQL error that means every pooled connection may be dead (the server restarted).</summary>
     public static bool MeansServerRestarted(Exception? e)
