@@ -16,6 +16,8 @@ public sealed record CampaignReport(
     public long BlobsChecked { get; init; }
     /// <summary>Corrections checked (export bundles only).</summary>
     public long CorrectionsChecked { get; init; }
+    /// <summary>Why a campaign whose chain verifies is not sealed (null when sealed or broken): see <see cref="CampaignVerifier.WhyUnsealed"/>.</summary>
+    public string? UnsealedReason { get; init; }
 }
 
 /// <summary>
@@ -48,6 +50,7 @@ public static class CampaignVerifier
                                             $"but the campaign has [{string.Join(", ", ids)}]");
         }
         var checkedCount = 0;
+        var ended = 0;
         long blobsChecked = 0;
         for (var i = 0; i < ids.Count; i++)
         {
@@ -65,10 +68,25 @@ public static class CampaignVerifier
                     return Broken(history.Events.Count, $"attempt {id}: its seal (event {last.Version}) is not the one the campaign seal signed", id, attemptsChecked: checkedCount);
             }
             checkedCount++;
+            if (history.Events.Any(e => ChainVerifier.AttemptTerminalTypes.Contains(e.Type))) ended++;
             blobsChecked += r.BlobsChecked;
         }
-        return new(true, chain.EventsChecked, 0, null, null, null, chain.Sealed, chain.KeyId, chain.HeadHash, checkedCount) { BlobsChecked = blobsChecked };
+        return new(true, chain.EventsChecked, 0, null, null, null, chain.Sealed, chain.KeyId, chain.HeadHash, checkedCount)
+        {
+            BlobsChecked = blobsChecked,
+            UnsealedReason = chain.Sealed ? null : WhyUnsealed(events.Any(e => CampaignTerminalTypes.Contains(e.Type)), ended, ids.Count),
+        };
     }
+
+    /// <summary>
+    /// The true reason a verified campaign has no seal, from what its streams hold: attempts still running is the
+    /// normal case; every attempt ended without the campaign's completion means a completion is missing (the
+    /// orchestrator's campaign reconciler derives it); a completion without a seal means an attempt had none then.
+    /// </summary>
+    public static string WhyUnsealed(bool completed, int ended, int total) =>
+        completed ? "the campaign completed but was not sealed (an attempt had no seal when it completed)"
+        : ended == total ? $"every attempt ended ({ended} of {total}) but the campaign was not completed (the orchestrator's campaign reconciler records the completion and seal)"
+        : $"{total - ended} of {total} attempts have not ended yet";
 
     /// <summary>The attempt ids (canonical lower-case form) a campaign_created body lists, or null.</summary>
     public static List<string>? AttemptIds(string createdJson)

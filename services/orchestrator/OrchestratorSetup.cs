@@ -49,6 +49,9 @@ public static class OrchestratorSetup
             .AddSubscriptionWithServices<IntegrationEventForwarder>(ServiceLifetime.Singleton)
             .AddSubscriptionWithServices<CorrectionsForwarder>(ServiceLifetime.Singleton);
 
+        // Reads retry a transient failure (a connection a PostgreSQL restart killed) on a cleared pool; appends retry in StreamStore.
+        services.ConfigureMarten((sp, o) => o.ExtendPolly(b => TransientFaults.AddRetry(b, () => sp.GetRequiredService<Streams.StreamStore>().ClearPool())));
+
         // Publish only: the orchestrator consumes none of its own integration events (CampaignProgress reads its log).
         services.AddMassTransit(x => x.UsingConfiguredTransport(config, "orchestrator"));
 

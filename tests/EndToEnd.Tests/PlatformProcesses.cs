@@ -90,10 +90,11 @@ public sealed class PlatformProcesses : IAsyncLifetime
     public string CredentialOf(string attemptId) =>
         Tap.CredentialsOf(attemptId) is { Count: > 0 } seen ? seen[^1] : throw new InvalidOperationException($"no session call of attempt {attemptId} was seen");
 
-    /// <summary>Kills the orchestrator (SIGKILL: no graceful shutdown) and starts it again.</summary>
-    public async Task RestartOrchestratorAsync()
+    /// <summary>Kills the orchestrator (SIGKILL: no graceful shutdown) and starts it again, after <paramref name="down"/> if given.</summary>
+    public async Task RestartOrchestratorAsync(TimeSpan? down = null)
     {
         Stop("orchestrator");
+        if (down is { } wait) await Task.Delay(wait);
         await StartAsync("orchestrator");
     }
 

@@ -60,6 +60,46 @@ public sealed class AttemptDeciderTests
     }
 
     [Fact]
+    public void A_run_left_pending_across_the_deadline_gets_its_timed_out_result_before_budget_exhausted()
+    {
+        // An orchestrator outage across the deadline: the request is recorded, its result never was.
+        var s = Running(TimeSpan.FromSeconds(40));
+        var run = new ActionRequested(Id, "s1", "run", "sleep 30", null, null, 0, null, 30, "agent", T0.AddSeconds(20));
+        var write = new ActionRequested(Id, "s2", "write_file", null, "a.txt", "00", 1, "x", 0, "agent", T0.AddSeconds(21));
+        s = Apply(s, AttemptDecider.RequestAction(s, run, T0.AddSeconds(20)));
+        s = Apply(s, AttemptDecider.RequestAction(s, write, T0.AddSeconds(21)));
+
+        var events = AttemptDecider.ExhaustBudget(s, T0.AddSeconds(45));
+
+        Assert.Equal(3, events.Length);
+        var first = Assert.IsType<ActionCompleted>(events[0]);
+        Assert.Equal(("s1", AttemptDecider.TimedOutExitCode, true), (first.StepId, first.ExitCode, first.TimedOut));
+        Assert.Equal(20_000, first.DurationMs); // from the request to the deadline
+        Assert.StartsWith("interrupted", first.Error);
+        var second = Assert.IsType<ActionCompleted>(events[1]);
+        Assert.Equal(("s2", -1, false), (second.StepId, second.ExitCode, second.TimedOut));
+        Assert.IsType<BudgetExhausted>(events[2]);
+        s = Apply(s, events);
+        Assert.Empty(s.PendingSteps);
+        Assert.Equal(StepStatus.Done, AttemptDecider.Step(s, "s1"));
+        Assert.Equal(AttemptPhase.Finalizing, s.Phase);
+    }
+
+    [Fact]
+    public void A_run_whose_result_was_recorded_gets_no_second_result_at_the_deadline()
+    {
+        // Control: the fault-free path recorded the step's result (its Act held the lock); the deadline adds only its own event.
+        var s = Running(TimeSpan.FromSeconds(40));
+        var run = new ActionRequested(Id, "s1", "run", "sleep 30", null, null, 0, null, 20, "agent", T0.AddSeconds(20));
+        s = Apply(s, AttemptDecider.RequestAction(s, run, T0.AddSeconds(20)));
+        s = Apply(s, AttemptDecider.CompleteAction(s, new ActionCompleted(Id, "s1", 124, "", "", true, 0, 20_000, null, T0.AddSeconds(40))));
+        // A pending score step is not an action: it gets no action result.
+        s = Apply(s, AttemptDecider.RequestScore(s, "score-1", "agent", "agent", T0.AddSeconds(39)));
+
+        Assert.IsType<BudgetExhausted>(Assert.Single(AttemptDecider.ExhaustBudget(s, T0.AddSeconds(40))));
+    }
+
+    [Fact]
     public void Budget_exhaustion_only_happens_after_the_deadline()
     {
         var s = Running(TimeSpan.FromSeconds(10));

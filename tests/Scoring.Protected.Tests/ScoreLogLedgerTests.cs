@@ -69,13 +69,17 @@ public sealed class ScoreLogLedgerTests
     }
 
     [Fact]
-    public async Task A_record_that_cannot_be_stored_leaves_the_memory_copy_in_use()
+    public async Task A_record_that_cannot_be_stored_fails_the_call_and_keeps_the_memory_copy()
     {
         var ledger = new ScoreLogLedger(new BrokenStore(loadFails: false),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ScoreLogLedger>.Instance, TimeProvider.System);
         var entry = await ledger.LoadAsync("env-2", CancellationToken.None);
         entry.Rows = [Row1];
-        await ledger.SaveAsync("env-2", entry, CancellationToken.None); // logged, not thrown
+        // Not logged and ignored: the score whose row could not be recorded is not given.
+        var e = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => ledger.SaveAsync("env-2", entry, CancellationToken.None));
+        Assert.Equal(global::Grpc.Core.StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("env-2", e.Status.Detail);
+        Assert.Contains("not given", e.Status.Detail);
         Assert.Same(entry, await ledger.LoadAsync("env-2", CancellationToken.None));
         Assert.Equal([Row1], entry.Rows);
     }

@@ -94,8 +94,34 @@ public static class AttemptDecider
         return [new SubmissionReceived(s.Id, stepId, submission, actor, now)];
     }
 
-    public static object[] ExhaustBudget(AttemptState s, DateTimeOffset now) =>
-        s.Phase == AttemptPhase.Running && s.PausedSince is null && s.Deadline is { } d && now >= d ? [new BudgetExhausted(s.Id, d, now)] : [];
+    /// <summary>
+    /// The budget is spent. An action still pending here has no result because nobody was waiting for it: in the
+    /// fault-free path the step's Act holds the attempt's lock, its command's timeout is capped at the deadline, and
+    /// its result (exit 124, timed out, for a run) is recorded before this. After an orchestrator outage across the
+    /// deadline nobody is; the result the step would have had is recorded first, marked as interrupted, so the sealed
+    /// log pairs every request with a result and a re-execution compares like with like.
+    /// </summary>
+    public static object[] ExhaustBudget(AttemptState s, DateTimeOffset now)
+    {
+        if (s.Phase != AttemptPhase.Running || s.PausedSince is not null || s.Deadline is not { } d || now < d) return [];
+        var interrupted = s.PendingActions.Values.OrderBy(r => r.At).ThenBy(r => r.StepId, StringComparer.Ordinal)
+            .Select(r => (object)InterruptedByDeadline(r, d, now));
+        return [.. interrupted, new BudgetExhausted(s.Id, d, now)];
+    }
+
+    /// <summary>Exit code of a run the deadline cut off, as the sandbox reports it (timeout(1)'s convention).</summary>
+    public const int TimedOutExitCode = 124;
+
+    public const string InterruptedByDeadlineError =
+        "interrupted: the time budget ended while no result of this step had been recorded (the orchestrator was not running it)";
+
+    private static ActionCompleted InterruptedByDeadline(ActionRequested r, DateTimeOffset deadline, DateTimeOffset now)
+    {
+        var ran = (long)Math.Max(0, (deadline - r.At).TotalMilliseconds);
+        return r.Kind == "run"
+            ? new ActionCompleted(r.AttemptId, r.StepId, TimedOutExitCode, "", "", true, 0, ran, InterruptedByDeadlineError, now)
+            : new ActionCompleted(r.AttemptId, r.StepId, -1, "", "", false, 0, ran, InterruptedByDeadlineError, now);
+    }
 
     public static object[] RecordFinalScore(AttemptState s, bool valid, double? raw, double normalized, DateTimeOffset now)
     {

@@ -28,7 +28,10 @@ public static class AttemptEvolver
             },
             AgentLaunched => s with { AgentLaunched = true },
             AttemptQueued x => s with { QueuedReason = x.Reason },
-            ActionRequested x => s with { PendingSteps = s.PendingSteps.Add(x.StepId), ActionCount = s.ActionCount + 1 },
+            ActionRequested x => s with
+            {
+                PendingSteps = s.PendingSteps.Add(x.StepId), PendingActions = s.PendingActions.SetItem(x.StepId, x), ActionCount = s.ActionCount + 1,
+            },
             ActionCompleted x => Complete(s, x.StepId, x),
             ScoreRequested x => s with { PendingSteps = s.PendingSteps.Add(x.StepId) },
             IntermediateScoreRecorded x => Complete(s, x.StepId, x) with { Scores = s.Scores.Add(x) },
@@ -50,6 +53,7 @@ public static class AttemptEvolver
     private static AttemptState Complete(AttemptState s, string stepId, object result) => s with
     {
         PendingSteps = s.PendingSteps.Remove(stepId),
+        PendingActions = s.PendingActions.Remove(stepId),
         CompletedSteps = s.CompletedSteps.SetItem(stepId, result),
     };
 }

@@ -36,6 +36,8 @@ public sealed record AttemptState
     public string? FailureReason { get; init; }
     /// <summary>Steps whose request is recorded but whose result is not: the effect may have been cut off by a restart.</summary>
     public ImmutableHashSet<string> PendingSteps { get; init; } = ImmutableHashSet<string>.Empty;
+    /// <summary>The pending steps that are actions, with their requests: what the deadline records a result for.</summary>
+    public ImmutableDictionary<string, ActionRequested> PendingActions { get; init; } = ImmutableDictionary<string, ActionRequested>.Empty;
     /// <summary>Recorded result of each finished step (ActionCompleted, IntermediateScoreRecorded or SubmissionReceived).</summary>
     public ImmutableDictionary<string, object> CompletedSteps { get; init; } = ImmutableDictionary<string, object>.Empty;
     public ImmutableList<IntermediateScoreRecorded> Scores { get; init; } = ImmutableList<IntermediateScoreRecorded>.Empty;

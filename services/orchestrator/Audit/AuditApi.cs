@@ -26,7 +26,7 @@ public sealed class AuditApi(AttemptAuditor auditor, CampaignAuditor campaigns, 
         {
             CampaignId = campaignId.ToString(), Ok = r.Ok, EventsChecked = r.EventsChecked, BrokenAt = r.BrokenAt, Problem = r.Problem ?? "",
             BrokenAttemptId = r.BrokenAttempt ?? "", BrokenBlobSha256 = r.BrokenBlob ?? "", Sealed = r.Sealed, KeyId = r.KeyId ?? "",
-            HeadHash = r.HeadHash, AttemptsChecked = r.AttemptsChecked,
+            HeadHash = r.HeadHash, AttemptsChecked = r.AttemptsChecked, UnsealedReason = r.UnsealedReason ?? "",
         };
         // The results reports read, against the sealed record: a chain that verifies says nothing about a store row
         // edited after it was written.

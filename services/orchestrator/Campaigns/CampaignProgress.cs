@@ -11,7 +11,8 @@ namespace ReBench.Orchestrator.Campaigns;
 /// orchestrator's own committed log (a Marten subscription on the async daemon, beside the one that publishes to the
 /// bus). The bus round trip this replaces delivered every deployment's messages and had to filter them; the log holds
 /// only this platform's attempts. The daemon delivers at least once: the stored event's id makes a redelivery a no-op
-/// (<see cref="CampaignDecider.RecordAttemptFinished"/>).
+/// (<see cref="CampaignDecider.RecordAttemptFinished"/>). What a lost page leaves missing, <see cref="CampaignReconciler"/>
+/// records.
 /// </summary>
 public sealed class CampaignProgress : SubscriptionBase
 {
@@ -35,14 +36,7 @@ public sealed class CampaignProgress : SubscriptionBase
         var campaigns = _services.GetRequiredService<CampaignStore>();
         foreach (var e in page.Events)
         {
-            var status = e.Data switch
-            {
-                AttemptCompleted => "completed",
-                AttemptFailed => "failed",
-                AttemptCancelled => "cancelled",
-                _ => null,
-            };
-            if (status is null) continue;
+            if (CampaignReconciler.Status(e) is not { } status) continue;
             // The view is written in the transaction of the attempt's end; its final score no longer changes.
             var view = await operations.LoadAsync<AttemptView>(e.StreamId, cancellationToken);
             if (view is null || await campaigns.TryLoadAsync(view.CampaignId, cancellationToken) is null) continue;

@@ -12,6 +12,8 @@ public static class CampaignsSetup
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignCreation>();
         services.AddSingleton<AttemptReexecution>();
+        services.AddSingleton<CampaignReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CampaignReconciler>());
         return services;
     }
 }

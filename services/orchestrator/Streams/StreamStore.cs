@@ -1,3 +1,5 @@
+using ReBench.ServiceDefaults;
+
 namespace ReBench.Orchestrator.Streams;
 
 /// <summary>
@@ -19,7 +21,16 @@ public sealed class StreamStore(IDocumentStore store)
     /// nothing is committed and its result stands. The try number (1-based) lets a caller start from a cached state
     /// on the first try only.
     /// </summary>
-    public async Task<T> AppendAsync<T>(Func<IDocumentSession, int, CancellationToken, Task<(bool Write, T Result)>> attempt, CancellationToken ct)
+    public Task<T> AppendAsync<T>(Func<IDocumentSession, int, CancellationToken, Task<(bool Write, T Result)>> attempt, CancellationToken ct) =>
+        // A transient failure (a connection a PostgreSQL restart killed) runs the whole read-decide-write again: the
+        // append carries its expected version, so a commit that did land before the failure makes the rerun conflict
+        // and decide again on the state it left (the deciders are idempotent), never append twice.
+        TransientFaults.RetryAsync(token => AppendOnceAsync(attempt, token), ClearPool, ct);
+
+    /// <summary>Drops the store's idle connections: after a server restart every one of them is dead.</summary>
+    public void ClearPool() => (store.Storage.Database as Weasel.Postgresql.PostgresqlDatabase)?.DataSource.Clear();
+
+    private async Task<T> AppendOnceAsync<T>(Func<IDocumentSession, int, CancellationToken, Task<(bool Write, T Result)>> attempt, CancellationToken ct)
     {
         for (var tries = 1; ; tries++)
         {

@@ -23,41 +23,26 @@ public sealed class EnvironmentReconciler(
     EnvironmentTeardown teardown,
     IOptions<OrchestratorOptions> options,
     TimeProvider time,
-    ILogger<EnvironmentReconciler> logger) : BackgroundService
+    ILogger<EnvironmentReconciler> logger) : PeriodicRounds(options, time, logger)
 {
     public static readonly Guid StreamId = DerivedStreamIds.Of("rebench.environment-reclamations.v1", Guid.Empty);
 
-    private TimeSpan Interval => TimeSpan.FromSeconds(options.Value.ReconcileIntervalSeconds);
-
     /// <summary>How old an environment no attempt knows must be before it is destroyed (one being created right now is spared).</summary>
-    private TimeSpan Grace => TimeSpan.FromSeconds(options.Value.ReclaimGraceSeconds);
+    private TimeSpan Grace => TimeSpan.FromSeconds(Options.ReclaimGraceSeconds);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await ReconcileAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The sandbox or the database is down: tried again at the next round.
-                logger.LogInformation("Environment reconciliation failed; retrying in {Interval}: {Error}", Interval, e.Message);
-            }
-            try { await Task.Delay(Interval, time, stoppingToken); } catch (OperationCanceledException) { }
-        }
-    }
+    protected override string RoundName => "Environment reconciliation";
+
+    protected override Task RoundAsync(CancellationToken ct) => ReconcileAsync(ct);
 
     /// <summary>One round; returns the ids of the environments it destroyed.</summary>
     public async Task<IReadOnlyList<string>> ReconcileAsync(CancellationToken ct)
     {
-        using var call = new CancellationTokenSource(TimeSpan.FromSeconds(30), time);
+        using var call = new CancellationTokenSource(TimeSpan.FromSeconds(30), Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, call.Token);
         var listing = await sandbox.ListEnvironmentsAsync(new ListEnvironmentsRequest(), cancellationToken: linked.Token);
         if (listing.Environments.Count == 0) return [];
         var owners = await OwnersAsync(listing.Environments.Select(e => e.EnvironmentId), ct);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var reclaimed = new List<string>();
         foreach (var environment in listing.Environments)
         {
@@ -68,9 +53,9 @@ public sealed class EnvironmentReconciler(
             // found and destroyed is recorded (the attempt's own end may have destroyed it a moment before).
             if (await teardown.DestroyAsync(environment.EnvironmentId) != DestroyOutcome.Destroyed) continue;
             reclaimed.Add(environment.EnvironmentId);
-            logger.LogWarning("Reclaimed environment {Env}: {Reason}", environment.EnvironmentId, verdict);
+            Logger.LogWarning("Reclaimed environment {Env}: {Reason}", environment.EnvironmentId, verdict);
             await ChainedSideStream.AppendAsync<EnvironmentReclamations>(streams, chain, StreamId,
-                new EnvironmentReclaimed(environment.EnvironmentId, owner?.Id, owner?.Phase.ToString().ToLowerInvariant(), verdict, time.GetUtcNow()), ct);
+                new EnvironmentReclaimed(environment.EnvironmentId, owner?.Id, owner?.Phase.ToString().ToLowerInvariant(), verdict, Time.GetUtcNow()), ct);
         }
         return reclaimed;
     }

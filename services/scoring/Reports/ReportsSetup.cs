@@ -45,6 +45,9 @@ public static class ReportsSetup
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        // Reads retry a transient failure (a connection a PostgreSQL restart killed) on a cleared pool.
+        services.ConfigureMarten((sp, o) => o.ExtendPolly(b => TransientFaults.AddRetry(b,
+            () => (sp.GetRequiredService<IDocumentStore>().Storage.Database as Weasel.Postgresql.PostgresqlDatabase)?.DataSource.Clear())));
         services.AddSingleton<IResultsStore, MartenResultsStore>();
         services.AddSingleton<IHumanBaselineStore, MartenHumanBaselineStore>();
 

@@ -104,9 +104,12 @@ public sealed class ScoreLogLedger(IScoreLogRecordStore store, ILogger<ScoreLogL
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The row is written and the memory copy is right: scoring goes on; only a restart before the next save
-            // would miss this row (it would then show as not written by the scorer, a false alarm, never a miss).
-            logger.LogWarning(e, "Storing the score-log record of environment {Environment} failed", environmentId);
+            // The store retried transient failures already (MartenScoreLogRecords). Going on would leave the record
+            // without a row the service wrote, and a later check (after a restart) would call the service's own row
+            // foreign: the call fails loudly instead, and the caller sees the score was not given.
+            logger.LogError(e, "Storing the score-log record of environment {Environment} failed", environmentId);
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"the score-log record of environment '{environmentId}' could not be stored, so this score is not given: {e.Message}"));
         }
     }
 

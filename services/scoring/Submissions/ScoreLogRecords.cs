@@ -1,4 +1,5 @@
 using Marten;
+using ReBench.ServiceDefaults;
 
 namespace ReBench.Scoring.Submissions;
 
@@ -40,18 +41,25 @@ public sealed class MartenScoreLogRecords(IDocumentStore store) : IScoreLogRecor
 {
     public bool Durable => true;
 
-    public async Task<ScoreLogRecord?> LoadAsync(string environmentId, CancellationToken ct)
-    {
-        await using var session = store.QuerySession();
-        return await session.LoadAsync<ScoreLogRecord>(environmentId, ct);
-    }
+    // Both calls are idempotent (a read; an upsert of the whole record), so a transient failure (a connection a
+    // PostgreSQL restart killed) is tried again, on a cleared pool when the server restarted.
+    public Task<ScoreLogRecord?> LoadAsync(string environmentId, CancellationToken ct) =>
+        TransientFaults.RetryAsync(async token =>
+        {
+            await using var session = store.QuerySession();
+            return await session.LoadAsync<ScoreLogRecord>(environmentId, token);
+        }, ClearPool, ct);
 
-    public async Task SaveAsync(ScoreLogRecord record, CancellationToken ct)
-    {
-        await using var session = store.LightweightSession();
-        session.Store(record);
-        await session.SaveChangesAsync(ct);
-    }
+    public Task SaveAsync(ScoreLogRecord record, CancellationToken ct) =>
+        TransientFaults.RetryAsync(async token =>
+        {
+            await using var session = store.LightweightSession();
+            session.Store(record);
+            await session.SaveChangesAsync(token);
+            return true;
+        }, ClearPool, ct);
+
+    private void ClearPool() => (store.Storage.Database as Weasel.Postgresql.PostgresqlDatabase)?.DataSource.Clear();
 }
 
 public static class ScoreLogRecordsSetup

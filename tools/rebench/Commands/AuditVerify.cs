@@ -19,7 +19,7 @@ internal static class AuditVerify
         var chainBroken = v.BrokenAt != 0;
         var code = PrintCampaign(campaignId, new CampaignReport(!chainBroken, v.EventsChecked, v.BrokenAt, chainBroken ? v.Problem : null,
             v.BrokenAttemptId is { Length: > 0 } a ? a : null, v.BrokenBlobSha256 is { Length: > 0 } b ? b : null, v.Sealed, v.KeyId,
-            v.HeadHash, v.AttemptsChecked));
+            v.HeadHash, v.AttemptsChecked) { UnsealedReason = v.UnsealedReason is { Length: > 0 } why ? why : null });
         var resultsOk = PrintResults(v);
         return code == AuditCommands.Verified && resultsOk && v.Ok ? AuditCommands.Verified : AuditCommands.Broken;
     }
@@ -58,7 +58,7 @@ internal static class AuditVerify
         }
         Console.WriteLine($"OK: campaign {campaignId}: {v.EventsChecked} campaign events and {v.AttemptsChecked} attempts verified" +
                           (v.CorrectionsChecked > 0 ? $", {v.CorrectionsChecked} corrections (chained, not signed)" : "") + "; " +
-                          (v.Sealed ? $"sealed by key {v.KeyId}" : "not sealed (not every attempt has ended)") + $"; head {v.HeadHash}");
+                          (v.Sealed ? $"sealed by key {v.KeyId}" : $"not sealed: {v.UnsealedReason ?? "the reason is not known (a server older than unsealed_reason)"}") + $"; head {v.HeadHash}");
         return AuditCommands.Verified;
     }
 }
