@@ -58,7 +58,7 @@ public sealed class ConsoleEndToEndTests(PlatformProcesses platform, ITestOutput
         await page.ClickAsync("button:has-text('Sign out')");
         await page.WaitForURLAsync($"{_console.Url}/signin");
         // The old session id, presented again, is refused: the session ended on the server, not only in the browser.
-        await context.AddCookiesAsync([new Cookie { Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = "/", Secure = true, HttpOnly = true, SameSite = SameSiteAttribute.Strict }]);
+        await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = "/", Secure = true, HttpOnly = true, SameSite = SameSiteAttribute.Strict }]);
         await page.GotoAsync("/");
         Assert.EndsWith("/signin", page.Url);
         Assert.DoesNotContain(PlatformProcesses.ApiKey, await File.ReadAllTextAsync(Path.Combine(Platform.LogsDir, "console.log")));
