@@ -76,13 +76,13 @@ public sealed class AgentReadableCatalogTests : IDisposable
         var catalog = TaskCatalog.Load(Path.Combine(Testing.TestEnv.RepoRoot, "tasks"));
         var expected = new Dictionary<string, string[]>
         {
-            ["ai_rd_fix_embedding"] = ["score.py", "agent_files.py", "static_model.py", "large_model.pth", "val.bin"],
+            ["ai_rd_fix_embedding"] = ["score.py", "scorer_result.py", "agent_files.py", "static_model.py", "large_model.pth", "val.bin"],
             ["ai_rd_nanogpt_chat_rl"] = ["score.py", "evaluation.py"],
-            ["ai_rd_optimize_llm_foundry"] = ["score.py", "agent_files.py"],
-            ["ai_rd_restricted_mlm"] = ["score.py", "torch_rule_enforcer.py", "judged_process.py", "cuda_ipc.py", "data/val.bin"],
+            ["ai_rd_optimize_llm_foundry"] = ["score.py", "scorer_result.py", "agent_files.py"],
+            ["ai_rd_restricted_mlm"] = ["score.py", "scorer_result.py", "torch_rule_enforcer.py", "judged_process.py", "cuda_ipc.py", "data/val.bin"],
             ["ai_rd_rust_codecontests_inference"] = ["score.py", "harness.py"],
             ["ai_rd_small_scaling_law"] = [],
-            ["ai_rd_triton_cumsum"] = ["score.py", "worker.py", "judged_process.py", "prefix_sum_expected.py", "cuda_ipc.py"],
+            ["ai_rd_triton_cumsum"] = ["score.py", "scorer_result.py", "worker.py", "judged_process.py", "prefix_sum_expected.py", "cuda_ipc.py"],
         };
         Assert.Equal(expected.Keys.Order(), catalog.Bundles.Select(b => b.Id).Order());
         foreach (var bundle in catalog.Bundles)
