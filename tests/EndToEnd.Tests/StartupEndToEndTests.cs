@@ -25,13 +25,13 @@ namespace ReBench.EndToEnd.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class StartupEndToEndTests(PlatformProcesses platform) : PlatformTest(platform)
 {
-    private const string Store = "rebench-secrets";
+    internal const string Store = "rebench-secrets";
 
     [Fact]
     public async Task A_platform_key_read_from_the_Dapr_secret_store_signs_and_checks_service_tokens()
     {
         await using var dapr = await FakeDaprSidecar.StartAsync(new() { ["rebench-keys"] = new() { ["platform-key"] = TestPlatformKey.Key } });
-        await using var scoring = ServiceProcess.Start("scoring", ScoringSettings(DaprSettings(dapr.Port, ("Platform:Key", "rebench-keys", "platform-key"))));
+        await using var scoring = ServiceProcess.Start("scoring", ScoringSettings(Platform, DaprSettings(dapr.Port, ("Platform:Key", "rebench-keys", "platform-key"))));
         await scoring.WaitListeningAsync();
 
         // The process has no key but the secret's: a token signed with it is accepted, and a call without one refused.
@@ -48,7 +48,7 @@ public sealed class StartupEndToEndTests(PlatformProcesses platform) : PlatformT
     public async Task A_secret_missing_from_the_Dapr_store_stops_the_service_naming_it()
     {
         await using var dapr = await FakeDaprSidecar.StartAsync(new() { ["rebench-keys"] = new() { ["platform-key"] = TestPlatformKey.Key } });
-        await using var scoring = ServiceProcess.Start("scoring", ScoringSettings(DaprSettings(dapr.Port,
+        await using var scoring = ServiceProcess.Start("scoring", ScoringSettings(Platform, DaprSettings(dapr.Port,
             ("Platform:Key", "rebench-keys", "platform-key"), ("Audit:SigningKey", "audit-signing-key", ""))));
 
         var (code, output) = await scoring.ExitAsync(TimeSpan.FromSeconds(60));
@@ -137,7 +137,7 @@ public sealed class StartupEndToEndTests(PlatformProcesses platform) : PlatformT
         Assert.Contains($"orchestrator: cannot start: the broker (RabbitMq:Host, 127.0.0.1:{deadPort}) did not answer within 3 s", output);
     }
 
-    private static Dictionary<string, string> DaprSettings(int port, params (string Setting, string Secret, string Key)[] secrets)
+    internal static Dictionary<string, string> DaprSettings(int port, params (string Setting, string Secret, string Key)[] secrets)
     {
         var env = new Dictionary<string, string>
         {
@@ -156,10 +156,10 @@ public sealed class StartupEndToEndTests(PlatformProcesses platform) : PlatformT
     }
 
     /// <summary>Scoring without a results store (no database or broker): only the keys matter here.</summary>
-    private Dictionary<string, string> ScoringSettings(Dictionary<string, string> env)
+    internal static Dictionary<string, string> ScoringSettings(PlatformProcesses platform, Dictionary<string, string> env)
     {
-        env["Services__Sandbox"] = $"http://127.0.0.1:{Platform.Port("sandbox")}";
-        env["Services__Orchestrator"] = $"http://127.0.0.1:{Platform.Port("orchestrator")}";
+        env["Services__Sandbox"] = $"http://127.0.0.1:{platform.Port("sandbox")}";
+        env["Services__Orchestrator"] = $"http://127.0.0.1:{platform.Port("orchestrator")}";
         env["Scoring__TasksRoot"] = Path.Combine(TestEnv.RepoRoot, "tasks");
         return env;
     }

@@ -6,13 +6,12 @@ namespace ReBench.Sandbox.Tests;
 /// </summary>
 public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>, IDisposable
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
     private readonly string _protected = Directory.CreateTempSubdirectory("rebench-relay-protected-").FullName;
 
     public void Dispose() => Directory.Delete(_protected, recursive: true);
 
     private Task<ExecResult> ScorerAsync(string env, string command, string stdin = "") =>
-        _client.RunAsync(new ExecRequest
+        sandbox.Client.RunAsync(new ExecRequest
         {
             EnvironmentId = env, Command = command, AsScorer = true, TimeoutSeconds = 60,
             Stdin = Google.Protobuf.ByteString.CopyFromUtf8(stdin),
@@ -44,7 +43,7 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Contains($"/rebench-scoring/{env}", cgroup.Stdout);
 
         // Working directory (relative to the home), environment variables and stdin travel with the request.
-        await _client.RunAsync(env, "mkdir -p solution");
+        await sandbox.Client.RunAsync(env, "mkdir -p solution");
         var options = await ScorerAsync(env, "\"$REBENCH_AGENT_EXEC\" --cwd solution --env TRAIN_DATA=/tmp/d.jsonl --stdin 'pwd; echo \"$TRAIN_DATA\"; cat'", stdin: "from-the-scorer");
         Assert.Equal([Path.Combine(sandbox.Root, env, "home", "solution"), "/tmp/d.jsonl", "from-the-scorer"], options.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -65,7 +64,7 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         var scorer = ScorerAsync(env, $"(exec -a {marker} sleep 15)");
         // The scorer's process is the one whose argv[0] is the marker (the agent's own shell mentions it too).
         // Opening /proc/<pid>/mem is the ptrace-attach check itself; reading offset 0 would fail for anyone.
-        var probe = await _client.RunAsync(env,
+        var probe = await sandbox.Client.RunAsync(env,
             $"find() {{ for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q '^{marker} ' && echo ${{p#/proc/}}; done; }}; " +
             "for i in $(seq 100); do pid=$(find | head -1); [ -n \"$pid\" ] && break; sleep 0.1; done; echo \"pid=$pid\"; " +
             "cat /proc/$pid/environ >/dev/null 2>&1 && echo environ-readable || echo environ-denied; " +
@@ -86,7 +85,7 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
     {
         var env = await sandbox.NewEnvironmentAsync();
         var dir = Path.Combine(sandbox.Root, env, "relay");
-        var agent = await _client.RunAsync(env, $"echo \"[$REBENCH_AGENT_EXEC]\"; ls {dir} 2>&1; python3 -c \"import os, socket; d = os.open('{dir}', os.O_PATH); socket.socket(socket.AF_UNIX).connect(f'/proc/self/fd/{{d}}/agent-exec.sock')\" 2>&1 | tail -1");
+        var agent = await sandbox.Client.RunAsync(env, $"echo \"[$REBENCH_AGENT_EXEC]\"; ls {dir} 2>&1; python3 -c \"import os, socket; d = os.open('{dir}', os.O_PATH); socket.socket(socket.AF_UNIX).connect(f'/proc/self/fd/{{d}}/agent-exec.sock')\" 2>&1 | tail -1");
         Assert.StartsWith("[]", agent.Stdout);
         Assert.Contains("Permission denied", agent.Stdout);
         Assert.Contains("PermissionError", agent.Stdout);
@@ -105,7 +104,7 @@ public sealed class AgentExecRelayTests(IsolatedSandboxFixture sandbox) : IClass
         var env = await sandbox.NewEnvironmentAsync();
         var home = Path.Combine(sandbox.Root, env, "home");
         var marker = Path.Combine(home, "ran-as-root");
-        await _client.RunAsync(env, "mkdir -p evil && for t in setsid nsenter setpriv env sh bash; do " +
+        await sandbox.Client.RunAsync(env, "mkdir -p evil && for t in setsid nsenter setpriv env sh bash; do " +
             $"printf '#!/bin/sh\nid -u > {marker}\nexit 0\n' > evil/$t; chmod +x evil/$t; done");
         var r = await ScorerAsync(env, $"\"$REBENCH_AGENT_EXEC\" --env PATH={home}/evil:/usr/bin:/bin --env LD_PRELOAD={home}/evil/none.so 'echo ran; id -un'");
         Assert.Equal(["ran", "rebench-agent"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -8,8 +8,6 @@ namespace ReBench.Sandbox.Tests;
 /// </summary>
 public sealed class AgentReadableTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     private static void Write(string dir, string relative, string text, bool executable = false)
     {
         var path = Path.Combine(dir, relative);
@@ -37,28 +35,28 @@ public sealed class AgentReadableTests(IsolatedSandboxFixture sandbox) : IClassF
             File.CreateSymbolicLink(Path.Combine(source, "link.txt"), "held_out.txt");
             Write(agentFiles, "tool.sh", "#!/bin/sh\necho AGENT-OWN\n", executable: true); // the agent's own file wins over a link
 
-            var env = (await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+            var env = (await sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
             {
                 TaskId = "test-task", AgentFilesDir = agentFiles, ProtectedFilesDir = source,
                 AgentReadable = { "score.py", "helper.py", "tool.sh", "lib/", "data/public.txt", "link.txt", "missing.py" },
             })).EnvironmentId;
-            var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+            var info = await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
             var p = info.ProtectedPath;
 
-            var read = await _client.RunAsync(env,
+            var read = await sandbox.Client.RunAsync(env,
                 $"cat '{p}/helper.py'; python3 '{p}/score.py'; python3 score.py; ./tool.sh; '{p}/tool.sh'; cat '{p}/lib/inner.py' '{p}/lib/deep/more.py' '{p}/data/public.txt'; echo");
             Assert.True(read.Exit.ExitCode == 0, read.Stderr);
             Assert.True("VALUE = 42\nUNOFFICIAL 42\nUNOFFICIAL 42\nAGENT-OWN\nTOOL-RAN\nINNER = 1\nMORE = 2\npublic-data\n" == read.Stdout,
                 read.Stdout + read.Stderr);
 
             // The control above read files beside these: the hidden ones fail for their permissions alone.
-            var hidden = await _client.RunAsync(env,
+            var hidden = await sandbox.Client.RunAsync(env,
                 $"cat '{p}/held_out.txt'; cat '{p}/data/test.jsonl'; cat '{p}/link.txt'; ls '{p}/hidden'; echo END");
             Assert.Equal("END\n", hidden.Stdout);
             Assert.DoesNotContain("secret", hidden.Stdout + hidden.Stderr);
             Assert.Equal(4, hidden.Stderr.Split('\n').Count(l => l.Contains("Permission denied")));
 
-            var write = await _client.RunAsync(env,
+            var write = await sandbox.Client.RunAsync(env,
                 $"echo x >> '{p}/score.py'; echo x >> score.py; rm -f '{p}/helper.py'; chmod 777 '{p}/score.py'; touch '{p}/lib/new.py'; mv '{p}/lib' '{p}/lib2'; echo END");
             Assert.Equal("END\n", write.Stdout);
             var host = Path.Combine(sandbox.Root, env, "protected");
@@ -78,7 +76,7 @@ public sealed class AgentReadableTests(IsolatedSandboxFixture sandbox) : IClassF
                 Assert.Null(new FileInfo(Path.Combine(sandbox.Root, env, "home", name)).LinkTarget);
 
             // The scorer still reads everything.
-            var scorer = await _client.RunAsync(new ExecRequest
+            var scorer = await sandbox.Client.RunAsync(new ExecRequest
             {
                 EnvironmentId = env, AsScorer = true, Command = "cat \"$REBENCH_PROTECTED/held_out.txt\" \"$REBENCH_PROTECTED/data/test.jsonl\" \"$REBENCH_PROTECTED/hidden/weights.bin\"",
             });
@@ -98,12 +96,12 @@ public sealed class AgentReadableTests(IsolatedSandboxFixture sandbox) : IClassF
         try
         {
             Write(source, "score.py", "print('x')\n");
-            var env = (await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+            var env = (await sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
             {
                 TaskId = "test-task", ProtectedFilesDir = source,
             })).EnvironmentId;
-            var p = (await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env })).ProtectedPath;
-            var r = await _client.RunAsync(env, $"cat '{p}/score.py'; ls score.py; echo END");
+            var p = (await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env })).ProtectedPath;
+            var r = await sandbox.Client.RunAsync(env, $"cat '{p}/score.py'; ls score.py; echo END");
             Assert.Equal("END\n", r.Stdout);
             Assert.Contains("Permission denied", r.Stderr);
             Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(Path.Combine(sandbox.Root, env, "protected")));
@@ -122,7 +120,7 @@ public sealed class AgentReadableTests(IsolatedSandboxFixture sandbox) : IClassF
     [InlineData("", "empty entry")]
     public async Task A_bad_entry_is_invalid_argument(string entry, string expected)
     {
-        var e = await Assert.ThrowsAsync<RpcException>(async () => await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
         {
             TaskId = "test-task", AgentReadable = { entry },
         }));

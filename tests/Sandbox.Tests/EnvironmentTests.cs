@@ -2,8 +2,6 @@ namespace ReBench.Sandbox.Tests;
 
 public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     [Fact]
     public async Task Create_copies_agent_files_and_keeps_protected_files_for_the_scorer()
     {
@@ -16,18 +14,18 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
             await File.WriteAllTextAsync(Path.Combine(protectedSource, "answer.txt"), "42");
 
             var env = await sandbox.NewEnvironmentAsync(source, protectedSource);
-            var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+            var info = await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
             Assert.Equal("ready", info.State);
             Assert.Contains(info.Driver, new[] { "local", "local+namespaces" }); // auto: namespaces where the machine allows
             Assert.Equal(Path.Combine(sandbox.Root, env, "home"), info.HomePath);
 
-            Assert.Equal("do the task", (await _client.RunAsync(env, "cat nested/task.txt")).Stdout);
-            var scorer = await _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "cat \"$REBENCH_PROTECTED/answer.txt\"", AsScorer = true });
+            Assert.Equal("do the task", (await sandbox.Client.RunAsync(env, "cat nested/task.txt")).Stdout);
+            var scorer = await sandbox.Client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "cat \"$REBENCH_PROTECTED/answer.txt\"", AsScorer = true });
             Assert.Equal("42", scorer.Stdout);
-            var read = await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt", ProtectedArea = true });
+            var read = await sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt", ProtectedArea = true });
             Assert.Equal("42", read.Content.ToStringUtf8());
             await SandboxClientExtensions.FailsAsync(
-                () => _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt" }).ResponseAsync, StatusCode.NotFound);
+                () => sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "answer.txt" }).ResponseAsync, StatusCode.NotFound);
         }
         finally
         {
@@ -40,11 +38,11 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     public async Task Create_is_idempotent_on_the_given_id()
     {
         var id = "attempt-" + Guid.NewGuid().ToString("N");
-        var first = await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
-        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = id, Path = "marker", Content = Google.Protobuf.ByteString.CopyFromUtf8("m") });
-        var second = await _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
+        var first = await sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
+        await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = id, Path = "marker", Content = Google.Protobuf.ByteString.CopyFromUtf8("m") });
+        var second = await sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" });
         Assert.Equal(first, second);
-        Assert.Equal("m", (await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = id, Path = "marker" })).Content.ToStringUtf8());
+        Assert.Equal("m", (await sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = id, Path = "marker" })).Content.ToStringUtf8());
     }
 
     [Theory]
@@ -55,7 +53,7 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     public async Task Create_refuses_unsafe_ids(string id)
     {
         await SandboxClientExtensions.FailsAsync(
-            () => _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" }).ResponseAsync,
+            () => sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest { EnvironmentId = id, TaskId = "t" }).ResponseAsync,
             StatusCode.InvalidArgument);
     }
 
@@ -65,7 +63,7 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     public async Task Create_refuses_a_bad_agent_files_dir(string dir)
     {
         var e = await SandboxClientExtensions.FailsAsync(
-            () => _client.CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "t", AgentFilesDir = dir }).ResponseAsync,
+            () => sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest { TaskId = "t", AgentFilesDir = dir }).ResponseAsync,
             StatusCode.InvalidArgument);
         Assert.Contains(dir, e.Status.Detail);
     }
@@ -75,29 +73,29 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     {
         var env = await sandbox.NewEnvironmentAsync();
         var marker = "rebench-destroy-" + Guid.NewGuid().ToString("N");
-        var start = await _client.RunAsync(env, $"(exec -a {marker} sleep 300) >/dev/null 2>&1 &");
+        var start = await sandbox.Client.RunAsync(env, $"(exec -a {marker} sleep 300) >/dev/null 2>&1 &");
         Assert.Equal(0, start.Exit.ExitCode);
         Assert.True(Processes.AnyWithMarker(marker), "the background process should still run after its Exec returned");
 
-        var destroyed = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        var destroyed = await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         Assert.True(destroyed.Existed);
         Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(5)), "the background sleep survived Destroy");
         Assert.False(Directory.Exists(Path.Combine(sandbox.Root, env)));
 
-        var again = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        var again = await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         Assert.False(again.Existed);
-        var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+        var info = await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
         Assert.Equal("destroyed", info.State);
-        await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, "true"), StatusCode.FailedPrecondition);
+        await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(env, "true"), StatusCode.FailedPrecondition);
     }
 
     [Fact]
     public async Task Destroy_ends_a_running_exec()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var running = _client.RunAsync(env, "sleep 300");
+        var running = sandbox.Client.RunAsync(env, "sleep 300");
         await Task.Delay(500);
-        await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.NotEqual(0, result.Exit.ExitCode);
     }
@@ -105,7 +103,7 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     [Fact]
     public async Task Destroying_an_unknown_environment_reports_it_did_not_exist()
     {
-        var result = await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = "never-" + Guid.NewGuid().ToString("N") });
+        var result = await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = "never-" + Guid.NewGuid().ToString("N") });
         Assert.False(result.Existed);
     }
 
@@ -113,7 +111,7 @@ public sealed class EnvironmentTests(SandboxFixture sandbox) : IClassFixture<San
     public async Task Environments_survive_a_service_restart()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        await _client.RunAsync(env, "echo persisted > state.txt");
+        await sandbox.Client.RunAsync(env, "echo persisted > state.txt");
 
         var restarted = sandbox.StartService();
         var info = await restarted.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });

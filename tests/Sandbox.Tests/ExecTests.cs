@@ -2,13 +2,11 @@ namespace ReBench.Sandbox.Tests;
 
 public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     [Fact]
     public async Task Streams_stdout_in_order_and_reports_the_exit_code()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var result = await _client.RunAsync(env, "for i in 1 2 3; do echo line$i; done; exit 7");
+        var result = await sandbox.Client.RunAsync(env, "for i in 1 2 3; do echo line$i; done; exit 7");
         Assert.Equal("line1\nline2\nline3\n", result.Stdout);
         Assert.Equal(7, result.Exit.ExitCode);
         Assert.False(result.Exit.TimedOut);
@@ -19,7 +17,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Keeps_stderr_separate_from_stdout()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var result = await _client.RunAsync(env, "echo out; echo err >&2; echo out2");
+        var result = await sandbox.Client.RunAsync(env, "echo out; echo err >&2; echo out2");
         Assert.Equal("out\nout2\n", result.Stdout);
         Assert.Equal("err\n", result.Stderr);
         Assert.Equal(0, result.Exit.ExitCode);
@@ -29,7 +27,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Chunks_arrive_before_the_command_ends()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var result = await _client.RunAsync(env, "echo a; sleep 2; echo b");
+        var result = await sandbox.Client.RunAsync(env, "echo a; sleep 2; echo b");
         var first = result.Events.First(e => e.Event.EventCase == ExecEvent.EventOneofCase.Stdout);
         Assert.Equal("a\n", first.Event.Stdout.ToStringUtf8());
         Assert.True(first.At < TimeSpan.FromSeconds(1.5), $"first chunk came after {first.At}");
@@ -43,7 +41,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
         var env = await sandbox.NewEnvironmentAsync();
         var marker = "rebench-timeout-" + Guid.NewGuid().ToString("N");
         var clock = Stopwatch.StartNew();
-        var result = await _client.RunAsync(env, $"(exec -a {marker} sleep 300) & echo started; sleep 60", timeoutSeconds: 1);
+        var result = await sandbox.Client.RunAsync(env, $"(exec -a {marker} sleep 300) & echo started; sleep 60", timeoutSeconds: 1);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         Assert.True(result.Exit.TimedOut);
@@ -57,7 +55,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     {
         var env = await sandbox.NewEnvironmentAsync();
         var marker = "rebench-timeout-setsid-" + Guid.NewGuid().ToString("N");
-        var result = await _client.RunAsync(env,
+        var result = await sandbox.Client.RunAsync(env,
             $"setsid bash -c '(exec -a {marker}-a sleep 300) & exec -a {marker}-b sleep 300' & echo started; sleep 60", timeoutSeconds: 2);
         Assert.True(result.Exit.TimedOut);
         Assert.Equal("started\n", result.Stdout);
@@ -70,12 +68,12 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
         var env = await sandbox.NewEnvironmentAsync();
         var marker = "rebench-holder-" + Guid.NewGuid().ToString("N");
         var clock = Stopwatch.StartNew();
-        var result = await _client.RunAsync(env, $"(exec -a {marker} sleep 300) & echo done");
+        var result = await sandbox.Client.RunAsync(env, $"(exec -a {marker} sleep 300) & echo done");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         Assert.Equal(0, result.Exit.ExitCode);
         Assert.Equal("done\n", result.Stdout);
 
-        await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         Assert.True(await Processes.GoneWithinAsync(marker, TimeSpan.FromSeconds(5)));
     }
 
@@ -83,7 +81,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Output_cap_keeps_head_and_tail_and_reports_the_elided_bytes()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var result = await _client.RunAsync(new ExecRequest
+        var result = await sandbox.Client.RunAsync(new ExecRequest
         {
             EnvironmentId = env,
             Command = "printf HEAD; for i in $(seq 50); do head -c 100 /dev/zero | tr '\\0' x; done; printf TAIL; echo small >&2",
@@ -101,8 +99,8 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Runs_in_home_with_HOME_set_and_without_the_protected_area()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
-        var result = await _client.RunAsync(env, "pwd; echo \"$HOME\"; echo \"[${REBENCH_PROTECTED-unset}]\"");
+        var info = await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+        var result = await sandbox.Client.RunAsync(env, "pwd; echo \"$HOME\"; echo \"[${REBENCH_PROTECTED-unset}]\"");
         Assert.Equal($"{info.HomePath}\n{info.HomePath}\n[unset]\n", result.Stdout);
     }
 
@@ -110,8 +108,8 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Honours_working_dir_env_and_stdin()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "sub/keep", Content = ByteString.Empty });
-        var result = await _client.RunAsync(new ExecRequest
+        await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "sub/keep", Content = ByteString.Empty });
+        var result = await sandbox.Client.RunAsync(new ExecRequest
         {
             EnvironmentId = env,
             Command = "basename \"$PWD\"; echo $GREETING; cat",
@@ -122,7 +120,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
         Assert.Equal("sub\nhello\nfrom stdin", result.Stdout);
 
         var escape = await SandboxClientExtensions.FailsAsync(
-            () => _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "pwd", WorkingDir = "../.." }), StatusCode.InvalidArgument);
+            () => sandbox.Client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "pwd", WorkingDir = "../.." }), StatusCode.InvalidArgument);
         Assert.Contains("../..", escape.Status.Detail);
     }
 
@@ -130,7 +128,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Rejects_an_empty_command()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var e = await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, "  "), StatusCode.InvalidArgument);
+        var e = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(env, "  "), StatusCode.InvalidArgument);
         Assert.Contains("command", e.Status.Detail);
     }
 
@@ -138,7 +136,7 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Rejects_a_negative_timeout()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var e = await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, "true", timeoutSeconds: -5), StatusCode.InvalidArgument);
+        var e = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(env, "true", timeoutSeconds: -5), StatusCode.InvalidArgument);
         Assert.Contains("timeout_seconds", e.Status.Detail);
     }
 
@@ -146,18 +144,18 @@ public sealed class ExecTests(SandboxFixture sandbox) : IClassFixture<SandboxFix
     public async Task Unknown_environment_is_not_found()
     {
         var id = "no-such-env-" + Guid.NewGuid().ToString("N");
-        await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(id, "true"), StatusCode.NotFound);
+        await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(id, "true"), StatusCode.NotFound);
         await SandboxClientExtensions.FailsAsync(
-            () => _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = id }).ResponseAsync, StatusCode.NotFound);
+            () => sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = id }).ResponseAsync, StatusCode.NotFound);
         await SandboxClientExtensions.FailsAsync(
-            () => _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = id, Path = "x" }).ResponseAsync, StatusCode.NotFound);
+            () => sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = id, Path = "x" }).ResponseAsync, StatusCode.NotFound);
     }
 
     [Fact]
     public async Task Stdout_is_raw_bytes()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        using var call = _client.Exec(new ExecRequest { EnvironmentId = env, Command = "printf '\\xff\\x00\\x01'" });
+        using var call = sandbox.Client.Exec(new ExecRequest { EnvironmentId = env, Command = "printf '\\xff\\x00\\x01'" });
         var bytes = new List<byte>();
         await foreach (var e in call.ResponseStream.ReadAllAsync())
         {

@@ -10,7 +10,6 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
     private const int Calls = 10_000;
     private const int Parallel = 4;
 
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
 
     // Swaps d (a directory) and e (a symlink to the host directory) as fast as it can, as the agent, and keeps the
     // number of swaps in a file, so the test can tell that the race really ran.
@@ -37,8 +36,8 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
         var env = await sandbox.NewEnvironmentAsync();
         try
         {
-            await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "swap.py", Content = ByteString.CopyFromUtf8(SwapLoop) });
-            var setup = await _client.RunAsync(env, $"mkdir d && echo inside > d/secret && ln -s {host} e && " +
+            await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "swap.py", Content = ByteString.CopyFromUtf8(SwapLoop) });
+            var setup = await sandbox.Client.RunAsync(env, $"mkdir d && echo inside > d/secret && ln -s {host} e && " +
                 "(nohup python3 swap.py >/dev/null 2>swap.err &) && sleep 0.5 && cat swaps");
             Assert.True(setup.Exit.ExitCode == 0, setup.Stdout + setup.Stderr);
 
@@ -51,21 +50,21 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < Calls)
                 {
-                    await writes.RecordAsync(async () => await _client.WriteFileAsync(new WriteFileRequest
+                    await writes.RecordAsync(async () => await sandbox.Client.WriteFileAsync(new WriteFileRequest
                     {
                         EnvironmentId = env, Path = $"d/pwn{i}.txt", Content = ByteString.CopyFromUtf8("pwned"),
                     }));
                     await reads.RecordAsync(async () =>
                     {
-                        var read = await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "d/secret" });
+                        var read = await sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "d/secret" });
                         Assert.Equal("inside\n", read.Content.ToStringUtf8());
                     });
                 }
             }));
             var elapsed = clock.Elapsed;
             // Stopped first, so that the real directory is counted once.
-            var swaps = (await _client.RunAsync(env, "pkill -f 'python3 swa[p].py'; sleep 0.2; cat swaps; cat swap.err")).Stdout;
-            var inside = (await _client.RunAsync(env, "ls -A $(test -L d && echo e || echo d) | grep -c '^pwn'")).Stdout.Trim();
+            var swaps = (await sandbox.Client.RunAsync(env, "pkill -f 'python3 swa[p].py'; sleep 0.2; cat swaps; cat swap.err")).Stdout;
+            var inside = (await sandbox.Client.RunAsync(env, "ls -A $(test -L d && echo e || echo d) | grep -c '^pwn'")).Stdout.Trim();
             output.WriteLine($"{Calls} writes and {Calls} reads in {elapsed.TotalSeconds:F1} s, {Parallel} at a time; swaps: {swaps.Trim()}; " +
                 $"writes: {writes}; reads: {reads}; pwn files inside: {inside}");
 
@@ -86,7 +85,7 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
         }
         finally
         {
-            await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+            await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
             Directory.Delete(host, recursive: true);
         }
     }
@@ -98,17 +97,17 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
         var env = await sandbox.NewEnvironmentAsync();
         try
         {
-            var setup = await _client.RunAsync(env, "(nohup sh -c 'while true; do mkdir -p v/w; echo x > v/w/f; rm -rf v; done' >/dev/null 2>&1 &)");
+            var setup = await sandbox.Client.RunAsync(env, "(nohup sh -c 'while true; do mkdir -p v/w; echo x > v/w/f; rm -rf v; done' >/dev/null 2>&1 &)");
             Assert.Equal(0, setup.Exit.ExitCode);
             var writes = new Outcomes();
             var reads = new Outcomes();
             for (var i = 0; i < 1000; i++)
             {
-                await writes.RecordAsync(async () => await _client.WriteFileAsync(new WriteFileRequest
+                await writes.RecordAsync(async () => await sandbox.Client.WriteFileAsync(new WriteFileRequest
                 {
                     EnvironmentId = env, Path = $"v/w/x/f{i}", Content = ByteString.CopyFromUtf8("x"),
                 }));
-                await reads.RecordAsync(async () => await _client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "v/w/f" }));
+                await reads.RecordAsync(async () => await sandbox.Client.ReadFileAsync(new ReadFileRequest { EnvironmentId = env, Path = "v/w/f" }));
             }
             output.WriteLine($"writes: {writes}; reads: {reads}");
             Assert.Empty(writes.Unexpected);
@@ -117,7 +116,7 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
         }
         finally
         {
-            await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+            await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         }
     }
 
@@ -125,9 +124,9 @@ public sealed class FileRaceTests(IsolatedSandboxFixture sandbox, ITestOutputHel
     public async Task Written_files_and_the_directories_made_for_them_belong_to_the_agent_with_todays_modes()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/plain.txt", Content = ByteString.CopyFromUtf8("x") });
-        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/run.sh", Content = ByteString.CopyFromUtf8("x"), Executable = true });
-        var r = await _client.RunAsync(env, "stat -c '%U:%G %a %n' a a/b a/b/plain.txt a/b/run.sh; ls -A a/b");
+        await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/plain.txt", Content = ByteString.CopyFromUtf8("x") });
+        await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/run.sh", Content = ByteString.CopyFromUtf8("x"), Executable = true });
+        var r = await sandbox.Client.RunAsync(env, "stat -c '%U:%G %a %n' a a/b a/b/plain.txt a/b/run.sh; ls -A a/b");
         Assert.Equal(
             "rebench-agent:rebench-agent 755 a\nrebench-agent:rebench-agent 755 a/b\nrebench-agent:rebench-agent 644 a/b/plain.txt\n" +
             "rebench-agent:rebench-agent 755 a/b/run.sh\nplain.txt\nrun.sh\n", r.Stdout);

@@ -2,8 +2,6 @@ namespace ReBench.Sandbox.Tests;
 
 public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     [Fact]
     [Trait("Category", "Slow")] // 15-25 s on the 2-core build machine
     public async Task Fifty_create_destroy_cycles_leave_no_process_mount_loop_device_or_cgroup()
@@ -25,11 +23,11 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
             var env = await sandbox.NewEnvironmentAsync(resources: resources, network: network, allowedEndpoints: endpoints);
             var cgroups = sandbox.CgroupsOf(env);
             Assert.All(cgroups, c => Assert.True(Directory.Exists(c), c));
-            var r = await _client.RunAsync(env, "sleep 1000 >/dev/null 2>&1 & setsid sleep 1000 >/dev/null 2>&1 & echo $((6*7)) > f; cat f" +
+            var r = await sandbox.Client.RunAsync(env, "sleep 1000 >/dev/null 2>&1 & setsid sleep 1000 >/dev/null 2>&1 & echo $((6*7)) > f; cat f" +
                 (endpoints.Length > 0 ? $"; curl -sS --max-time 20 http://127.0.0.1:{llm.Port}/" : ""), timeoutSeconds: 60);
             Assert.Equal(endpoints.Length > 0 ? "42\nllm" : "42\n", r.Stdout);
             var slirp = sandbox.SlirpPidOf(env);
-            await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+            await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
             leftovers.AddRange(sandbox.LeftoversOf(env, cgroups).Select(l => $"cycle {i}: {l}"));
             if (slirp > 0 && IsSlirp(slirp)) leftovers.Add($"cycle {i}: slirp4netns {slirp}");
             all.Add((env, cgroups));
@@ -50,9 +48,9 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     public async Task Reports_the_isolation_in_the_driver_and_runs_as_the_agent_user()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var info = await _client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
+        var info = await sandbox.Client.GetEnvironmentAsync(new GetEnvironmentRequest { EnvironmentId = env });
         Assert.Equal("local+namespaces", info.Driver);
-        var r = await _client.RunAsync(env, "id -un; id -Gn; echo $$; hostname; stat -c %U .");
+        var r = await sandbox.Client.RunAsync(env, "id -un; id -Gn; echo $$; hostname; stat -c %U .");
         Assert.Equal("rebench-agent\nrebench-agent\n", string.Join("\n", r.Stdout.Split('\n').Take(2)) + "\n");
         Assert.DoesNotContain("protected", r.Stdout);
         Assert.Equal("rebench", r.Stdout.Split('\n')[3]);
@@ -63,8 +61,8 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     public async Task Uploaded_files_belong_to_the_agent()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        await _client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/c.txt", Content = Google.Protobuf.ByteString.CopyFromUtf8("x") });
-        var r = await _client.RunAsync(env, "echo y >> a/b/c.txt && touch a/b/new && stat -c %U a a/b a/b/c.txt");
+        await sandbox.Client.WriteFileAsync(new WriteFileRequest { EnvironmentId = env, Path = "a/b/c.txt", Content = Google.Protobuf.ByteString.CopyFromUtf8("x") });
+        var r = await sandbox.Client.RunAsync(env, "echo y >> a/b/c.txt && touch a/b/new && stat -c %U a a/b a/b/c.txt");
         Assert.Equal(0, r.Exit.ExitCode);
         Assert.Equal("rebench-agent\nrebench-agent\nrebench-agent\n", r.Stdout);
     }
@@ -74,7 +72,7 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     {
         var env = await sandbox.NewEnvironmentAsync();
         var marker = "rebench-left-" + Guid.NewGuid().ToString("N");
-        await _client.RunAsync(env, $"echo kept > kept.txt; (exec -a {marker} sleep 1000) >/dev/null 2>&1 &");
+        await sandbox.Client.RunAsync(env, $"echo kept > kept.txt; (exec -a {marker} sleep 1000) >/dev/null 2>&1 &");
         Assert.True(Processes.AnyWithMarker(marker), "control: the background process runs");
 
         // A service started on the same root re-adopts the environment from isolation.json, as after a crash of the
@@ -100,7 +98,7 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     [InlineData(0, 0, 1L << 40, "resources.disk_mb")]
     public async Task Refuses_negative_or_absurd_resources(int cpus, long memoryMb, long diskMb, string field)
     {
-        var e = await SandboxClientExtensions.FailsAsync(() => _client.CreateEnvironmentAsync(new CreateEnvironmentRequest
+        var e = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.CreateEnvironmentAsync(new CreateEnvironmentRequest
         {
             TaskId = "t", Resources = new Resources { Cpus = cpus, MemoryMb = memoryMb, DiskMb = diskMb },
         }).ResponseAsync, StatusCode.InvalidArgument);
@@ -113,7 +111,7 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     {
         var env = await sandbox.NewEnvironmentAsync(resources: new Resources { Cpus = 1, MemoryMb = 256 });
         var marker = "rebench-cg-" + Guid.NewGuid().ToString("N");
-        await _client.RunAsync(env, $"(exec -a {marker} sleep 1000) >/dev/null 2>&1 &");
+        await sandbox.Client.RunAsync(env, $"(exec -a {marker} sleep 1000) >/dev/null 2>&1 &");
         var cgroups = sandbox.CgroupsOf(env);
         string Value(string file) => File.ReadAllText(cgroups.Select(c => Path.Combine(c, file)).First(File.Exists)).Trim();
         bool Has(string file) => cgroups.Any(c => File.Exists(Path.Combine(c, file)));
@@ -150,14 +148,14 @@ public sealed class IsolationLifecycleTests(IsolatedSandboxFixture sandbox) : IC
     public async Task Refuses_nul_bytes_and_empty_commands()
     {
         var env = await sandbox.NewEnvironmentAsync();
-        var nul = await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, "echo a\0b"), StatusCode.InvalidArgument);
+        var nul = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(env, "echo a\0b"), StatusCode.InvalidArgument);
         Assert.Contains("NUL", nul.Status.Detail);
-        var empty = await SandboxClientExtensions.FailsAsync(() => _client.RunAsync(env, ""), StatusCode.InvalidArgument);
+        var empty = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.RunAsync(env, ""), StatusCode.InvalidArgument);
         Assert.Contains("command", empty.Status.Detail);
         var dir = await SandboxClientExtensions.FailsAsync(
-            () => _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "pwd", WorkingDir = "a\0b" }), StatusCode.InvalidArgument);
+            () => sandbox.Client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "pwd", WorkingDir = "a\0b" }), StatusCode.InvalidArgument);
         Assert.Contains("NUL", dir.Status.Detail);
-        var write = await SandboxClientExtensions.FailsAsync(() => _client.WriteFileAsync(new WriteFileRequest
+        var write = await SandboxClientExtensions.FailsAsync(() => sandbox.Client.WriteFileAsync(new WriteFileRequest
         {
             EnvironmentId = env, Path = "x\0/etc/passwd", Content = Google.Protobuf.ByteString.CopyFromUtf8("x"),
         }).ResponseAsync, StatusCode.InvalidArgument);

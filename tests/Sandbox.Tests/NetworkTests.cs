@@ -10,13 +10,11 @@ namespace ReBench.Sandbox.Tests;
 /// </summary>
 public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelper output) : IClassFixture<IsolatedSandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     private async Task<string> NewEnvironmentAsync(bool network = false, params string[] endpoints)
     {
         var request = new CreateEnvironmentRequest { TaskId = "test-task", Network = network };
         request.AllowedEndpoints.AddRange(endpoints);
-        return (await _client.CreateEnvironmentAsync(request)).EnvironmentId;
+        return (await sandbox.Client.CreateEnvironmentAsync(request)).EnvironmentId;
     }
 
     [Fact]
@@ -41,11 +39,11 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
             var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
             var env = await NewEnvironmentAsync(true, $"127.0.0.1:{llm.Port}");
 
-            var allowed = await _client.RunAsync(env, $"curl -sS --max-time 20 http://127.0.0.1:{llm.Port}/v1/chat/completions -d '{{}}'", timeoutSeconds: 40);
+            var allowed = await sandbox.Client.RunAsync(env, $"curl -sS --max-time 20 http://127.0.0.1:{llm.Port}/v1/chat/completions -d '{{}}'", timeoutSeconds: 40);
             Assert.Equal("model-says-hi", allowed.Stdout);
             Assert.Contains("POST /v1/chat/completions", llm.Requests);
 
-            var probe = await _client.RunAsync(env,
+            var probe = await sandbox.Client.RunAsync(env,
                 $"exec 3<>/dev/tcp/127.0.0.1/{otherPort} && echo reached-other; exec 4<>/dev/tcp/{outside.Address}/{outside.Port} && echo reached-outside; " +
                 "ip -o link | wc -l", timeoutSeconds: 30);
             Assert.DoesNotContain("reached", probe.Stdout);
@@ -67,7 +65,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         using var llm = new TinyHttpServer("via-localhost");
         // api.example.test is only mapped, never connected to: resolving it on the host could send a DNS query out.
         var env = await NewEnvironmentAsync(true, $"localhost:{llm.Port}", "api.example.test:443", "models.example.test:443");
-        var r = await _client.RunAsync(env,
+        var r = await sandbox.Client.RunAsync(env,
             $"getent hosts api.example.test models.example.test; curl -sS --max-time 20 http://localhost:{llm.Port}/", timeoutSeconds: 40);
         var lines = r.Stdout.Split('\n');
         Assert.Matches(@"^127\.0\.0\.1\s+api\.example\.test$", lines[0]);
@@ -80,7 +78,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
     {
         using var outside = new OutsideHost();
         var env = await NewEnvironmentAsync(true, $"{outside.Address}:{outside.Port}");
-        var r = await _client.RunAsync(env,
+        var r = await sandbox.Client.RunAsync(env,
             $"exec 3<>/dev/tcp/{outside.Address}/{outside.Port} && head -1 <&3; exec 4<>/dev/tcp/{outside.Address}/{outside.Port + 1} && echo other-port", timeoutSeconds: 30);
         Assert.StartsWith("hello\n", r.Stdout); // served on the same address inside (added to lo), forwarded by the service
         Assert.DoesNotContain("other-port", r.Stdout);
@@ -110,7 +108,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         {
             var port = ((IPEndPoint)listener.LocalEndpoint).Port;
             var env = await NewEnvironmentAsync(network: true);
-            var r = await _client.RunAsync(env,
+            var r = await sandbox.Client.RunAsync(env,
                 $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo reached-lo; exec 4<>/dev/tcp/10.0.2.2/{port} && echo reached-gateway; ip -o link | cut -d: -f2",
                 timeoutSeconds: 30);
             Assert.DoesNotContain("reached", r.Stdout);
@@ -119,7 +117,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
 
             var slirp = SlirpPidOf(env);
             Assert.True(slirp > 0 && Directory.Exists($"/proc/{slirp}"));
-            await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+            await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
             await Task.Delay(200);
             Assert.False(File.Exists($"/proc/{slirp}/cmdline") && (await File.ReadAllTextAsync($"/proc/{slirp}/cmdline")).Contains("slirp4netns"), "slirp4netns survived Destroy");
         }
@@ -138,7 +136,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         const string Script = "import socket,sys,time\nport=int(sys.argv[1]);n=200;t=time.perf_counter()\n" +
             "for _ in range(n):\n s=socket.create_connection(('127.0.0.1',port));s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n" +
             " while s.recv(65536): pass\n s.close()\nprint(round((time.perf_counter()-t)/n*1000,3))\n";
-        var inside = await _client.RunAsync(new ExecRequest
+        var inside = await sandbox.Client.RunAsync(new ExecRequest
         {
             EnvironmentId = env, Command = $"python3 - {server.Port}", Stdin = Google.Protobuf.ByteString.CopyFromUtf8(Script), TimeoutSeconds = 120,
         });
@@ -152,7 +150,7 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
         using var bulk = new TinyHttpServer(new string('x', 64 * 1024 * 1024));
         var bulkEnv = await NewEnvironmentAsync(true, $"127.0.0.1:{bulk.Port}");
         var curl = $"curl -sS -o /dev/null -w '%{{speed_download}}' http://127.0.0.1:{bulk.Port}/";
-        var proxied = (await _client.RunAsync(bulkEnv, curl, timeoutSeconds: 120)).Stdout;
+        var proxied = (await sandbox.Client.RunAsync(bulkEnv, curl, timeoutSeconds: 120)).Stdout;
         var plain = Host.Run("/bin/sh", "-c", curl).Stdout;
         foreach (var (label, network, endpoints) in new[] { ("no network", false, Array.Empty<string>()), ("one allowed endpoint", true, [$"127.0.0.1:{server.Port}"]), ("network permission, open egress (slirp4netns)", true, Array.Empty<string>()) })
         {
@@ -161,8 +159,8 @@ public sealed class NetworkTests(IsolatedSandboxFixture sandbox, ITestOutputHelp
             {
                 var watch = Stopwatch.StartNew();
                 var id = await NewEnvironmentAsync(network, endpoints);
-                await _client.RunAsync(id, "true");
-                await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = id });
+                await sandbox.Client.RunAsync(id, "true");
+                await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = id });
                 times.Add(watch.Elapsed.TotalMilliseconds);
             }
             output.WriteLine($"create + first Exec + destroy, {label}: median of 5 {times.Order().ElementAt(2):F0} ms");

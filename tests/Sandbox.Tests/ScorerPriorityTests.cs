@@ -7,8 +7,6 @@ namespace ReBench.Sandbox.Tests;
 /// </summary>
 public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClassFixture<IsolatedSandboxFixture>
 {
-    private readonly V1.Sandbox.SandboxClient _client = sandbox.Client;
-
     /// <summary>The cpu controller's line of /proc/self/cgroup (v1 "N:cpu,...:/path", v2 "0::/path").</summary>
     private static string CpuGroup(string procSelfCgroup)
     {
@@ -21,8 +19,8 @@ public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClass
     public async Task A_scorer_runs_in_the_scoring_group_with_the_environments_limits_and_the_agent_does_not()
     {
         var env = await sandbox.NewEnvironmentAsync(resources: new Resources { Cpus = 1, MemoryMb = 256 });
-        var agent = await _client.RunAsync(env, "cat /proc/self/cgroup");
-        var scorer = await _client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "cat /proc/self/cgroup", AsScorer = true });
+        var agent = await sandbox.Client.RunAsync(env, "cat /proc/self/cgroup");
+        var scorer = await sandbox.Client.RunAsync(new ExecRequest { EnvironmentId = env, Command = "cat /proc/self/cgroup", AsScorer = true });
         Assert.EndsWith($"/rebench-sandbox/{env}", CpuGroup(agent.Stdout));
         Assert.EndsWith($"/rebench-scoring/{env}", CpuGroup(scorer.Stdout));
 
@@ -47,7 +45,7 @@ public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClass
         Assert.Equal(IsolatedSandboxFixture.PidsMax.ToString(), Value("pids.max"));
 
         // The scorer's memory cap is the environment's: going past it is reported as an OOM kill of the scorer run.
-        var hog = await _client.RunAsync(new ExecRequest
+        var hog = await sandbox.Client.RunAsync(new ExecRequest
         {
             EnvironmentId = env, AsScorer = true, TimeoutSeconds = 60,
             Command = "python3 -c \"x = b'x' * (400 * 1024 * 1024)\"",
@@ -56,7 +54,7 @@ public sealed class ScorerPriorityTests(IsolatedSandboxFixture sandbox) : IClass
 
         // Destroy takes the scoring groups with the environment's.
         var all = sandbox.CgroupsOf(env).Concat(groups).ToList();
-        await _client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
+        await sandbox.Client.DestroyEnvironmentAsync(new DestroyEnvironmentRequest { EnvironmentId = env });
         Assert.Empty(sandbox.LeftoversOf(env, all));
     }
 }

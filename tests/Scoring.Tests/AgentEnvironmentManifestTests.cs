@@ -10,21 +10,17 @@ namespace ReBench.Scoring.Tests;
 /// Manifest agent_environment_variables / agent_environment_file (tasks/README.md, "The agent's environment"): which
 /// of a variant's required variables its agent gets too, and the home file holding them. Names only in descriptors.
 /// </summary>
-public sealed class AgentEnvironmentManifestTests : IDisposable
+public sealed class AgentEnvironmentManifestTests : TempTasksTests
 {
-    private readonly TempTasks _tasks = new();
-
-    public void Dispose() => _tasks.Dispose();
-
     private static string With(string fields) =>
         TempTasks.ValidManifest.Replace("scoring:\n", fields + "scoring:\n");
 
     [Fact]
     public void Without_the_field_the_agent_gets_no_task_variable()
     {
-        _tasks.WriteBundle("plain_task", With("required_environment_variables: [JUDGE_KEY]\n"));
+        Temp.WriteBundle("plain_task", With("required_environment_variables: [JUDGE_KEY]\n"));
 
-        var bundle = TaskCatalog.Load(_tasks.Root).Bundles.Single();
+        var bundle = TaskCatalog.Load(Temp.Root).Bundles.Single();
         var variant = bundle.Variants.Single();
 
         Assert.Equal(["JUDGE_KEY"], variant.RequiredEnvironmentVariables);
@@ -42,9 +38,9 @@ public sealed class AgentEnvironmentManifestTests : IDisposable
                 "  - name: cpu\n    instructions: instructions.md\n" +
                 "  - name: narrow\n    instructions: instructions.md\n    overrides:\n" +
                 "      agent_environment_variables: [JUDGE_URL]\n");
-        _tasks.WriteBundle("judged_task", manifest);
+        Temp.WriteBundle("judged_task", manifest);
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Problems);
         var bundle = catalog.Bundles.Single();
@@ -65,10 +61,10 @@ public sealed class AgentEnvironmentManifestTests : IDisposable
     [InlineData("agent_environment_file: api.env\n", "agent_environment_file (variants[cpu])", "needs agent_environment_variables")]
     public void A_bad_entry_refuses_the_bundle_naming_the_field(string fields, string field, string expected)
     {
-        _tasks.WriteBundle("bad_task", With("required_environment_variables: [JUDGE_KEY]\n" + fields));
-        _tasks.WriteBundle("good_task", With("required_environment_variables: [JUDGE_KEY]\nagent_environment_variables: [JUDGE_KEY]\n"));
+        Temp.WriteBundle("bad_task", With("required_environment_variables: [JUDGE_KEY]\n" + fields));
+        Temp.WriteBundle("good_task", With("required_environment_variables: [JUDGE_KEY]\nagent_environment_variables: [JUDGE_KEY]\n"));
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Equal(["good_task"], catalog.Bundles.Select(b => b.Id));
         var problem = Assert.Single(catalog.Problems);
@@ -79,8 +75,8 @@ public sealed class AgentEnvironmentManifestTests : IDisposable
     [Fact]
     public void A_value_the_operator_did_not_configure_is_a_failed_precondition_naming_it_and_never_a_value()
     {
-        _tasks.WriteBundle("judged_task", With("required_environment_variables: [JUDGE_URL, JUDGE_KEY]\nagent_environment_variables: [JUDGE_URL, JUDGE_KEY]\n"));
-        var variant = TaskCatalog.Load(_tasks.Root).Bundles.Single().Variants.Single();
+        Temp.WriteBundle("judged_task", With("required_environment_variables: [JUDGE_URL, JUDGE_KEY]\nagent_environment_variables: [JUDGE_URL, JUDGE_KEY]\n"));
+        var variant = TaskCatalog.Load(Temp.Root).Bundles.Single().Variants.Single();
         var configured = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["TaskEnvironment:JUDGE_URL"] = "http://127.0.0.1:1/v1-secret-url",

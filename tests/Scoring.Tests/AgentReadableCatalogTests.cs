@@ -6,35 +6,31 @@ namespace ReBench.Scoring.Tests;
 /// Manifest scoring.agent_readable: which protected files the agent may read and run (never write). Default none; each
 /// entry must name a file or folder of the variant's scoring/ folder or an asset of it into the protected area.
 /// </summary>
-public sealed class AgentReadableCatalogTests : IDisposable
+public sealed class AgentReadableCatalogTests : TempTasksTests
 {
-    private readonly TempTasks _tasks = new();
-
-    public void Dispose() => _tasks.Dispose();
-
     private static string WithReadable(string list) =>
-        TempTasks.ValidManifest.Replace("  scorer_timeout_seconds: 30\n", $"  scorer_timeout_seconds: 30\n  agent_readable: {list}\n");
+        ManifestWithScoring($"  agent_readable: {list}\n");
 
     [Fact]
     public void Without_the_field_nothing_is_readable()
     {
-        _tasks.WriteBundle("plain_task");
+        Temp.WriteBundle("plain_task");
 
-        var variant = TaskCatalog.Load(_tasks.Root).Bundles.Single().Variants.Single();
+        var variant = TaskCatalog.Load(Temp.Root).Bundles.Single().Variants.Single();
 
         Assert.Empty(variant.Scoring.AgentReadable);
-        Assert.Empty(TaskDescriptors.ToProto(variant, TaskCatalog.Load(_tasks.Root).Bundles.Single()).AgentReadableFiles);
+        Assert.Empty(TaskDescriptors.ToProto(variant, TaskCatalog.Load(Temp.Root).Bundles.Single()).AgentReadableFiles);
     }
 
     [Fact]
     public void Files_folders_and_protected_assets_are_accepted_and_reach_the_descriptor()
     {
-        var dir = _tasks.WriteBundle("open_task", WithReadable("[score.py, helpers/, data/val.bin]"));
+        var dir = Temp.WriteBundle("open_task", WithReadable("[score.py, helpers/, data/val.bin]"));
         TempTasks.Write(dir, "scoring/helpers/util.py", "X = 1\n");
         TempTasks.Write(dir, "variants/cpu/assets.yaml",
             "format: 1\nassets:\n  - path: data/val.bin\n    into: protected\n    size_bytes: 1\n    sha256: OPERATOR_SUPPLIED\n");
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Problems);
         var bundle = catalog.Bundles.Single();
@@ -53,12 +49,12 @@ public sealed class AgentReadableCatalogTests : IDisposable
     [InlineData("[data/train.bin]", "neither a file or folder")]
     public void A_bad_entry_refuses_the_bundle_naming_the_field(string list, string expected)
     {
-        var dir = _tasks.WriteBundle("bad_task", WithReadable(list));
+        var dir = Temp.WriteBundle("bad_task", WithReadable(list));
         TempTasks.Write(dir, "variants/cpu/assets.yaml",
             "format: 1\nassets:\n  - path: data/train.bin\n    into: home\n    size_bytes: 1\n    sha256: OPERATOR_SUPPLIED\n");
-        _tasks.WriteBundle("good_task", WithReadable("[score.py]"));
+        Temp.WriteBundle("good_task", WithReadable("[score.py]"));
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Equal(["good_task"], catalog.Bundles.Select(b => b.Id));
         var problem = Assert.Single(catalog.Problems);

@@ -1,11 +1,7 @@
 namespace ReBench.Scoring.Tests;
 
-public sealed class CatalogTests : IDisposable
+public sealed class CatalogTests : TempTasksTests
 {
-    private readonly TempTasks _tasks = new();
-
-    public void Dispose() => _tasks.Dispose();
-
     public static TheoryData<string, string, string, string> BrokenBundles() => new()
     {
         // case, edit (see Break), expected file in the message, expected field
@@ -36,15 +32,15 @@ public sealed class CatalogTests : IDisposable
     public void A_broken_bundle_is_refused_with_its_file_and_field_and_the_good_one_still_loads(
         string @case, string edit, string file, string field)
     {
-        _tasks.WriteBundle("good_task");
-        Break(_tasks.WriteBundle("bad_task"), edit);
+        Temp.WriteBundle("good_task");
+        Break(Temp.WriteBundle("bad_task"), edit);
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Equal(["good_task"], catalog.Bundles.Select(b => b.Id));
         var problem = Assert.Single(catalog.Problems, p => p.Message.Contains(field, StringComparison.Ordinal));
         Assert.StartsWith($"bad_task/{file}", problem.Message);
-        Assert.Equal(Path.Combine(_tasks.Root, "bad_task", file), problem.Path);
+        Assert.Equal(Path.Combine(Temp.Root, "bad_task", file), problem.Path);
         Assert.True(problem.Message.Length > $"bad_task/{file}: {field}".Length, $"{@case}: '{problem.Message}' says nothing about the problem");
     }
 
@@ -52,9 +48,9 @@ public sealed class CatalogTests : IDisposable
     public void Every_problem_of_a_bundle_is_listed()
     {
         var manifest = TempTasks.ValidManifest.Replace("  start: 5.0\n", "").Replace("aggregation: min", "aggregation: mean");
-        _tasks.WriteBundle("bad_task", manifest);
+        Temp.WriteBundle("bad_task", manifest);
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Bundles);
         Assert.Contains(catalog.Problems, p => p.Message.Contains("scoring.start"));
@@ -78,11 +74,11 @@ public sealed class CatalogTests : IDisposable
             default_variant: big
 
             """;
-        var dir = _tasks.WriteBundle("multi", manifest);
+        var dir = Temp.WriteBundle("multi", manifest);
         TempTasks.Write(dir, "big.md", "Bigger.\n");
         TempTasks.Write(dir, "variants/big/agent/solution.py", "big = True\n");
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Problems);
         var bundle = Assert.Single(catalog.Bundles);
@@ -107,9 +103,9 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void Resolve_names_the_known_tasks_and_variants_and_why_a_bundle_was_refused()
     {
-        _tasks.WriteBundle("good_task");
-        Break(_tasks.WriteBundle("bad_task"), "delete:scoring/score.py");
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        Temp.WriteBundle("good_task");
+        Break(Temp.WriteBundle("bad_task"), "delete:scoring/score.py");
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         var unknown = Assert.Throws<RpcException>(() => catalog.Resolve("nope", ""));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
@@ -125,9 +121,9 @@ public sealed class CatalogTests : IDisposable
     [Fact]
     public void Digests_are_stable_and_change_with_any_file()
     {
-        var dir = _tasks.WriteBundle("task_a");
-        var first = TaskCatalog.Load(_tasks.Root).Resolve("task_a", "");
-        var again = TaskCatalog.Load(_tasks.Root).Resolve("task_a", "");
+        var dir = Temp.WriteBundle("task_a");
+        var first = TaskCatalog.Load(Temp.Root).Resolve("task_a", "");
+        var again = TaskCatalog.Load(Temp.Root).Resolve("task_a", "");
         Assert.Equal(first.BundleDigest, again.BundleDigest);
         Assert.Equal(first.ScorerDigest, again.ScorerDigest);
         Assert.Matches("^[0-9a-f]{64}$", first.BundleDigest);
@@ -138,12 +134,12 @@ public sealed class CatalogTests : IDisposable
         Assert.Equal(first.BundleDigest, BundleDigest.Compute(dir));
 
         TempTasks.Write(dir, "agent/solution.py", "def f():\n    return 3\n");
-        var agentChanged = TaskCatalog.Load(_tasks.Root).Resolve("task_a", "");
+        var agentChanged = TaskCatalog.Load(Temp.Root).Resolve("task_a", "");
         Assert.NotEqual(first.BundleDigest, agentChanged.BundleDigest);
         Assert.Equal(first.ScorerDigest, agentChanged.ScorerDigest);
 
         TempTasks.Write(dir, "scoring/score.py", "print('changed')\n");
-        var scorerChanged = TaskCatalog.Load(_tasks.Root).Resolve("task_a", "");
+        var scorerChanged = TaskCatalog.Load(Temp.Root).Resolve("task_a", "");
         Assert.NotEqual(agentChanged.BundleDigest, scorerChanged.BundleDigest);
         Assert.NotEqual(first.ScorerDigest, scorerChanged.ScorerDigest);
 

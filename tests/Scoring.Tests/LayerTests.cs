@@ -4,12 +4,8 @@ namespace ReBench.Scoring.Tests;
 /// Issue 15: layers (tasks/README.md, "Layers"). A variant's folder is its own files over the files its layers name,
 /// file by file; a file kept once in tasks/_shared/ or elsewhere in the bundle reaches every folder that names it.
 /// </summary>
-public sealed class LayerTests : IDisposable
+public sealed class LayerTests : TempTasksTests
 {
-    private readonly TempTasks _tasks = new();
-
-    public void Dispose() => _tasks.Dispose();
-
     private const string TwoVariants = """
           - name: big
             instructions: instructions.md
@@ -25,12 +21,12 @@ public sealed class LayerTests : IDisposable
     [Fact]
     public void A_variant_overrides_one_file_of_its_layer_and_adds_one_of_its_own()
     {
-        var dir = _tasks.WriteBundle("layered", TempTasks.ValidManifest + TwoVariants);
+        var dir = Temp.WriteBundle("layered", TempTasks.ValidManifest + TwoVariants);
         TempTasks.Write(dir, "scoring/helper.py", "shared = True\n");
         TempTasks.Write(dir, "variants/big/scoring/score.py", "print('big')\n");
         TempTasks.Write(dir, "variants/big/scoring/extra.py", "extra = 1\n");
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Problems);
         var big = catalog.Resolve("layered", "big").Folders.Scoring;
@@ -61,11 +57,11 @@ public sealed class LayerTests : IDisposable
                 as: judge.py
 
             """;
-        var one = _tasks.WriteBundle("one", manifest);
-        _tasks.WriteBundle("two", manifest);
-        TempTasks.Write(_tasks.Root, "_shared/ipc/judged_process.py", "def run(): pass\n");
+        var one = Temp.WriteBundle("one", manifest);
+        Temp.WriteBundle("two", manifest);
+        TempTasks.Write(Temp.Root, "_shared/ipc/judged_process.py", "def run(): pass\n");
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Empty(catalog.Problems); // _shared is not read as a bundle
         Assert.Equal(["one", "two"], catalog.Bundles.Select(b => b.Id));
@@ -77,8 +73,8 @@ public sealed class LayerTests : IDisposable
             Assert.True(File.Exists(Path.Combine(v.Folders.Agent, "solution.py"))); // the bundle's own agent files stay
         }
         var before = catalog.Bundle("one").Digest;
-        TempTasks.Write(_tasks.Root, "_shared/ipc/judged_process.py", "def run(): return 1\n");
-        var after = TaskCatalog.Load(_tasks.Root);
+        TempTasks.Write(Temp.Root, "_shared/ipc/judged_process.py", "def run(): return 1\n");
+        var after = TaskCatalog.Load(Temp.Root);
         Assert.NotEqual(before, after.Bundle("one").Digest);
         Assert.Equal("def run(): return 1\n", File.ReadAllText(Path.Combine(after.Resolve("one", "cpu").Folders.Scoring, "judged_process.py")));
         Assert.True(File.Exists(Path.Combine(one, "manifest.yaml")));
@@ -87,9 +83,9 @@ public sealed class LayerTests : IDisposable
     [Fact]
     public void A_composed_folder_removed_after_the_load_is_laid_out_again_when_next_read()
     {
-        var dir = _tasks.WriteBundle("cleaned", TempTasks.ValidManifest + TwoVariants);
+        var dir = Temp.WriteBundle("cleaned", TempTasks.ValidManifest + TwoVariants);
         TempTasks.Write(dir, "variants/big/scoring/extra.py", "extra = 1\n");
-        var variant = TaskCatalog.Load(_tasks.Root).Resolve("cleaned", "big");
+        var variant = TaskCatalog.Load(Temp.Root).Resolve("cleaned", "big");
         var first = variant.Folders.Scoring;
         var before = Files(first);
 
@@ -99,7 +95,7 @@ public sealed class LayerTests : IDisposable
         Directory.Delete(first, recursive: true);
         Assert.Equal(before, Files(variant.Folders.Scoring));
         // Control: a bundle's own folder is handed out as it is, never rewritten.
-        var cpu = TaskCatalog.Load(_tasks.Root).Resolve("cleaned", "cpu").Folders;
+        var cpu = TaskCatalog.Load(Temp.Root).Resolve("cleaned", "cpu").Folders;
         File.Delete(Path.Combine(dir, "reference", "solution.py"));
         Assert.False(File.Exists(Path.Combine(cpu.Reference, "solution.py")));
     }
@@ -107,11 +103,11 @@ public sealed class LayerTests : IDisposable
     [Fact]
     public void Layered_folders_go_under_the_configured_layers_root()
     {
-        var dir = _tasks.WriteBundle("rooted", TempTasks.ValidManifest + TwoVariants);
-        var layersRoot = Path.Combine(_tasks.Root, ".layers"); // hidden: not read as a bundle
+        var dir = Temp.WriteBundle("rooted", TempTasks.ValidManifest + TwoVariants);
+        var layersRoot = Path.Combine(Temp.Root, ".layers"); // hidden: not read as a bundle
         Directory.CreateDirectory(layersRoot);
 
-        var catalog = TaskCatalog.Load(_tasks.Root, layersRoot);
+        var catalog = TaskCatalog.Load(Temp.Root, layersRoot);
 
         Assert.StartsWith(layersRoot + Path.DirectorySeparatorChar, catalog.Resolve("rooted", "big").Folders.Scoring);
         Assert.Equal(Path.Combine(dir, "scoring"), catalog.Resolve("rooted", "cpu").Folders.Scoring); // control: not layered
@@ -122,11 +118,11 @@ public sealed class LayerTests : IDisposable
     public void Layered_files_keep_their_executable_bit()
     {
         if (OperatingSystem.IsWindows()) return;
-        var dir = _tasks.WriteBundle("modes", TempTasks.ValidManifest + TwoVariants);
+        var dir = Temp.WriteBundle("modes", TempTasks.ValidManifest + TwoVariants);
         TempTasks.Write(dir, "scoring/run.sh", "#!/bin/sh\n");
         File.SetUnixFileMode(Path.Combine(dir, "scoring/run.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var big = TaskCatalog.Load(_tasks.Root).Resolve("modes", "big").Folders.Scoring;
+        var big = TaskCatalog.Load(Temp.Root).Resolve("modes", "big").Folders.Scoring;
 
         Assert.True((File.GetUnixFileMode(Path.Combine(big, "run.sh")) & UnixFileMode.UserExecute) != 0);
         Assert.True((File.GetUnixFileMode(Path.Combine(big, "score.py")) & UnixFileMode.UserExecute) == 0); // control
@@ -153,10 +149,10 @@ public sealed class LayerTests : IDisposable
     public void A_bad_layer_refuses_the_bundle_with_a_clear_message(string layers, string field, string words)
     {
         var manifest = TempTasks.ValidManifest.Replace("    instructions: instructions.md\n", "    instructions: instructions.md\n    layers:\n" + layers + "\n");
-        _tasks.WriteBundle("bad_task", manifest);
-        _tasks.WriteBundle("good_task"); // control: the good bundle beside it loads
+        Temp.WriteBundle("bad_task", manifest);
+        Temp.WriteBundle("good_task"); // control: the good bundle beside it loads
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Equal(["good_task"], catalog.Bundles.Select(b => b.Id));
         var problem = Assert.Single(catalog.Problems);
@@ -169,12 +165,12 @@ public sealed class LayerTests : IDisposable
     public void A_variant_with_folders_of_may_not_add_layers_and_takes_the_others_layers()
     {
         var ok = TempTasks.ValidManifest + TwoVariants + "  - name: hidden\n    instructions: instructions.md\n    folders_of: big\n";
-        var dir = _tasks.WriteBundle("ok_task", ok);
+        var dir = Temp.WriteBundle("ok_task", ok);
         TempTasks.Write(dir, "variants/big/scoring/score.py", "print('big')\n");
         var bad = ok + "    layers:\n      - from: scoring/score.py\n        into: agent\n";
-        _tasks.WriteBundle("bad_task", bad);
+        Temp.WriteBundle("bad_task", bad);
 
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
 
         Assert.Equal(["ok_task"], catalog.Bundles.Select(b => b.Id));
         Assert.Contains("variants[hidden].layers cannot go with folders_of", Assert.Single(catalog.Problems).Message);

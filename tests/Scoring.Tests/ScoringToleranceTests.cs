@@ -3,20 +3,16 @@ using ReBench.Scoring.Grpc;
 namespace ReBench.Scoring.Tests;
 
 /// <summary>The optional manifest field scoring.tolerance (re-execution: how far a final score may move and still reproduce).</summary>
-public sealed class ScoringToleranceTests : IDisposable
+public sealed class ScoringToleranceTests : TempTasksTests
 {
-    private readonly TempTasks _tasks = new();
-
-    public void Dispose() => _tasks.Dispose();
-
     private static string With(string scoringLine) =>
-        TempTasks.ValidManifest.Replace("  scorer_timeout_seconds: 30\n", $"  scorer_timeout_seconds: 30\n{scoringLine}");
+        ManifestWithScoring(scoringLine);
 
     [Fact]
     public void Undeclared_is_null_and_zero_on_the_wire()
     {
-        _tasks.WriteBundle("plain");
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        Temp.WriteBundle("plain");
+        var catalog = TaskCatalog.Load(Temp.Root);
         var variant = catalog.Resolve("plain", "");
         Assert.Null(variant.Scoring.Tolerance);
         Assert.Equal(0, TaskDescriptors.ToProto(variant, catalog.Bundle("plain")).ScoreTolerance);
@@ -25,9 +21,9 @@ public sealed class ScoringToleranceTests : IDisposable
     [Fact]
     public void A_declared_tolerance_reaches_the_task_descriptor_and_a_variant_may_override_it()
     {
-        _tasks.WriteBundle("declared", With("  tolerance: 0.1\n").Replace("    instructions: instructions.md\n",
+        Temp.WriteBundle("declared", With("  tolerance: 0.1\n").Replace("    instructions: instructions.md\n",
             "    instructions: instructions.md\n    overrides:\n      scoring:\n        tolerance: 0.2\n"));
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        var catalog = TaskCatalog.Load(Temp.Root);
         Assert.Empty(catalog.Problems);
         var variant = catalog.Resolve("declared", "cpu");
         Assert.Equal(0.2, variant.Scoring.Tolerance);
@@ -40,8 +36,8 @@ public sealed class ScoringToleranceTests : IDisposable
     [InlineData(".nan")]
     public void A_tolerance_that_is_not_a_positive_number_is_refused_naming_the_field(string value)
     {
-        _tasks.WriteBundle("bad", With($"  tolerance: {value}\n"));
-        var catalog = TaskCatalog.Load(_tasks.Root);
+        Temp.WriteBundle("bad", With($"  tolerance: {value}\n"));
+        var catalog = TaskCatalog.Load(Temp.Root);
         Assert.Contains(catalog.Problems, p => p.Message.Contains("scoring.tolerance (variant cpu)"));
     }
 }

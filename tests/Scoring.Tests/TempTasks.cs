@@ -50,3 +50,19 @@ public sealed class TempTasks : IDisposable
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }
+
+/// <summary>A test class with its own throw-away tasks root, removed after each test.</summary>
+public abstract class TempTasksTests : IDisposable
+{
+    protected TempTasks Temp { get; } = new();
+
+    /// <summary>The valid manifest with <paramref name="lines"/> (indented, newline-ended) added to its scoring section.</summary>
+    protected static string ManifestWithScoring(string lines) =>
+        TempTasks.ValidManifest.Replace("  scorer_timeout_seconds: 30\n", "  scorer_timeout_seconds: 30\n" + lines);
+
+    public void Dispose()
+    {
+        Temp.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

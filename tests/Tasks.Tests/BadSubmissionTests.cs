@@ -4,13 +4,8 @@ namespace ReBench.Tasks.Tests;
 /// Submissions that used to crash a scorer (exit 1, no JSON: the platform's scorer_crash) or fool it. Each must give a
 /// proper verdict instead: an invalid submission with a message saying what is wrong, or a failed test for a program.
 /// </summary>
-public sealed class BadScalingLawAnswerTests : IDisposable
+public sealed class BadScalingLawAnswerTests() : BundleScorerTests("ai_rd_small_scaling_law")
 {
-    private readonly BundleScorer _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_small_scaling_law");
-
-    public void Dispose() => _runner.Dispose();
-
     [Theory]
     // json.load accepts NaN, Infinity and 1e300; int() of them raised ValueError/OverflowError in the scorer.
     [InlineData("""{"n_embd": NaN, "max_iters": 300, "loss_prediction": 2}""", "n_embd must be a positive integer, got nan")]
@@ -18,7 +13,7 @@ public sealed class BadScalingLawAnswerTests : IDisposable
     [InlineData("""{"n_embd": 1e300, "max_iters": 300, "loss_prediction": 2}""", "n_embd must be a positive integer of at most 1000000")]
     public async Task A_non_finite_or_huge_integer_is_invalid_not_a_scorer_crash(string answer, string reason)
     {
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/answer.json"] = answer });
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/answer.json"] = answer });
 
         Assert.False(run.Outcome.Valid, run.ToString());
         Assert.True(double.IsNaN(run.Outcome.Raw));
@@ -30,13 +25,8 @@ public sealed class BadScalingLawAnswerTests : IDisposable
 }
 
 /// <summary>Rust CodeContests, cpu variant: what a generated program prints is judged, never decoded strictly.</summary>
-public sealed class BadRustProgramOutputTests : IDisposable
+public sealed class BadRustProgramOutputTests() : BundleScorerTests("ai_rd_rust_codecontests_inference")
 {
-    private readonly BundleScorer _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_rust_codecontests_inference");
-
-    public void Dispose() => _runner.Dispose();
-
     [Theory]
     [Trait("Category", "Slow")]  // eight rustc compilations: 3-5 s on an idle machine
     // Bytes that are not UTF-8: the scorer used to die with UnicodeDecodeError; now simply a wrong answer.
@@ -59,7 +49,7 @@ public sealed class BadRustProgramOutputTests : IDisposable
     public async Task A_program_printing_invalid_utf8_or_too_much_fails_its_tests_and_the_scorer_does_not_crash(string program, string verdict)
     {
         var module = "async def generate_solution(client, semaphore, problem):\n    return r'''" + program + "\n'''\n";
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/solve_code_contests_rust.py"] = module,
         });
@@ -75,13 +65,8 @@ public sealed class BadRustProgramOutputTests : IDisposable
 }
 
 /// <summary>Optimize LLM Foundry, cpu variant: weights that are not numbers, and scripts that try to steer the reference.</summary>
-public sealed class BadLlmFoundryWeightsTests : IDisposable
+public sealed class BadLlmFoundryWeightsTests() : BundleScorerTests("ai_rd_optimize_llm_foundry")
 {
-    private readonly BundleScorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_optimize_llm_foundry");
-
-    public void Dispose() => _scorer.Dispose();
-
     [Theory]
     [Trait("Category", "Slow")]  // the scorer still trains the reference: 4-6 s
     [InlineData("nan")]
@@ -90,7 +75,7 @@ public sealed class BadLlmFoundryWeightsTests : IDisposable
     {
         // Written the way scripts/convert_checkpoint.py writes them: torch.save({"config": ..., "model": state_dict}).
         // The L1 difference became NaN/inf and json.dumps(allow_nan=False) made the scorer exit 1 without a result.
-        var run = await _scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),
+        var run = await Scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),
             "#!/usr/bin/env bash\nset -e\ncd \"$(dirname \"$0\")\"\nmkdir -p trained_model\n" +
             "/usr/bin/python3 - <<'PY'\nimport torch\n" +
             "checkpoint = torch.load(\"base_model.pt\", map_location=\"cpu\", weights_only=True)\n" +
@@ -117,7 +102,7 @@ public sealed class BadLlmFoundryWeightsTests : IDisposable
     [InlineData("cp \"$HOME/train_data.jsonl\" \"$TRAIN_DATA\"\ncp \"$HOME/trained_model_reference/model.pt\" trained_model/model.pt\n")]
     public async Task A_script_that_swaps_the_base_model_or_the_data_cannot_steer_the_reference(string body)
     {
-        var run = await _scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),
+        var run = await Scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "solution", "finetune.sh"),
             "#!/usr/bin/env bash\nset -e\ncd \"$(dirname \"$0\")\"\nmkdir -p trained_model\n" + body));
 
         Assert.False(run.Outcome.Valid, run.ToString());

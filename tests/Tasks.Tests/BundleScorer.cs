@@ -98,3 +98,24 @@ public sealed class BundleScorer : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
+
+/// <summary>
+/// A test class over one bundle variant's real scorer: a fresh <see cref="BundleScorer"/> per test (its temporary
+/// environments go with it) and the variant it scores.
+/// </summary>
+public abstract class BundleScorerTests(string taskId, string variant = "cpu") : IDisposable
+{
+    protected BundleScorer Scorer { get; } = new();
+
+    protected TaskVariant Task { get; } = BundleScorer.Variant(taskId, variant);
+
+    public void Dispose()
+    {
+        Scorer.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The starting home and the reference solution, scored one after the other.</summary>
+    protected async Task<(BundleScorer.Run Start, BundleScorer.Run Reference)> StartAndReferenceAsync() =>
+        (await Scorer.ScoreAsync(Task), await Scorer.ScoreAsync(Task, reference: true));
+}

@@ -57,18 +57,12 @@ public sealed class BundlesWithBuiltAssetsLoadTests
 }
 
 /// <summary>Fix Embedding, cpu variant, through its real scorer (a few seconds per run).</summary>
-public sealed class FixEmbeddingCpuScorerTests : IDisposable
+public sealed class FixEmbeddingCpuScorerTests() : BundleScorerTests("ai_rd_fix_embedding")
 {
-    private readonly BundleScorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_fix_embedding");
-
-    public void Dispose() => _scorer.Dispose();
-
     [Fact]
     public async Task Start_normalizes_to_zero_and_the_reference_to_one()
     {
-        var start = await _scorer.ScoreAsync(Task);
-        var reference = await _scorer.ScoreAsync(Task, reference: true);
+        var (start, reference) = await StartAndReferenceAsync();
 
         Assert.True(start.Outcome.Valid, start.ToString());
         Assert.InRange(start.Outcome.Normalized, 0, 0.15);
@@ -81,7 +75,7 @@ public sealed class FixEmbeddingCpuScorerTests : IDisposable
     [Fact]
     public async Task A_model_with_another_architecture_is_invalid_and_the_message_says_why()
     {
-        var run = await _scorer.ScoreAsync(Task, prepare: home =>
+        var run = await Scorer.ScoreAsync(Task, prepare: home =>
             File.Copy(Path.Combine(home, "small_correct_model.pth"), Path.Combine(home, "fixed_model.pth")));
 
         Assert.False(run.Outcome.Valid);
@@ -95,7 +89,7 @@ public sealed class FixEmbeddingCpuScorerTests : IDisposable
     public async Task Untying_the_embedding_from_the_output_head_is_an_architecture_change()
     {
         // A tempting shortcut: keep the permuted output head and fix only the input side (or the other way round).
-        var run = await _scorer.ScoreAsync(Task, reference: true, prepare: home => Python(home, """
+        var run = await Scorer.ScoreAsync(Task, reference: true, prepare: home => Python(home, """
             import sys, torch
             sys.path.insert(0, "solution")
             import model as gpt
@@ -112,7 +106,7 @@ public sealed class FixEmbeddingCpuScorerTests : IDisposable
     [Fact]
     public async Task A_file_that_is_not_a_checkpoint_is_invalid()
     {
-        var run = await _scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "fixed_model.pth"), "not a model"));
+        var run = await Scorer.ScoreAsync(Task, prepare: home => File.WriteAllText(Path.Combine(home, "fixed_model.pth"), "not a model"));
 
         Assert.False(run.Outcome.Valid, run.ToString());
         Assert.Equal(InvalidReasons.InvalidSubmission, run.Outcome.InvalidReason);

@@ -5,13 +5,8 @@ namespace ReBench.Tasks.Tests;
 /// refused with what was found named (through the real scorer, as RestrictedMlmCpuScorerTests). Each cheat replaces
 /// solution/model.py and reuses the starting weights (basic_model.pt); a refused run stops at the first or second batch.
 /// </summary>
-public sealed class RestrictedMlmCheatTests : IDisposable
+public sealed class RestrictedMlmCheatTests() : BundleScorerTests("ai_rd_restricted_mlm")
 {
-    private readonly BundleScorer _scorer = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_restricted_mlm");
-
-    public void Dispose() => _scorer.Dispose();
-
     // The starting model's layers and weights; the cheats below add their forward pass and get_trained_model().
     private const string Basic = """
         import math
@@ -153,7 +148,7 @@ public sealed class RestrictedMlmCheatTests : IDisposable
     [InlineData("numpy_in_place_write", "changed outside the traced operations")]
     public async Task A_cheat_that_used_to_score_is_refused_and_named(string cheat, string named)
     {
-        var run = await _scorer.ScoreAsync(Task, files: new Dictionary<string, string>
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/model.py"] = Basic + Cheats[cheat],
         });

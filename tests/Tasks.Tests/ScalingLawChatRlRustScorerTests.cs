@@ -41,18 +41,12 @@ public sealed class BundlesLoadWithTheirConstantsTests
 }
 
 /// <summary>Scaling Law, cpu variant, through its real scorer (fast: the scorer reads an answer, it trains nothing).</summary>
-public sealed class ScalingLawCpuScorerTests : IDisposable
+public sealed class ScalingLawCpuScorerTests() : BundleScorerTests("ai_rd_small_scaling_law")
 {
-    private readonly BundleScorer _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_small_scaling_law");
-
-    public void Dispose() => _runner.Dispose();
-
     [Fact]
     public async Task Start_normalizes_to_zero_and_reference_to_at_least_0_85_and_the_score_stays_hidden()
     {
-        var start = await _runner.ScoreAsync(Task);
-        var reference = await _runner.ScoreAsync(Task, reference: true);
+        var (start, reference) = await StartAndReferenceAsync();
 
         Assert.True(start.Outcome.Valid, start.Outcome.MessageJson + start.Stderr);
         Assert.InRange(start.Outcome.Normalized, -0.15, 0.15);
@@ -70,7 +64,7 @@ public sealed class ScalingLawCpuScorerTests : IDisposable
     {
         // The table's optimum with its exact loss. With the earlier corpus (every allowed experiment on a loss plateau)
         // the fitted reference was so far off that this answer normalized to about 4.5.
-        var perfect = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        var perfect = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/answer.json"] = """{"n_embd": 16, "max_iters": 2119, "loss_prediction": 1.6468}""",
         });
@@ -83,7 +77,7 @@ public sealed class ScalingLawCpuScorerTests : IDisposable
     [Fact]
     public async Task An_answer_over_the_FLOP_budget_is_invalid()
     {
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/answer.json"] = """{"n_embd": 64, "max_iters": 20000, "loss_prediction": 1.5}""",
         });
@@ -101,7 +95,7 @@ public sealed class ScalingLawCpuScorerTests : IDisposable
     [InlineData("""{"n_embd": 16.5, "max_iters": 300, "loss_prediction": 2}""", "n_embd must be a positive integer")]
     public async Task A_malformed_answer_is_invalid_with_a_reason(string answer, string reason)
     {
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/answer.json"] = answer });
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/answer.json"] = answer });
 
         Assert.False(run.Outcome.Valid);
         Assert.Equal(InvalidReasons.InvalidSubmission, run.Outcome.InvalidReason);
@@ -110,19 +104,13 @@ public sealed class ScalingLawCpuScorerTests : IDisposable
 }
 
 /// <summary>GPT-2 QA, cpu variant: a small model answers held-out prompts, the loopback judge compares.</summary>
-public sealed class ChatRlCpuScorerTests : IDisposable
+public sealed class ChatRlCpuScorerTests() : BundleScorerTests("ai_rd_nanogpt_chat_rl")
 {
-    private readonly BundleScorer _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_nanogpt_chat_rl");
-
-    public void Dispose() => _runner.Dispose();
-
     [Fact]
     [Trait("Category", "Slow")]
     public async Task Start_normalizes_to_zero_and_reference_to_at_least_0_85()
     {
-        var start = await _runner.ScoreAsync(Task);
-        var reference = await _runner.ScoreAsync(Task, reference: true);
+        var (start, reference) = await StartAndReferenceAsync();
 
         Assert.True(start.Outcome.Valid, start.Outcome.MessageJson + start.Stderr);
         Assert.InRange(start.Outcome.Normalized, -0.15, 0.15);
@@ -134,7 +122,7 @@ public sealed class ChatRlCpuScorerTests : IDisposable
     [InlineData("not a torch file", "cannot be loaded as weights")]
     public async Task An_unreadable_model_is_invalid_with_a_reason(string content, string reason)
     {
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/model.pt"] = content });
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string> { ["solution/model.pt"] = content });
 
         Assert.False(run.Outcome.Valid);
         Assert.True(double.IsNaN(run.Outcome.Raw));
@@ -152,7 +140,7 @@ public sealed class ChatRlCpuScorerTests : IDisposable
             cfg = dict(M.BASE_CONFIG, n_embd=64)
             M.save(M.GPT(cfg), os.path.join(os.environ["HOME"], "solution", "model.pt"))
             """;
-        var run = await _runner.ScoreAsync(Task with
+        var run = await Scorer.ScoreAsync(Task with
         {
             Scoring = Task.Scoring with { Command = "/usr/bin/python3 make_wide.py && " + Task.Scoring.Command },
         }, files: new Dictionary<string, string> { ["make_wide.py"] = script });
@@ -163,19 +151,13 @@ public sealed class ChatRlCpuScorerTests : IDisposable
 }
 
 /// <summary>Rust CodeContests, cpu variant: the agent's module against the loopback model, rustc and hidden tests.</summary>
-public sealed class RustCodeContestsCpuScorerTests : IDisposable
+public sealed class RustCodeContestsCpuScorerTests() : BundleScorerTests("ai_rd_rust_codecontests_inference")
 {
-    private readonly BundleScorer _runner = new();
-    private static readonly Scoring.Catalog.TaskVariant Task = BundleScorer.Variant("ai_rd_rust_codecontests_inference");
-
-    public void Dispose() => _runner.Dispose();
-
     [Fact]
     [Trait("Category", "Slow")]
     public async Task Start_normalizes_to_zero_and_reference_to_at_least_0_85()
     {
-        var start = await _runner.ScoreAsync(Task);
-        var reference = await _runner.ScoreAsync(Task, reference: true);
+        var (start, reference) = await StartAndReferenceAsync();
 
         Assert.True(start.Outcome.Valid, start.Outcome.MessageJson + start.Stderr);
         Assert.InRange(start.Outcome.Normalized, -0.15, 0.15);
@@ -186,7 +168,7 @@ public sealed class RustCodeContestsCpuScorerTests : IDisposable
     [Fact]
     public async Task A_module_that_cannot_be_imported_is_invalid()
     {
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/solve_code_contests_rust.py"] = "def generate_solution(:\n",
         });
@@ -200,7 +182,7 @@ public sealed class RustCodeContestsCpuScorerTests : IDisposable
     public async Task A_module_that_reads_the_held_out_tests_is_invalid()
     {
         // The sandbox keeps the protected area beside the home; the module guesses that path and reads the tests.
-        var run = await _runner.ScoreAsync(Task, files: new Dictionary<string, string>
+        var run = await Scorer.ScoreAsync(Task, files: new Dictionary<string, string>
         {
             ["solution/solve_code_contests_rust.py"] = """
                 import os

@@ -95,11 +95,27 @@ public static class DaprSecrets
                     $"Dapr secret '{entry.Secret}'" + (entry.Key is { Length: > 0 } k ? $" has no entry '{k}'" : " has no single entry to use") +
                     $" (for {entry.Setting}, store '{options.SecretStore}')");
             }
-            values[entry.Setting] = value.Trim();
+            value = value.Trim();
+            if (Hostile(value) is { } problem)
+                throw new StartupException($"Dapr secret '{entry.Secret}' (for {entry.Setting}, store '{options.SecretStore}') {problem}");
+            values[entry.Setting] = value;
             values[entry.Setting + "File"] = "";
         }
         configuration.AddInMemoryCollection(values);
     }
+
+    /// <summary>The most a secret's value may hold: keys and connection strings are far shorter.</summary>
+    public const int MaxValueChars = 16 * 1024;
+
+    /// <summary>
+    /// Every setting read so is one line (a key, a connection string, a provider's API key that goes into an HTTP
+    /// header): a line break or other control character inside, or a value of megabytes, is a store holding the wrong
+    /// thing (or a hostile one), refused at the start instead of failing later in a header or a parser. Never quotes it.
+    /// </summary>
+    private static string? Hostile(string value) =>
+        value.Length > MaxValueChars ? $"is {value.Length} characters long; a key or connection string is at most {MaxValueChars}"
+        : value.Any(char.IsControl) ? "holds a line break or another control character inside its value; a key or connection string is one line"
+        : null;
 
     private static async Task<Dictionary<string, string>> ReadAsync(DaprClient client, string store, DaprSecret entry, string endpoint,
         DateTime deadline, CancellationToken ct)
