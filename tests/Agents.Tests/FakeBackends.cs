@@ -105,7 +105,9 @@ public sealed class FakeBackends : IAsyncDisposable
 {
     private WebApplication? _app;
 
-    public int Port { get; } = TestEnv.FreePort();
+    /// <summary>Chosen by the OS at the first start (a port picked beforehand can be taken by another test in between),
+    /// then kept, so a restart comes back where the agents service already points.</summary>
+    public int Port { get; private set; }
     public string Address => $"http://127.0.0.1:{Port}";
     public FakeSession Session { get; } = new();
     public FakeScoring Scoring { get; } = new();
@@ -124,6 +126,7 @@ public sealed class FakeBackends : IAsyncDisposable
         app.MapGrpcService<FakeSession>();
         app.MapGrpcService<FakeScoring>();
         await app.StartAsync();
+        if (Port == 0) Port = new Uri(app.Urls.Single()).Port;
         _app = app;
     }
 
