@@ -14,10 +14,9 @@ public sealed class AgentsOptionsTests
     [InlineData("ProviderConnectTimeout", "-00:00:01")]
     public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {
-        using var host = new Host((key, value));
+        var e = ReBench.Testing.FailedStart.Of(() => new Host((key, value)));
 
-        var e = Assert.Throws<OptionsValidationException>(() => host.Server);
-
+        Assert.NotNull(e);
         Assert.Contains($"Agents:{key}", e.Message);
     }
 

@@ -14,10 +14,9 @@ public sealed class OrchestratorOptionsTests
     [InlineData("Schema", "orch; drop table x")]
     public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {
-        using var host = Host((key, value));
+        var e = ReBench.Testing.FailedStart.Of(() => Host((key, value)));
 
-        var e = Assert.Throws<OptionsValidationException>(() => host.Server);
-
+        Assert.NotNull(e);
         Assert.Contains(key.Split(':')[^1], e.Message);
     }
 

@@ -15,10 +15,9 @@ public sealed class ScoringOptionsTests
     public void A_bad_value_stops_the_service_at_start_naming_the_key(string key, string value)
     {
         using var tasks = new TempTasks();
-        using var host = new Host(tasks.Root, (key, value));
+        var e = ReBench.Testing.FailedStart.Of(() => new Host(tasks.Root, (key, value)));
 
-        var e = Assert.Throws<OptionsValidationException>(() => host.Server);
-
+        Assert.NotNull(e);
         Assert.Contains(key, e.Message);
     }
 
